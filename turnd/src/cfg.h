@@ -1,0 +1,59 @@
+/*
+ * cfg.h - turnd's configuration: defaults, then the libconfig file's
+ * `turnd { ... }` section, then command-line flags (flags win). Nothing else
+ * in turnd sees libconfig. Errors name the file and line.
+ */
+#ifndef LANTURN_TURND_CFG_H
+#define LANTURN_TURND_CFG_H
+
+#include "turn/core.h"
+#include "util/log.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define TURND_MAX_LISTEN 16
+#define TURND_DEFAULT_PORT 3478
+
+struct turnd_config {
+    struct stun_addr listen[TURND_MAX_LISTEN]; /* UDP listening addresses */
+    unsigned n_listen;
+    enum lt_log_level log_level;
+    bool log_timestamps;
+    char *config_path; /* NULL when started from flags alone */
+
+    /* Policy rules as written, for --print-config. */
+    char *allow_peer[TURN_POLICY_MAX_RULES];
+    unsigned n_allow_peer;
+    char *deny_peer[TURN_POLICY_MAX_RULES];
+    unsigned n_deny_peer;
+
+    struct turn_core_config core;
+};
+
+enum turnd_cfg_action {
+    TURND_RUN = 0,     /* start the server */
+    TURND_EXIT_OK,     /* --help / --version / --print-config done: exit 0 */
+};
+
+/* Build the effective configuration from argv (which may name --config FILE).
+ * On error returns a negative errno and writes a one-line message such as
+ * "turnd.conf:12: relay_ports: expected \"LO-HI\" with 1024 <= LO <= HI <= 65535"
+ * or "--listen: bad address 'x'" into err. On success returns 0 and sets
+ * *action; --help, --version and --print-config write to `out`. The caller
+ * releases cfg with turnd_config_release() in every case. */
+int turnd_config_from_args(struct turnd_config *cfg, int argc, char **argv, FILE *out,
+                           enum turnd_cfg_action *action, char *err, size_t err_cap);
+
+/* Load only a config text (the `turnd` section of a libconfig document) on
+ * top of defaults; `name` is used in error messages. For tests. */
+int turnd_config_from_string(struct turnd_config *cfg, const char *text, const char *name,
+                             char *err, size_t err_cap);
+
+/* Print the effective configuration as a libconfig document (passwords and
+ * the shared secret shown as "<redacted>"). */
+void turnd_config_print(const struct turnd_config *cfg, FILE *out);
+
+void turnd_config_release(struct turnd_config *cfg);
+
+#endif

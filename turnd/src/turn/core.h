@@ -1,0 +1,127 @@
+/*
+ * core.h - the TURN server state machine (RFC 8656 over UDP), sans-I/O.
+ *
+ * The core owns allocations, permissions, channels, nonces and quotas. It
+ * never touches a socket or a clock: the shell feeds it datagrams with the
+ * time, and the core answers through the function pointers of struct
+ * turn_env (send a datagram, open or close a relay socket, random bytes).
+ * Unit tests drive it with a fake env; turnd's I/O layer drives it with
+ * epoll and real sockets.
+ */
+#ifndef LANTURN_TURN_CORE_H
+#define LANTURN_TURN_CORE_H
+
+#include "../stun/stun.h"
+#include "policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes the shell must leave writable before a peer datagram handed to
+ * turn_core_on_peer(): the core writes the ChannelData or Data indication
+ * header there instead of copying the payload. */
+#define TURN_HEADROOM 64
+/* Largest datagram the core builds or accepts. */
+#define TURN_MAX_DATAGRAM 65535
+
+struct turn_user {
+    char *name;
+    uint8_t key[STUN_LONG_TERM_KEY_LEN]; /* MD5(name:realm:password) */
+};
+
+struct turn_core_config {
+    char realm[128];
+    char software[64]; /* SOFTWARE attribute; empty = none */
+    struct stun_addr relay_ip[2]; /* at most one per family */
+    unsigned n_relay_ip;
+    uint16_t port_lo, port_hi; /* relay port range, inclusive */
+
+    uint32_t lifetime_default; /* seconds; RFC 8656: 600 */
+    uint32_t lifetime_max;     /* 3600 */
+    uint32_t perm_lifetime;    /* 300 */
+    uint32_t chan_lifetime;    /* 600 */
+    uint32_t nonce_lifetime;   /* how long a nonce is accepted before 438 */
+
+    unsigned max_allocations;          /* whole server; 0 = unlimited */
+    unsigned max_allocations_per_user; /* 0 = unlimited */
+    unsigned max_permissions;          /* per allocation */
+    unsigned max_channels;             /* per allocation */
+
+    struct turn_user *users; /* static long-term users; owned by the config */
+    unsigned n_users;
+    char *secret; /* shared secret for time-limited credentials; NULL = off */
+
+    struct turn_policy policy;
+};
+
+/* Defaults from RFC 8656 and safe limits; realm "lanturn". */
+void turn_core_config_defaults(struct turn_core_config *c);
+/* Add a static user; the key uses c->realm, so set the realm first.
+ * 0 or -ENOMEM. */
+int turn_core_config_add_user(struct turn_core_config *c, const char *name, const char *password);
+int turn_core_config_set_secret(struct turn_core_config *c, const char *secret);
+/* Frees users and secret, not c itself. */
+void turn_core_config_release(struct turn_core_config *c);
+
+/* What the core needs from outside. `handle` values are the shell's: a
+ * listening socket's handle comes in with each client datagram, relay
+ * handles come back from relay_open. */
+struct turn_env {
+    void *ctx;
+    /* Bind a UDP relay socket to `addr` (ip and port). Datagrams it receives
+     * go to turn_core_on_peer() with `owner`. 0 and *handle, or -EADDRINUSE
+     * (the core tries another port) or another negative errno. */
+    int (*relay_open)(void *ctx, const struct stun_addr *addr, void *owner, bool dont_fragment,
+                      int *handle);
+    void (*relay_close)(void *ctx, int handle);
+    /* Send one datagram from socket `handle` to `to`. */
+    void (*send)(void *ctx, int handle, const struct stun_addr *to, const uint8_t *buf, size_t len);
+    void (*random)(void *ctx, uint8_t *buf, size_t len);
+    /* Seconds since the Unix epoch, for time-limited credentials. */
+    uint64_t (*wall_clock)(void *ctx);
+};
+
+struct turn_stats {
+    uint64_t allocations;        /* live now */
+    uint64_t allocations_total;  /* created since start */
+    uint64_t permissions;        /* live now */
+    uint64_t channels;           /* live now */
+    uint64_t auth_failures;
+    uint64_t peer_denied;        /* CreatePermission/ChannelBind/Send refused by policy */
+    uint64_t own_port_dropped;   /* datagrams to a non-relay port of our own address */
+    uint64_t no_permission_dropped;
+    uint64_t malformed;
+    uint64_t client_to_peer_packets, client_to_peer_bytes;
+    uint64_t peer_to_client_packets, peer_to_client_bytes;
+};
+
+struct turn_core;
+
+/* The core keeps a pointer to cfg (it must outlive the core) and env. NULL on
+ * allocation failure. */
+struct turn_core *turn_core_new(const struct turn_core_config *cfg, const struct turn_env *env);
+void turn_core_free(struct turn_core *core);
+
+/* A datagram from a client arrived on listening socket `lsock`, whose local
+ * address is `local`, from `from`. `now_ms` is a monotonic clock. buf may be
+ * modified. */
+void turn_core_on_client(struct turn_core *core, int lsock, const struct stun_addr *local,
+                         const struct stun_addr *from, uint8_t *buf, size_t len, uint64_t now_ms);
+
+/* A datagram from a peer arrived on the relay socket registered with `owner`.
+ * buf points at the payload; TURN_HEADROOM bytes before it are writable. */
+void turn_core_on_peer(struct turn_core *core, void *owner, const struct stun_addr *from,
+                       uint8_t *buf, size_t len, uint64_t now_ms);
+
+/* Expire what is due; call at or after turn_core_next_deadline(). */
+void turn_core_tick(struct turn_core *core, uint64_t now_ms);
+/* Monotonic ms of the next expiry check (UINT64_MAX when idle). */
+uint64_t turn_core_next_deadline(const struct turn_core *core);
+
+const struct turn_stats *turn_core_stats(const struct turn_core *core);
+
+/* Delete every allocation (at shutdown), closing relay sockets. */
+void turn_core_clear(struct turn_core *core);
+
+#endif

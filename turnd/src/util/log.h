@@ -1,0 +1,32 @@
+/*
+ * log.h - one logging module: a level, a module name, an event name and
+ * key=value fields, one line per event on stderr (journald adds the time under
+ * systemd). Never pass passwords, secrets or payloads to it.
+ */
+#ifndef LANTURN_LOG_H
+#define LANTURN_LOG_H
+
+#include <stdbool.h>
+
+enum lt_log_level {
+    LT_LOG_ERROR = 0,
+    LT_LOG_WARN = 1,
+    LT_LOG_INFO = 2,
+    LT_LOG_DEBUG = 3,
+};
+
+void lt_log_set_level(enum lt_log_level level);
+enum lt_log_level lt_log_get_level(void);
+/* Add a wall-clock timestamp to each line (for runs outside systemd). */
+void lt_log_set_timestamps(bool on);
+/* "error", "warn", "info", "debug" -> level; 0 or -EINVAL. */
+int lt_log_level_parse(const char *s, enum lt_log_level *out);
+const char *lt_log_level_name(enum lt_log_level level);
+bool lt_log_enabled(enum lt_log_level level);
+
+/* Writes "level=L module=M event=E <fields>" where fields is printf-formatted
+ * text of key=value pairs, e.g. lt_log(LT_LOG_INFO, "turn", "alloc", "user=%s", u). */
+void lt_log(enum lt_log_level level, const char *module, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
