@@ -20,8 +20,10 @@
 
 /* Bytes the shell must leave writable before a peer datagram handed to
  * turn_core_on_peer(): the core writes the ChannelData or Data indication
- * header there instead of copying the payload. */
+ * header there instead of copying the payload. TURN_TAILROOM bytes after the
+ * payload are writable too (attribute padding). */
 #define TURN_HEADROOM 64
+#define TURN_TAILROOM 4
 /* Largest datagram the core builds or accepts. */
 #define TURN_MAX_DATAGRAM 65535
 
@@ -110,7 +112,8 @@ void turn_core_on_client(struct turn_core *core, int lsock, const struct stun_ad
                          const struct stun_addr *from, uint8_t *buf, size_t len, uint64_t now_ms);
 
 /* A datagram from a peer arrived on the relay socket registered with `owner`.
- * buf points at the payload; TURN_HEADROOM bytes before it are writable. */
+ * buf points at the payload; TURN_HEADROOM bytes before it and TURN_TAILROOM
+ * bytes after it are writable. */
 void turn_core_on_peer(struct turn_core *core, void *owner, const struct stun_addr *from,
                        uint8_t *buf, size_t len, uint64_t now_ms);
 

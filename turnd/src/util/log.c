@@ -70,3 +70,24 @@ void lt_log(enum lt_log_level level, const char *module, const char *event, cons
     fprintf(stderr, "%slevel=%s module=%s event=%s%s%s\n", stamp, lt_log_level_name(level), module,
             event, fields[0] ? " " : "", fields);
 }
+
+const char *lt_log_token(const char *s, char *buf, size_t cap)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap == 0)
+        return buf;
+    for (; *s && o + 5 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch > ' ' && ch < 0x7f && ch != '"' && ch != '=' && ch != '\\') {
+            buf[o++] = (char)ch;
+        } else {
+            buf[o++] = '\\';
+            buf[o++] = 'x';
+            buf[o++] = digits[ch >> 4];
+            buf[o++] = digits[ch & 15];
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}

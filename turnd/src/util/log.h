@@ -7,6 +7,7 @@
 #define LANTURN_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum lt_log_level {
     LT_LOG_ERROR = 0,
@@ -23,6 +24,11 @@ void lt_log_set_timestamps(bool on);
 int lt_log_level_parse(const char *s, enum lt_log_level *out);
 const char *lt_log_level_name(enum lt_log_level level);
 bool lt_log_enabled(enum lt_log_level level);
+
+/* Copy untrusted text (a user name from the wire) into buf as one log token:
+ * printable ASCII is kept, anything else (spaces, quotes, '=', control bytes,
+ * UTF-8) becomes \xHH, so a client cannot forge fields or lines. Returns buf. */
+const char *lt_log_token(const char *s, char *buf, size_t cap);
 
 /* Writes "level=L module=M event=E <fields>" where fields is printf-formatted
  * text of key=value pairs, e.g. lt_log(LT_LOG_INFO, "turn", "alloc", "user=%s", u). */

@@ -1,0 +1,42 @@
+/*
+ * io.h - turnd's I/O shell (prefix tio_): an epoll loop that owns the
+ * listening and relay sockets, feeds datagrams to the TURN core and sends
+ * what the core asks for. The core's int handles are file descriptors.
+ */
+#ifndef LANTURN_TIO_H
+#define LANTURN_TIO_H
+
+#include "../stun/stun.h"
+#include "../turn/core.h"
+#include "../turn/policy.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tio_server;
+
+/* Create the epoll loop and bind every listening address (UDP). On error
+ * returns NULL and writes a message into err. */
+struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_listen, char *err,
+                                  size_t err_cap);
+/* The env that makes the core use this server's sockets and clocks. */
+void tio_server_env(struct tio_server *s, struct turn_env *env);
+/* Run until SIGINT or SIGTERM; 0, or a negative errno when the loop failed. */
+int tio_server_run(struct tio_server *s, struct turn_core *core);
+void tio_server_free(struct tio_server *s);
+
+/* Monotonic milliseconds. */
+uint64_t tio_now_ms(void);
+
+/* Socket helpers (udp.c). */
+int tio_addr_to_sockaddr(const struct stun_addr *a, void *ss, unsigned *len);
+void tio_addr_from_sockaddr(const void *sa, struct stun_addr *out);
+/* A non-blocking UDP socket bound to addr (IPv6 sockets are IPv6-only).
+ * fd, or a negative errno. */
+int tio_udp_bind(const struct stun_addr *addr, bool dont_fragment);
+
+/* Add the IP addresses of this host's interfaces to the policy's own list
+ * (ifaddrs.c). 0 or a negative errno. */
+int tio_add_interface_addresses(struct turn_policy *p);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * main.c - turnd, lanturn's STUN/TURN server: configuration, wiring of the
+ * sans-I/O core to the epoll shell, and a clean stop on SIGTERM/SIGINT.
+ */
+#include "cfg.h"
+#include "io/io.h"
+#include "turn/core.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static bool is_wildcard(const struct stun_addr *a)
+{
+    static const uint8_t zero[16];
+    return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* The policy protects every address of this host; relay addresses are the
+ * exception that lets clients of this server reach each other. */
+static int collect_own_addresses(struct turnd_config *cfg)
+{
+    struct turn_policy *p = &cfg->core.policy;
+    int rc = tio_add_interface_addresses(p);
+    for (unsigned i = 0; rc == 0 && i < cfg->n_listen; i++)
+        if (!is_wildcard(&cfg->listen[i]))
+            rc = turn_policy_add_own(p, &cfg->listen[i]);
+    for (unsigned i = 0; rc == 0 && i < cfg->core.n_relay_ip; i++)
+        rc = turn_policy_add_relay(p, &cfg->core.relay_ip[i]);
+    return rc;
+}
+
+static void log_started(const struct turnd_config *cfg)
+{
+    char listen[256] = "", relay[128] = "";
+    size_t o = 0;
+    for (unsigned i = 0; i < cfg->n_listen; i++) {
+        char a[64];
+        stun_addr_format(&cfg->listen[i], true, a, sizeof(a));
+        o += (size_t)snprintf(listen + o, o < sizeof(listen) ? sizeof(listen) - o : 0, "%s%s",
+                              i ? "," : "", a);
+    }
+    o = 0;
+    for (unsigned i = 0; i < cfg->core.n_relay_ip; i++) {
+        char a[64];
+        stun_addr_format(&cfg->core.relay_ip[i], false, a, sizeof(a));
+        o += (size_t)snprintf(relay + o, o < sizeof(relay) ? sizeof(relay) - o : 0, "%s%s",
+                              i ? "," : "", a);
+    }
+    lt_log(LT_LOG_INFO, "turnd", "started",
+           "version=%s listen=%s transport=udp relay=%s ports=%u-%u realm=%s users=%u "
+           "shared_secret=%s peer_rules=%u",
+           LANTURN_VERSION, listen, relay, cfg->core.port_lo, cfg->core.port_hi, cfg->core.realm,
+           cfg->core.n_users, cfg->core.secret ? "yes" : "no", cfg->core.policy.n_rules);
+    if (cfg->core.n_users == 0 && !cfg->core.secret)
+        lt_log(LT_LOG_WARN, "turnd", "no_credentials",
+               "detail=\"no users and no shared secret: only STUN Binding will succeed\"");
+}
+
+static void log_stopped(const struct turn_core *core)
+{
+    const struct turn_stats *st = turn_core_stats(core);
+    lt_log(LT_LOG_INFO, "turnd", "stopped",
+           "allocations_total=%llu auth_failures=%llu peer_denied=%llu own_port_dropped=%llu "
+           "client_to_peer_packets=%llu peer_to_client_packets=%llu malformed=%llu",
+           (unsigned long long)st->allocations_total, (unsigned long long)st->auth_failures,
+           (unsigned long long)st->peer_denied, (unsigned long long)st->own_port_dropped,
+           (unsigned long long)st->client_to_peer_packets,
+           (unsigned long long)st->peer_to_client_packets, (unsigned long long)st->malformed);
+}
+
+int main(int argc, char **argv)
+{
+    struct turnd_config cfg;
+    enum turnd_cfg_action action;
+    char err[512];
+    if (turnd_config_from_args(&cfg, argc, argv, stdout, &action, err, sizeof(err)) != 0) {
+        fprintf(stderr, "turnd: %s\n", err);
+        fprintf(stderr, "Try 'turnd --help' for more information.\n");
+        turnd_config_release(&cfg);
+        return 2;
+    }
+    if (action == TURND_EXIT_OK) {
+        turnd_config_release(&cfg);
+        return 0;
+    }
+    lt_log_set_level(cfg.log_level);
+    lt_log_set_timestamps(cfg.log_timestamps);
+
+    int status = 1;
+    struct turn_core *core = NULL;
+    struct tio_server *server = tio_server_new(cfg.listen, cfg.n_listen, err, sizeof(err));
+    if (!server) {
+        lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"%s\"", err);
+        goto out;
+    }
+    if (collect_own_addresses(&cfg) != 0) {
+        lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"cannot list own addresses\"");
+        goto out;
+    }
+    struct turn_env env;
+    tio_server_env(server, &env);
+    core = turn_core_new(&cfg.core, &env);
+    if (!core) {
+        lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"out of memory\"");
+        goto out;
+    }
+    log_started(&cfg);
+    if (tio_server_run(server, core) == 0)
+        status = 0;
+    turn_core_clear(core);
+    log_stopped(core);
+out:
+    turn_core_free(core);
+    tio_server_free(server);
+    turnd_config_release(&cfg);
+    return status;
+}

@@ -1,0 +1,388 @@
+/*
+ * alloc.c - the TURN core's tables: allocations by 5-tuple, relay ports,
+ * per-user counts, reservations, and each allocation's permissions and
+ * channels. Everything here runs on the control path (requests and timers);
+ * the data path only reads.
+ */
+#include "internal.h"
+#include "../util/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* ---- 5-tuple hash ---- */
+
+static unsigned tuple_bucket(const struct turn_core *c, int lsock, const struct stun_addr *client)
+{
+    uint32_t h = stun_addr_hash(client) ^ ((uint32_t)lsock * 0x9e3779b1u);
+    return h & (c->n_buckets - 1);
+}
+
+struct turn_alloc *turn_alloc_find(struct turn_core *c, int lsock, const struct stun_addr *client)
+{
+    for (struct turn_alloc *a = c->buckets[tuple_bucket(c, lsock, client)]; a; a = a->hash_next)
+        if (a->lsock == lsock && stun_addr_equal(&a->client, client))
+            return a;
+    return NULL;
+}
+
+static void grow_buckets(struct turn_core *c)
+{
+    unsigned n = c->n_buckets * 2;
+    struct turn_alloc **b = calloc(n, sizeof(*b));
+    if (!b)
+        return; /* keep the old table: slower chains, still correct */
+    struct turn_alloc **old = c->buckets;
+    unsigned old_n = c->n_buckets;
+    c->buckets = b;
+    c->n_buckets = n;
+    for (unsigned i = 0; i < old_n; i++) {
+        struct turn_alloc *a = old[i];
+        while (a) {
+            struct turn_alloc *next = a->hash_next;
+            unsigned k = tuple_bucket(c, a->lsock, &a->client);
+            a->hash_next = b[k];
+            b[k] = a;
+            a = next;
+        }
+    }
+    free(old);
+}
+
+/* ---- per-user counts ---- */
+
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static struct turn_user_entry **user_slot(struct turn_core *c, const char *name)
+{
+    struct turn_user_entry **p = &c->users[name_hash(name) & (c->n_user_buckets - 1)];
+    while (*p && strcmp((*p)->name, name) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+unsigned turn_user_alloc_count(struct turn_core *c, const char *user)
+{
+    struct turn_user_entry *e = *user_slot(c, user);
+    return e ? e->n_allocs : 0;
+}
+
+static struct turn_user_entry *user_ref(struct turn_core *c, const char *name)
+{
+    struct turn_user_entry **p = user_slot(c, name);
+    if (!*p) {
+        size_t n = strlen(name);
+        struct turn_user_entry *e = calloc(1, sizeof(*e) + n + 1);
+        if (!e)
+            return NULL;
+        memcpy(e->name, name, n + 1);
+        *p = e;
+    }
+    (*p)->n_allocs++;
+    return *p;
+}
+
+static void user_unref(struct turn_core *c, struct turn_user_entry *e)
+{
+    if (--e->n_allocs > 0)
+        return;
+    struct turn_user_entry **p = user_slot(c, e->name);
+    *p = e->next;
+    free(e);
+}
+
+/* ---- allocations ---- */
+
+struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, const struct stun_addr *local,
+                                     const struct stun_addr *client, const char *user)
+{
+    struct turn_alloc *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    a->user = user_ref(c, user);
+    if (!a->user) {
+        free(a);
+        return NULL;
+    }
+    a->lsock = lsock;
+    a->local = *local;
+    a->client = *client;
+    a->relay_handle = -1;
+    if (c->stats.allocations + 1 > c->n_buckets)
+        grow_buckets(c);
+    unsigned k = tuple_bucket(c, lsock, client);
+    a->hash_next = c->buckets[k];
+    c->buckets[k] = a;
+    a->next = c->all;
+    if (c->all)
+        c->all->prev = a;
+    c->all = a;
+    c->stats.allocations++;
+    c->stats.allocations_total++;
+    return a;
+}
+
+void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *reason)
+{
+    if (a->relay_handle >= 0) {
+        char relay[64], client[64], name[128];
+        stun_addr_format(&a->relay, true, relay, sizeof(relay));
+        stun_addr_format(&a->client, true, client, sizeof(client));
+        lt_log(LT_LOG_INFO, "turn", "alloc_deleted", "user=%s client=%s relay=%s reason=%s",
+               lt_log_token(a->user->name, name, sizeof(name)), client, relay, reason);
+        c->env.relay_close(c->env.ctx, a->relay_handle);
+        c->port_owner[turn_family_index(a->relay.family)][a->relay.port] = NULL;
+    }
+    struct turn_alloc **p = &c->buckets[tuple_bucket(c, a->lsock, &a->client)];
+    while (*p != a)
+        p = &(*p)->hash_next;
+    *p = a->hash_next;
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        c->all = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    c->stats.permissions -= a->n_perms;
+    c->stats.channels -= a->n_chans;
+    c->stats.allocations--;
+    user_unref(c, a->user);
+    free(a->perms);
+    free(a->chans);
+    free(a);
+}
+
+/* ---- relay ports ---- */
+
+static bool port_free(const struct turn_core *c, int fam, uint32_t port)
+{
+    return port >= c->cfg->port_lo && port <= c->cfg->port_hi && !c->port_owner[fam][port];
+}
+
+/* Try to bind `port`; on success record the owner. */
+static int try_bind(struct turn_core *c, const struct stun_addr *ip, uint16_t port, void *owner,
+                    bool dont_fragment, int *handle)
+{
+    struct stun_addr addr = *ip;
+    addr.port = port;
+    int rc = c->env.relay_open(c->env.ctx, &addr, owner, dont_fragment, handle);
+    if (rc == 0)
+        c->port_owner[turn_family_index(ip->family)][port] = owner ? owner : TURN_PORT_RESERVED;
+    return rc;
+}
+
+int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,
+                    bool even, bool reserve_next, bool dont_fragment,
+                    struct turn_reservation **reservation)
+{
+    int fam = turn_family_index(ip->family);
+    uint32_t lo = c->cfg->port_lo, hi = c->cfg->port_hi, span = hi - lo + 1;
+    uint32_t start;
+    c->env.random(c->env.ctx, (uint8_t *)&start, sizeof(start));
+    /* Random start, then a linear walk: ports are unpredictable yet the walk
+     * finds the last free one. Ports other processes hold make bind fail
+     * with EADDRINUSE (the range overlaps Linux's ephemeral ports); skip them. */
+    unsigned bind_failures = 0;
+    for (uint32_t i = 0; i < span && bind_failures < 64; i++) {
+        uint32_t port = lo + (start + i) % span;
+        if (even && (port & 1))
+            continue;
+        if (!port_free(c, fam, port) || (reserve_next && !port_free(c, fam, port + 1)))
+            continue;
+        int handle, next_handle = -1;
+        if (try_bind(c, ip, (uint16_t)port, a, dont_fragment, &handle) != 0) {
+            bind_failures++;
+            continue;
+        }
+        if (reserve_next &&
+            try_bind(c, ip, (uint16_t)(port + 1), NULL, false, &next_handle) != 0) {
+            c->env.relay_close(c->env.ctx, handle);
+            c->port_owner[fam][port] = NULL;
+            bind_failures++;
+            continue;
+        }
+        a->relay = *ip;
+        a->relay.port = (uint16_t)port;
+        a->relay_handle = handle;
+        if (reserve_next) {
+            struct turn_reservation *r = calloc(1, sizeof(*r));
+            if (!r) {
+                c->env.relay_close(c->env.ctx, next_handle);
+                c->port_owner[fam][port + 1] = NULL;
+                return 0; /* the allocation itself is fine; just no token */
+            }
+            c->env.random(c->env.ctx, r->token, sizeof(r->token));
+            r->relay = *ip;
+            r->relay.port = (uint16_t)(port + 1);
+            r->handle = next_handle;
+            r->next = c->reservations;
+            c->reservations = r;
+            *reservation = r;
+        }
+        return 0;
+    }
+    return -ENOSPC;
+}
+
+static void reservation_release(struct turn_core *c, struct turn_reservation *r)
+{
+    c->env.relay_close(c->env.ctx, r->handle);
+    c->port_owner[turn_family_index(r->relay.family)][r->relay.port] = NULL;
+    free(r);
+}
+
+int turn_relay_take_reservation(struct turn_core *c, struct turn_alloc *a, const uint8_t *token,
+                                bool dont_fragment)
+{
+    struct turn_reservation **p = &c->reservations;
+    while (*p && memcmp((*p)->token, token, TURN_TOKEN_LEN) != 0)
+        p = &(*p)->next;
+    if (!*p)
+        return -ENOENT;
+    struct turn_reservation *r = *p;
+    *p = r->next;
+    struct stun_addr relay = r->relay;
+    reservation_release(c, r);
+    /* Rebind at once with the allocation as owner; the port was ours until now. */
+    int handle;
+    if (try_bind(c, &relay, relay.port, a, dont_fragment, &handle) != 0)
+        return -EADDRINUSE;
+    a->relay = relay;
+    a->relay_handle = handle;
+    return 0;
+}
+
+void turn_reservations_expire(struct turn_core *c, uint64_t now_ms)
+{
+    struct turn_reservation **p = &c->reservations;
+    while (*p) {
+        struct turn_reservation *r = *p;
+        if (r->expires_ms <= now_ms) {
+            *p = r->next;
+            reservation_release(c, r);
+        } else {
+            p = &r->next;
+        }
+    }
+}
+
+bool turn_is_live_relay(const struct turn_core *c, const struct stun_addr *addr)
+{
+    struct turn_alloc *owner = c->port_owner[turn_family_index(addr->family)][addr->port];
+    return owner && owner != TURN_PORT_RESERVED && stun_addr_ip_equal(&owner->relay, addr);
+}
+
+/* ---- permissions and channels ---- */
+
+struct turn_perm *turn_perm_find(struct turn_alloc *a, const struct stun_addr *ip, uint64_t now_ms)
+{
+    for (unsigned i = 0; i < a->n_perms; i++) {
+        struct turn_perm *p = &a->perms[i];
+        if (stun_addr_ip_equal(&p->ip, ip))
+            return p->expires_ms > now_ms ? p : NULL;
+    }
+    return NULL;
+}
+
+int turn_perm_install(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,
+                      bool relay_only, uint64_t now_ms)
+{
+    uint64_t expires = now_ms + (uint64_t)c->cfg->perm_lifetime * 1000;
+    for (unsigned i = 0; i < a->n_perms; i++) {
+        if (stun_addr_ip_equal(&a->perms[i].ip, ip)) {
+            a->perms[i].expires_ms = expires; /* RFC 8656 §9.2: refresh */
+            a->perms[i].relay_only = relay_only;
+            return 0;
+        }
+    }
+    if (a->n_perms >= c->cfg->max_permissions)
+        return -ENOSPC;
+    if (a->n_perms == a->cap_perms) {
+        unsigned cap = a->cap_perms ? a->cap_perms * 2 : 4;
+        struct turn_perm *p = realloc(a->perms, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        a->perms = p;
+        a->cap_perms = cap;
+    }
+    struct turn_perm *p = &a->perms[a->n_perms++];
+    p->ip = *ip;
+    p->ip.port = 0;
+    p->expires_ms = expires;
+    p->relay_only = relay_only;
+    c->stats.permissions++;
+    return 0;
+}
+
+struct turn_chan *turn_chan_by_number(struct turn_alloc *a, uint16_t number)
+{
+    for (unsigned i = 0; i < a->n_chans; i++)
+        if (a->chans[i].number == number)
+            return &a->chans[i];
+    return NULL;
+}
+
+struct turn_chan *turn_chan_by_peer(struct turn_alloc *a, const struct stun_addr *peer)
+{
+    for (unsigned i = 0; i < a->n_chans; i++)
+        if (stun_addr_equal(&a->chans[i].peer, peer))
+            return &a->chans[i];
+    return NULL;
+}
+
+int turn_chan_install(struct turn_core *c, struct turn_alloc *a, uint16_t number,
+                      const struct stun_addr *peer, uint64_t now_ms)
+{
+    uint64_t expires = now_ms + (uint64_t)c->cfg->chan_lifetime * 1000;
+    struct turn_chan *ch = turn_chan_by_number(a, number);
+    if (ch) {
+        ch->expires_ms = expires;
+        return 0;
+    }
+    if (a->n_chans >= c->cfg->max_channels)
+        return -ENOSPC;
+    if (a->n_chans == a->cap_chans) {
+        unsigned cap = a->cap_chans ? a->cap_chans * 2 : 2;
+        struct turn_chan *p = realloc(a->chans, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        a->chans = p;
+        a->cap_chans = cap;
+    }
+    ch = &a->chans[a->n_chans++];
+    ch->number = number;
+    ch->peer = *peer;
+    ch->expires_ms = expires;
+    c->stats.channels++;
+    return 0;
+}
+
+void turn_alloc_expire_entries(struct turn_core *c, struct turn_alloc *a, uint64_t now_ms)
+{
+    for (unsigned i = 0; i < a->n_perms;) {
+        if (a->perms[i].expires_ms <= now_ms) {
+            a->perms[i] = a->perms[--a->n_perms];
+            c->stats.permissions--;
+        } else {
+            i++;
+        }
+    }
+    /* A channel stops carrying data at expiry but keeps its number and peer
+     * for the cooldown, so neither can be rebound to something else. */
+    for (unsigned i = 0; i < a->n_chans;) {
+        if (a->chans[i].expires_ms + TURN_CHANNEL_COOLDOWN_MS <= now_ms) {
+            a->chans[i] = a->chans[--a->n_chans];
+            c->stats.channels--;
+        } else {
+            i++;
+        }
+    }
+}

@@ -1,0 +1,242 @@
+/*
+ * core.c - the TURN core's entry points: demultiplexing client datagrams,
+ * the data path in both directions, and timers. Request handling lives in
+ * requests.c, the tables in alloc.c.
+ *
+ * The data path allocates nothing and formats nothing: a client's
+ * ChannelData or Send indication becomes one env->send() on the relay
+ * handle, and a peer's datagram gets its 4-byte ChannelData header or its
+ * Data indication header written into the headroom in front of it.
+ */
+#include "internal.h"
+#include "../util/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct turn_core *turn_core_new(const struct turn_core_config *cfg, const struct turn_env *env)
+{
+    struct turn_core *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->cfg = cfg;
+    c->env = *env;
+    c->n_buckets = 64;
+    c->buckets = calloc(c->n_buckets, sizeof(*c->buckets));
+    c->n_user_buckets = 256;
+    c->users = calloc(c->n_user_buckets, sizeof(*c->users));
+    /* 65536 pointers per family; untouched pages cost no memory. */
+    c->port_owner[0] = calloc(65536, sizeof(*c->port_owner[0]));
+    c->port_owner[1] = calloc(65536, sizeof(*c->port_owner[1]));
+    if (!c->buckets || !c->users || !c->port_owner[0] || !c->port_owner[1]) {
+        turn_core_free(c);
+        return NULL;
+    }
+    env->random(env->ctx, c->nonce_key, sizeof(c->nonce_key));
+    env->random(env->ctx, c->tid_prefix, sizeof(c->tid_prefix));
+    c->next_tick_ms = UINT64_MAX;
+    return c;
+}
+
+void turn_core_clear(struct turn_core *c)
+{
+    while (c->all)
+        turn_alloc_destroy(c, c->all, "shutdown");
+    turn_reservations_expire(c, UINT64_MAX);
+}
+
+void turn_core_free(struct turn_core *c)
+{
+    if (!c)
+        return;
+    if (c->buckets && c->users && c->port_owner[0] && c->port_owner[1])
+        turn_core_clear(c);
+    free(c->buckets);
+    free(c->users);
+    free(c->port_owner[0]);
+    free(c->port_owner[1]);
+    free(c);
+}
+
+const struct turn_stats *turn_core_stats(const struct turn_core *c)
+{
+    return &c->stats;
+}
+
+void turn_send_to_client(struct turn_core *c, int lsock, const struct stun_addr *to,
+                         const uint8_t *buf, size_t len)
+{
+    c->env.send(c->env.ctx, lsock, to, buf, len);
+}
+
+static void schedule_tick(struct turn_core *c, uint64_t now_ms)
+{
+    if (c->next_tick_ms == UINT64_MAX)
+        c->next_tick_ms = now_ms + TURN_TICK_MS;
+}
+
+/* Permission for the peer, and towards our own relay address only its live
+ * relay ports: the per-datagram half of the peer policy. */
+bool turn_peer_send_allowed(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *peer,
+                            uint64_t now_ms)
+{
+    struct turn_perm *p = turn_perm_find(a, peer, now_ms);
+    if (!p) {
+        c->stats.no_permission_dropped++;
+        return false;
+    }
+    if (p->relay_only && !turn_is_live_relay(c, peer)) {
+        c->stats.own_port_dropped++;
+        return false;
+    }
+    return true;
+}
+
+static void relay_to_peer(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *peer,
+                          const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    if (!turn_peer_send_allowed(c, a, peer, now_ms))
+        return;
+    c->env.send(c->env.ctx, a->relay_handle, peer, data, len);
+    c->stats.client_to_peer_packets++;
+    c->stats.client_to_peer_bytes += len;
+}
+
+static void handle_channel_data(struct turn_core *c, int lsock, const struct stun_addr *from,
+                                const uint8_t *buf, size_t len, uint64_t now_ms)
+{
+    uint16_t number, plen;
+    const uint8_t *payload;
+    if (stun_chandata_parse(buf, len, &number, &payload, &plen) != 0) {
+        c->stats.malformed++;
+        return;
+    }
+    struct turn_alloc *a = turn_alloc_find(c, lsock, from);
+    if (!a)
+        return;
+    struct turn_chan *ch = turn_chan_by_number(a, number);
+    if (!ch || ch->expires_ms <= now_ms) {
+        c->stats.no_permission_dropped++;
+        return;
+    }
+    relay_to_peer(c, a, &ch->peer, payload, plen, now_ms);
+}
+
+/* RFC 8656 §10.2: a Send indication with no allocation, no peer, no data or
+ * no permission is dropped silently. */
+static void handle_send(struct turn_core *c, int lsock, const struct stun_addr *from,
+                        const struct stun_msg *m, uint64_t now_ms)
+{
+    struct turn_alloc *a = turn_alloc_find(c, lsock, from);
+    if (!a)
+        return;
+    const struct stun_attr *peer_attr = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS);
+    const struct stun_attr *data = stun_find(m, STUN_ATTR_DATA);
+    struct stun_addr peer;
+    if (!peer_attr || !data || stun_attr_get_addr(m, peer_attr, true, &peer) != 0 ||
+        peer.family != a->relay.family) {
+        c->stats.malformed++;
+        return;
+    }
+    relay_to_peer(c, a, &peer, data->val, data->len, now_ms);
+}
+
+void turn_core_on_client(struct turn_core *c, int lsock, const struct stun_addr *local,
+                         const struct stun_addr *from, uint8_t *buf, size_t len, uint64_t now_ms)
+{
+    if (stun_looks_like_chandata(buf, len)) {
+        handle_channel_data(c, lsock, from, buf, len, now_ms);
+        return;
+    }
+    struct stun_msg m;
+    if (stun_parse(&m, buf, len) != 0) {
+        c->stats.malformed++; /* RFC 8489 §6.3: discard silently */
+        return;
+    }
+    if (m.cls == STUN_REQUEST) {
+        turn_handle_request(c, lsock, local, from, &m, now_ms);
+        schedule_tick(c, now_ms);
+    } else if (m.cls == STUN_INDICATION && m.method == TURN_SEND && m.has_cookie) {
+        handle_send(c, lsock, from, &m, now_ms);
+    }
+}
+
+/* Write a Data indication header for `len` payload bytes from `peer` in the
+ * headroom before payload; pads the payload (tailroom). Returns the header
+ * length. */
+static size_t data_indication_header(struct turn_core *c, const struct stun_addr *peer,
+                                     uint8_t *payload, size_t len)
+{
+    uint8_t tid[STUN_TID_LEN];
+    uint64_t n = ++c->tid_counter;
+    memcpy(tid, c->tid_prefix, 4);
+    memcpy(tid + 4, &n, 8);
+    size_t addr_len = 4 + (peer->family == AF_INET ? 8 : 20);
+    size_t header = STUN_HEADER_LEN + addr_len + 4;
+    struct stun_builder b;
+    stun_build_init(&b, payload - header, header, TURN_DATA, STUN_INDICATION, tid);
+    stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
+    /* The DATA attribute header by hand: its value is already in place. */
+    uint8_t *h = payload - 4;
+    h[0] = STUN_ATTR_DATA >> 8;
+    h[1] = STUN_ATTR_DATA & 0xff;
+    h[2] = (uint8_t)(len >> 8);
+    h[3] = (uint8_t)len;
+    size_t pad = (4 - (len & 3)) & 3;
+    memset(payload + len, 0, pad);
+    size_t body = addr_len + 4 + len + pad;
+    uint8_t *msg = payload - header;
+    msg[2] = (uint8_t)(body >> 8);
+    msg[3] = (uint8_t)body;
+    return header;
+}
+
+void turn_core_on_peer(struct turn_core *c, void *owner, const struct stun_addr *from, uint8_t *buf,
+                       size_t len, uint64_t now_ms)
+{
+    struct turn_alloc *a = owner;
+    if (!turn_perm_find(a, from, now_ms)) {
+        c->stats.no_permission_dropped++;
+        return;
+    }
+    struct turn_chan *ch = turn_chan_by_peer(a, from);
+    if (ch && ch->expires_ms > now_ms) {
+        if (len > 0xffff)
+            return;
+        stun_chandata_put_header(buf - STUN_CHANDATA_HEADER_LEN, ch->number, (uint16_t)len);
+        c->env.send(c->env.ctx, a->lsock, &a->client, buf - STUN_CHANDATA_HEADER_LEN,
+                    len + STUN_CHANDATA_HEADER_LEN);
+    } else {
+        if (len > 0xffff - 64)
+            return;
+        size_t header = data_indication_header(c, from, buf, len);
+        size_t pad = (4 - (len & 3)) & 3;
+        c->env.send(c->env.ctx, a->lsock, &a->client, buf - header, header + len + pad);
+    }
+    c->stats.peer_to_client_packets++;
+    c->stats.peer_to_client_bytes += len;
+}
+
+void turn_core_tick(struct turn_core *c, uint64_t now_ms)
+{
+    if (now_ms < c->next_tick_ms)
+        return;
+    struct turn_alloc *a = c->all;
+    while (a) {
+        struct turn_alloc *next = a->next;
+        if (a->expires_ms <= now_ms)
+            turn_alloc_destroy(c, a, "expired");
+        else
+            turn_alloc_expire_entries(c, a, now_ms);
+        a = next;
+    }
+    turn_reservations_expire(c, now_ms);
+    c->next_tick_ms = c->all || c->reservations ? now_ms + TURN_TICK_MS : UINT64_MAX;
+}
+
+uint64_t turn_core_next_deadline(const struct turn_core *c)
+{
+    return c->next_tick_ms;
+}

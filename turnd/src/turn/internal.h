@@ -1,0 +1,148 @@
+/*
+ * internal.h - the TURN core's private state, shared by core.c (dispatch,
+ * data path, timers), requests.c (request handlers), alloc.c (tables) and
+ * auth.c (nonces and credentials). Not part of the module's interface.
+ */
+#ifndef LANTURN_TURN_INTERNAL_H
+#define LANTURN_TURN_INTERNAL_H
+
+#include "core.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TURN_NONCE_LEN 24          /* 8 hex digits of time + 16 of MAC */
+#define TURN_RESERVATION_TTL_MS 30000 /* RFC 8656 §7.2: about 30 s */
+#define TURN_CHANNEL_COOLDOWN_MS 300000 /* RFC 8656 §12: no rebinding for 5 min */
+#define TURN_TICK_MS 1000
+#define TURN_TOKEN_LEN 8
+
+struct turn_perm {
+    struct stun_addr ip; /* port 0 */
+    uint64_t expires_ms;
+    bool relay_only; /* our own relay address: only live relay ports */
+};
+
+struct turn_chan {
+    struct stun_addr peer;
+    uint64_t expires_ms; /* usable until then, reserved for a cooldown after */
+    uint16_t number;
+};
+
+/* Allocations per user name, for the per-user quota. */
+struct turn_user_entry {
+    struct turn_user_entry *next;
+    unsigned n_allocs;
+    char name[]; /* NUL-terminated */
+};
+
+struct turn_alloc {
+    struct turn_alloc *hash_next;       /* 5-tuple hash chain */
+    struct turn_alloc *prev, *next;     /* list of all allocations */
+    int lsock;                          /* listening socket the client uses */
+    struct stun_addr client;            /* with lsock/local: the 5-tuple */
+    struct stun_addr local;
+    struct stun_addr relay;
+    int relay_handle;
+    struct turn_user_entry *user;
+    uint8_t key[STUN_LONG_TERM_KEY_LEN]; /* for integrity on responses */
+    uint8_t alloc_tid[STUN_TID_LEN];     /* to recognise Allocate retransmits */
+    uint64_t expires_ms;
+    uint32_t lifetime_s; /* as granted, for retransmitted responses */
+    uint8_t reservation_token[TURN_TOKEN_LEN];
+    bool has_reservation_token;
+    struct turn_perm *perms;
+    unsigned n_perms, cap_perms;
+    struct turn_chan *chans;
+    unsigned n_chans, cap_chans;
+};
+
+/* A relay port held for a later Allocate with RESERVATION-TOKEN (EVEN-PORT R bit). */
+struct turn_reservation {
+    struct turn_reservation *next;
+    uint8_t token[TURN_TOKEN_LEN];
+    struct stun_addr relay;
+    int handle;
+    uint64_t expires_ms;
+};
+
+struct turn_core {
+    const struct turn_core_config *cfg;
+    struct turn_env env;
+    struct turn_stats stats;
+
+    struct turn_alloc **buckets; /* 5-tuple hash */
+    unsigned n_buckets;          /* power of two */
+    struct turn_alloc *all;      /* every allocation, for timers */
+    struct turn_user_entry **users;
+    unsigned n_user_buckets;
+    struct turn_reservation *reservations;
+
+    /* Relay ports in use, per family (index 0 IPv4, 1 IPv6): the owner, or
+     * RESERVED for a reservation. Lets "is this one of our relay ports?" be
+     * one array read on the data path. */
+    struct turn_alloc **port_owner[2];
+
+    uint8_t nonce_key[32];
+    uint8_t tid_prefix[4]; /* Data indications: prefix + counter */
+    uint64_t tid_counter;
+    uint64_t next_tick_ms;
+};
+
+#define TURN_PORT_RESERVED ((struct turn_alloc *)1)
+
+static inline int turn_family_index(uint16_t af)
+{
+    return af == 10 /* AF_INET6 */ ? 1 : 0;
+}
+
+/* ---- alloc.c ---- */
+struct turn_alloc *turn_alloc_find(struct turn_core *c, int lsock, const struct stun_addr *client);
+/* Creates and links an allocation; takes a reference on the user entry. */
+struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, const struct stun_addr *local,
+                                     const struct stun_addr *client, const char *user);
+void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *reason);
+unsigned turn_user_alloc_count(struct turn_core *c, const char *user);
+/* Pick and bind a relay port on ip. even/reserve_next for EVEN-PORT. Fills
+ * relay and handle (and the reservation when reserve_next). 0 or -ENOSPC. */
+int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,
+                    bool even, bool reserve_next, bool dont_fragment,
+                    struct turn_reservation **reservation);
+int turn_relay_take_reservation(struct turn_core *c, struct turn_alloc *a, const uint8_t *token,
+                                bool dont_fragment);
+void turn_reservations_expire(struct turn_core *c, uint64_t now_ms);
+bool turn_is_live_relay(const struct turn_core *c, const struct stun_addr *addr);
+
+struct turn_perm *turn_perm_find(struct turn_alloc *a, const struct stun_addr *ip, uint64_t now_ms);
+int turn_perm_install(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,
+                      bool relay_only, uint64_t now_ms);
+/* Any channel entry (active or cooling down) by number or by peer. */
+struct turn_chan *turn_chan_by_number(struct turn_alloc *a, uint16_t number);
+struct turn_chan *turn_chan_by_peer(struct turn_alloc *a, const struct stun_addr *peer);
+int turn_chan_install(struct turn_core *c, struct turn_alloc *a, uint16_t number,
+                      const struct stun_addr *peer, uint64_t now_ms);
+void turn_alloc_expire_entries(struct turn_core *c, struct turn_alloc *a, uint64_t now_ms);
+
+/* ---- auth.c ---- */
+struct turn_auth {
+    int error; /* 0, or the STUN error to answer with */
+    uint8_t key[STUN_LONG_TERM_KEY_LEN];
+    char user[514]; /* USERNAME as sent, NUL-terminated */
+};
+void turn_nonce_make(const struct turn_core *c, const struct stun_addr *client, uint64_t now_ms,
+                     char out[TURN_NONCE_LEN + 1]);
+/* Long-term credential check of a request (RFC 8489 §9.2.4). */
+void turn_auth_check(struct turn_core *c, const struct stun_msg *m, const struct stun_addr *client,
+                     uint64_t now_ms, struct turn_auth *out);
+
+/* ---- requests.c ---- */
+void turn_handle_request(struct turn_core *c, int lsock, const struct stun_addr *local,
+                         const struct stun_addr *from, const struct stun_msg *m, uint64_t now_ms);
+
+/* ---- core.c ---- */
+void turn_send_to_client(struct turn_core *c, int lsock, const struct stun_addr *to,
+                         const uint8_t *buf, size_t len);
+bool turn_peer_send_allowed(struct turn_core *c, struct turn_alloc *a,
+                            const struct stun_addr *peer, uint64_t now_ms);
+
+#endif

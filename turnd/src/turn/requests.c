@@ -1,0 +1,416 @@
+/*
+ * requests.c - STUN/TURN request handlers: Binding (RFC 8489 §6.3) and
+ * Allocate, Refresh, CreatePermission, ChannelBind (RFC 8656 §7-§12).
+ * Each handler validates in the order the RFC gives, so clients see the
+ * error code the RFC promises when several things are wrong at once.
+ */
+#include "internal.h"
+#include "../util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define REPLY_CAP 1024
+
+/* Comprehension-required attributes each method understands. */
+static const uint16_t known_binding[] = {
+    STUN_ATTR_USERNAME, STUN_ATTR_MESSAGE_INTEGRITY, STUN_ATTR_PRIORITY, STUN_ATTR_USE_CANDIDATE,
+    STUN_ATTR_CHANGE_REQUEST, STUN_ATTR_REALM, STUN_ATTR_NONCE,
+};
+static const uint16_t known_turn[] = {
+    STUN_ATTR_USERNAME,
+    STUN_ATTR_MESSAGE_INTEGRITY,
+    STUN_ATTR_REALM,
+    STUN_ATTR_NONCE,
+    STUN_ATTR_LIFETIME,
+    STUN_ATTR_XOR_PEER_ADDRESS,
+    STUN_ATTR_DATA,
+    STUN_ATTR_REQUESTED_ADDRESS_FAMILY,
+    STUN_ATTR_EVEN_PORT,
+    STUN_ATTR_REQUESTED_TRANSPORT,
+    STUN_ATTR_DONT_FRAGMENT,
+    STUN_ATTR_RESERVATION_TOKEN,
+    STUN_ATTR_CHANNEL_NUMBER,
+};
+
+struct reply {
+    struct stun_builder b;
+    uint8_t buf[REPLY_CAP];
+};
+
+struct request {
+    struct turn_core *c;
+    int lsock;
+    const struct stun_addr *local;
+    const struct stun_addr *from;
+    const struct stun_msg *m;
+    uint64_t now_ms;
+    struct turn_auth auth;
+};
+
+static void reply_begin(struct reply *r, const struct request *q, enum stun_class cls)
+{
+    stun_build_init(&r->b, r->buf, sizeof(r->buf), q->m->method, cls, q->m->tid);
+}
+
+/* Finish with MESSAGE-INTEGRITY when key is set and FINGERPRINT when the
+ * request had one (RFC 8489 §7.3), then send. */
+static void reply_send(struct reply *r, const struct request *q, const uint8_t *key)
+{
+    if (key)
+        stun_put_integrity(&r->b, key, STUN_LONG_TERM_KEY_LEN);
+    if (q->m->has_fingerprint)
+        stun_put_fingerprint(&r->b);
+    size_t len;
+    if (stun_build_finish(&r->b, &len) == 0)
+        turn_send_to_client(q->c, q->lsock, q->from, r->buf, len);
+}
+
+static void send_error(const struct request *q, int code, const uint8_t *key)
+{
+    struct reply r;
+    reply_begin(&r, q, STUN_ERROR);
+    stun_put_error(&r.b, code, NULL);
+    if (code == STUN_ERR_UNAUTHORIZED || code == STUN_ERR_STALE_NONCE) {
+        char nonce[TURN_NONCE_LEN + 1];
+        turn_nonce_make(q->c, q->from, q->now_ms, nonce);
+        stun_put_str(&r.b, STUN_ATTR_REALM, q->c->cfg->realm);
+        stun_put_str(&r.b, STUN_ATTR_NONCE, nonce);
+        key = NULL; /* §9.2.4: these carry no integrity */
+    }
+    reply_send(&r, q, key);
+}
+
+static bool reject_unknown(const struct request *q, const uint16_t *known, unsigned n)
+{
+    uint16_t unknown[16];
+    unsigned count = stun_unknown_required(q->m, known, n, unknown, 16);
+    if (count == 0)
+        return false;
+    struct reply r;
+    reply_begin(&r, q, STUN_ERROR);
+    stun_put_error(&r.b, STUN_ERR_UNKNOWN_ATTRIBUTE, NULL);
+    stun_put_unknown_attributes(&r.b, unknown, count < 16 ? count : 16);
+    reply_send(&r, q, NULL);
+    return true;
+}
+
+static void handle_binding(struct request *q)
+{
+    if (reject_unknown(q, known_binding, sizeof(known_binding) / sizeof(known_binding[0])))
+        return;
+    struct reply r;
+    reply_begin(&r, q, STUN_SUCCESS);
+    if (q->m->has_cookie) {
+        stun_put_addr(&r.b, STUN_ATTR_XOR_MAPPED_ADDRESS, q->from, true);
+    } else {
+        /* RFC 3489 client: it only understands MAPPED-ADDRESS; the builder
+         * wrote the cookie, so restore its 16-byte transaction id. */
+        memcpy(r.buf + 4, q->m->buf + 4, 4);
+        stun_put_addr(&r.b, STUN_ATTR_MAPPED_ADDRESS, q->from, false);
+    }
+    reply_send(&r, q, NULL);
+}
+
+/* §7.2: the granted lifetime: min(requested, max), but never below the default. */
+static uint32_t granted_lifetime(const struct turn_core *c, const struct stun_msg *m, bool *zero)
+{
+    const struct stun_attr *a = stun_find(m, STUN_ATTR_LIFETIME);
+    uint32_t req;
+    *zero = false;
+    if (!a || stun_attr_get_u32(a, &req) != 0)
+        return c->cfg->lifetime_default;
+    if (req == 0) {
+        *zero = true;
+        return 0;
+    }
+    if (req > c->cfg->lifetime_max)
+        req = c->cfg->lifetime_max;
+    return req > c->cfg->lifetime_default ? req : c->cfg->lifetime_default;
+}
+
+static void allocate_success(const struct request *q, const struct turn_alloc *a)
+{
+    struct reply r;
+    reply_begin(&r, q, STUN_SUCCESS);
+    stun_put_addr(&r.b, STUN_ATTR_XOR_RELAYED_ADDRESS, &a->relay, true);
+    stun_put_u32(&r.b, STUN_ATTR_LIFETIME, a->lifetime_s);
+    if (a->has_reservation_token)
+        stun_put_attr(&r.b, STUN_ATTR_RESERVATION_TOKEN, a->reservation_token, TURN_TOKEN_LEN);
+    stun_put_addr(&r.b, STUN_ATTR_XOR_MAPPED_ADDRESS, q->from, true);
+    if (q->c->cfg->software[0])
+        stun_put_str(&r.b, STUN_ATTR_SOFTWARE, q->c->cfg->software);
+    reply_send(&r, q, a->key);
+}
+
+static const struct stun_addr *relay_ip_for(const struct turn_core *c, uint16_t family)
+{
+    for (unsigned i = 0; i < c->cfg->n_relay_ip; i++)
+        if (c->cfg->relay_ip[i].family == family)
+            return &c->cfg->relay_ip[i];
+    return NULL;
+}
+
+static void log_alloc(const struct request *q, const struct turn_alloc *a)
+{
+    char client[64], relay[64], name[128];
+    stun_addr_format(q->from, true, client, sizeof(client));
+    stun_addr_format(&a->relay, true, relay, sizeof(relay));
+    lt_log(LT_LOG_INFO, "turn", "alloc_created", "user=%s client=%s relay=%s lifetime=%u",
+           lt_log_token(a->user->name, name, sizeof(name)), client, relay, a->lifetime_s);
+}
+
+static int handle_allocate(struct request *q)
+{
+    struct turn_core *c = q->c;
+    const struct stun_msg *m = q->m;
+    struct turn_alloc *existing = turn_alloc_find(c, q->lsock, q->from);
+    if (existing) {
+        /* §7.2 step 2: a retransmission gets the same answer, anything else 437. */
+        if (memcmp(existing->alloc_tid, m->tid, STUN_TID_LEN) != 0)
+            return STUN_ERR_ALLOCATION_MISMATCH;
+        allocate_success(q, existing);
+        return 0;
+    }
+    const struct stun_attr *transport = stun_find(m, STUN_ATTR_REQUESTED_TRANSPORT);
+    uint8_t proto;
+    if (!transport || stun_attr_get_transport(transport, &proto) != 0)
+        return STUN_ERR_BAD_REQUEST;
+    if (proto != 17)
+        return STUN_ERR_UNSUPPORTED_TRANSPORT;
+    bool dont_fragment = stun_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL;
+
+    const struct stun_attr *token = stun_find(m, STUN_ATTR_RESERVATION_TOKEN);
+    const struct stun_attr *even = stun_find(m, STUN_ATTR_EVEN_PORT);
+    const struct stun_attr *family = stun_find(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
+    const struct stun_attr *additional = stun_find(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY);
+    if (token && (even || family || token->len != TURN_TOKEN_LEN))
+        return STUN_ERR_BAD_REQUEST;
+    if (family && additional)
+        return STUN_ERR_BAD_REQUEST;
+    bool reserve_next = false;
+    if (even && stun_attr_get_even_port(even, &reserve_next) != 0)
+        return STUN_ERR_BAD_REQUEST;
+
+    unsigned quota = c->cfg->max_allocations_per_user;
+    if (quota && turn_user_alloc_count(c, q->auth.user) >= quota)
+        return STUN_ERR_ALLOCATION_QUOTA_REACHED;
+
+    uint16_t af = AF_INET;
+    if (family) {
+        int rc = stun_attr_get_family(family, &af);
+        if (rc == -EAFNOSUPPORT)
+            return STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
+        if (rc != 0)
+            return STUN_ERR_BAD_REQUEST;
+    }
+    const struct stun_addr *ip = relay_ip_for(c, af);
+    if (!token && !ip)
+        return STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
+    if (c->cfg->max_allocations && c->stats.allocations >= c->cfg->max_allocations)
+        return STUN_ERR_INSUFFICIENT_CAPACITY;
+
+    bool zero;
+    uint32_t lifetime = granted_lifetime(c, m, &zero);
+    if (zero)
+        lifetime = c->cfg->lifetime_default;
+
+    struct turn_alloc *a = turn_alloc_create(c, q->lsock, q->local, q->from, q->auth.user);
+    if (!a)
+        return STUN_ERR_INSUFFICIENT_CAPACITY;
+    struct turn_reservation *reservation = NULL;
+    int rc = token ? turn_relay_take_reservation(c, a, token->val, dont_fragment)
+                   : turn_relay_bind(c, a, ip, even != NULL, reserve_next, dont_fragment,
+                                     &reservation);
+    if (rc != 0) {
+        turn_alloc_destroy(c, a, "no-relay-port");
+        lt_log(LT_LOG_WARN, "turn", "alloc_failed", "reason=%s",
+               token ? "bad-reservation-token" : "relay-ports-exhausted");
+        return STUN_ERR_INSUFFICIENT_CAPACITY;
+    }
+    if (reservation) {
+        reservation->expires_ms = q->now_ms + TURN_RESERVATION_TTL_MS;
+        memcpy(a->reservation_token, reservation->token, TURN_TOKEN_LEN);
+        a->has_reservation_token = true;
+    }
+    memcpy(a->key, q->auth.key, sizeof(a->key));
+    memcpy(a->alloc_tid, m->tid, STUN_TID_LEN);
+    a->lifetime_s = lifetime;
+    a->expires_ms = q->now_ms + (uint64_t)lifetime * 1000;
+    log_alloc(q, a);
+    allocate_success(q, a);
+    return 0;
+}
+
+/* The allocation of this 5-tuple: 437 when there is none, 441 when it
+ * belongs to another user (RFC 8656 §5). */
+static int owned_allocation(const struct request *q, struct turn_alloc **out)
+{
+    struct turn_alloc *a = turn_alloc_find(q->c, q->lsock, q->from);
+    if (!a)
+        return STUN_ERR_ALLOCATION_MISMATCH;
+    if (strcmp(a->user->name, q->auth.user) != 0)
+        return STUN_ERR_WRONG_CREDENTIALS;
+    *out = a;
+    return 0;
+}
+
+static int handle_refresh(struct request *q)
+{
+    struct turn_alloc *a;
+    int err = owned_allocation(q, &a);
+    if (err)
+        return err;
+    const struct stun_attr *family = stun_find(q->m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
+    uint16_t af;
+    if (family && (stun_attr_get_family(family, &af) != 0 || af != a->relay.family))
+        return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
+    bool zero;
+    uint32_t lifetime = granted_lifetime(q->c, q->m, &zero);
+    uint8_t key[STUN_LONG_TERM_KEY_LEN];
+    memcpy(key, a->key, sizeof(key));
+    if (zero) {
+        turn_alloc_destroy(q->c, a, "refresh-0");
+    } else {
+        a->lifetime_s = lifetime;
+        a->expires_ms = q->now_ms + (uint64_t)lifetime * 1000;
+    }
+    struct reply r;
+    reply_begin(&r, q, STUN_SUCCESS);
+    stun_put_u32(&r.b, STUN_ATTR_LIFETIME, lifetime);
+    reply_send(&r, q, key);
+    return 0;
+}
+
+/* Decode a peer address and apply the family and policy rules; 0 or a STUN error. */
+static int check_peer(const struct request *q, const struct turn_alloc *a,
+                      const struct stun_attr *attr, struct stun_addr *peer, bool *relay_only)
+{
+    if (stun_attr_get_addr(q->m, attr, true, peer) != 0)
+        return STUN_ERR_BAD_REQUEST;
+    if (peer->family != a->relay.family)
+        return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
+    const char *why = "";
+    enum turn_peer_verdict v = turn_policy_check(&q->c->cfg->policy, peer, &why);
+    if (v == TURN_PEER_DENY) {
+        char p[64], client[64], name[128];
+        stun_addr_format(peer, false, p, sizeof(p));
+        stun_addr_format(q->from, true, client, sizeof(client));
+        lt_log(LT_LOG_WARN, "policy", "peer_denied", "user=%s client=%s peer=%s rule=%s",
+               lt_log_token(a->user->name, name, sizeof(name)), client, p, why);
+        q->c->stats.peer_denied++;
+        return STUN_ERR_FORBIDDEN;
+    }
+    *relay_only = v == TURN_PEER_RELAY_ONLY;
+    return 0;
+}
+
+static int handle_create_permission(struct request *q)
+{
+    struct turn_alloc *a;
+    int err = owned_allocation(q, &a);
+    if (err)
+        return err;
+    struct stun_addr peers[STUN_MAX_ATTRS];
+    bool relay_only[STUN_MAX_ATTRS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < q->m->n_attrs; i++) {
+        const struct stun_attr *attr = &q->m->attrs[i];
+        if (attr->type != STUN_ATTR_XOR_PEER_ADDRESS)
+            continue;
+        err = check_peer(q, a, attr, &peers[n], &relay_only[n]);
+        if (err)
+            return err; /* §9.2: all or nothing */
+        n++;
+    }
+    if (n == 0)
+        return STUN_ERR_BAD_REQUEST;
+    for (unsigned i = 0; i < n; i++)
+        if (turn_perm_install(q->c, a, &peers[i], relay_only[i], q->now_ms) != 0)
+            return STUN_ERR_INSUFFICIENT_CAPACITY;
+    struct reply r;
+    reply_begin(&r, q, STUN_SUCCESS);
+    reply_send(&r, q, a->key);
+    return 0;
+}
+
+static int handle_channel_bind(struct request *q)
+{
+    struct turn_alloc *a;
+    int err = owned_allocation(q, &a);
+    if (err)
+        return err;
+    const struct stun_attr *num = stun_find(q->m, STUN_ATTR_CHANNEL_NUMBER);
+    const struct stun_attr *peer_attr = stun_find(q->m, STUN_ATTR_XOR_PEER_ADDRESS);
+    uint16_t number;
+    if (!num || !peer_attr || stun_attr_get_channel(num, &number) != 0 ||
+        number < STUN_CHANNEL_MIN || number > STUN_CHANNEL_MAX)
+        return STUN_ERR_BAD_REQUEST;
+    struct stun_addr peer;
+    bool relay_only = false;
+    err = check_peer(q, a, peer_attr, &peer, &relay_only);
+    if (err)
+        return err;
+    /* §11.2: a number is bound to one peer and a peer to one number, also
+     * during the cooldown after expiry. */
+    struct turn_chan *by_num = turn_chan_by_number(a, number);
+    struct turn_chan *by_peer = turn_chan_by_peer(a, &peer);
+    if ((by_num && !stun_addr_equal(&by_num->peer, &peer)) || (by_peer && by_peer->number != number))
+        return STUN_ERR_BAD_REQUEST;
+    if (turn_chan_install(q->c, a, number, &peer, q->now_ms) != 0 ||
+        turn_perm_install(q->c, a, &peer, relay_only, q->now_ms) != 0)
+        return STUN_ERR_INSUFFICIENT_CAPACITY;
+    struct reply r;
+    reply_begin(&r, q, STUN_SUCCESS);
+    reply_send(&r, q, a->key);
+    return 0;
+}
+
+void turn_handle_request(struct turn_core *c, int lsock, const struct stun_addr *local,
+                         const struct stun_addr *from, const struct stun_msg *m, uint64_t now_ms)
+{
+    struct request q = {.c = c, .lsock = lsock, .local = local, .from = from, .m = m,
+                        .now_ms = now_ms};
+    if (m->method == STUN_BINDING) {
+        handle_binding(&q);
+        return;
+    }
+    if (!m->has_cookie)
+        return; /* TURN needs RFC 5389 or later */
+    switch (m->method) {
+    case TURN_ALLOCATE:
+    case TURN_REFRESH:
+    case TURN_CREATE_PERMISSION:
+    case TURN_CHANNEL_BIND:
+        break;
+    default:
+        send_error(&q, STUN_ERR_BAD_REQUEST, NULL);
+        return;
+    }
+    if (reject_unknown(&q, known_turn, sizeof(known_turn) / sizeof(known_turn[0])))
+        return;
+    turn_auth_check(c, m, from, now_ms, &q.auth);
+    if (q.auth.error) {
+        send_error(&q, q.auth.error, NULL);
+        return;
+    }
+    int err;
+    switch (m->method) {
+    case TURN_ALLOCATE:
+        err = handle_allocate(&q);
+        break;
+    case TURN_REFRESH:
+        err = handle_refresh(&q);
+        break;
+    case TURN_CREATE_PERMISSION:
+        err = handle_create_permission(&q);
+        break;
+    default:
+        err = handle_channel_bind(&q);
+        break;
+    }
+    if (err)
+        send_error(&q, err, q.auth.key);
+}
