@@ -21,9 +21,12 @@
 #define STUN_HMAC_SHA1_LEN 20
 #define STUN_LONG_TERM_KEY_LEN 16 /* MD5(username ":" realm ":" password) */
 
-/* RFC 8656 §12: channel numbers 0x4000-0x4FFF; the ChannelData header is 4 bytes. */
+/* RFC 8656 §12 narrowed channel numbers to 0x4000-0x4FFF, but RFC 5766
+ * clients (coturn's tools among them) still pick from 0x4000-0x7FFE, and
+ * 0x5000-0x7FFF cannot be mistaken for STUN, DTLS or RTP either; we accept
+ * the older range. The ChannelData header is 4 bytes. */
 #define STUN_CHANNEL_MIN 0x4000
-#define STUN_CHANNEL_MAX 0x4FFF
+#define STUN_CHANNEL_MAX 0x7FFE
 #define STUN_CHANDATA_HEADER_LEN 4
 
 enum stun_class {
@@ -189,6 +192,9 @@ void stun_long_term_key(const char *username, const char *realm, const char *pas
 /* True when m carries MESSAGE-INTEGRITY and its HMAC-SHA1 over the message up
  * to it (with the length field adjusted as §14.5 says) matches `key`. */
 bool stun_check_integrity(const struct stun_msg *m, const uint8_t *key, size_t key_len);
+/* HMAC-SHA1 of data with key; 0, or -1 when the crypto library failed. */
+int stun_hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
+                   uint8_t out[STUN_HMAC_SHA1_LEN]);
 /* CRC-32 as used by FINGERPRINT (before the XOR with 0x5354554e). */
 uint32_t stun_crc32(const uint8_t *buf, size_t len);
 
@@ -225,11 +231,11 @@ const char *stun_error_reason(int code);
 
 /* ---- ChannelData (chandata.c) ---- */
 
-/* True when buf starts with a ChannelData channel number (first byte 0x40-0x4F,
- * RFC 7983 demultiplexing). */
+/* True when buf starts with a ChannelData channel number (first byte
+ * 0x40-0x7F: neither STUN, DTLS nor RTP, RFC 7983). */
 bool stun_looks_like_chandata(const uint8_t *buf, size_t len);
 /* Parse a ChannelData message. `len` may exceed 4 + payload length (padding,
- * RFC 8656 §12.5); a shorter buffer or a number outside 0x4000-0x4FFF is
+ * RFC 8656 §12.5); a shorter buffer or a number outside STUN_CHANNEL_MIN..MAX is
  * -EBADMSG. The payload is borrowed from buf. */
 int stun_chandata_parse(const uint8_t *buf, size_t len, uint16_t *chan, const uint8_t **payload,
                         uint16_t *payload_len);

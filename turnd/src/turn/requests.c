@@ -70,6 +70,12 @@ static void reply_send(struct reply *r, const struct request *q, const uint8_t *
 
 static void send_error(const struct request *q, int code, const uint8_t *key)
 {
+    if (lt_log_enabled(LT_LOG_DEBUG) && code != STUN_ERR_UNAUTHORIZED) {
+        char client[64];
+        stun_addr_format(q->from, true, client, sizeof(client));
+        lt_log(LT_LOG_DEBUG, "turn", "request_failed", "method=0x%03x code=%d client=%s",
+               q->m->method, code, client);
+    }
     struct reply r;
     reply_begin(&r, q, STUN_ERROR);
     stun_put_error(&r.b, code, NULL);
