@@ -1,0 +1,44 @@
+#!/bin/bash
+# Proves: coturn's turnutils_uclient, a TURN client nobody here wrote, relays
+# through turnd with zero loss in the given mode.
+# usage: uclient.sh MODE   (see the case below; "wrong-password" must fail)
+. "$(dirname "$0")/../lib/common.sh"
+MODE=${1:?mode}
+PEER_PORT=$((PORT + 1))
+SECRET=interop-secret-$RANDOM
+start_turnd turnd --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --realm interop \
+    --user alice:wonderland --secret "$SECRET" --allow-peer 127.0.0.1/32
+turnutils_peer -L 127.0.0.1 -p "$PEER_PORT" >"$LOGDIR/peer.log" 2>&1 &
+PIDS+=($!)
+wait_udp "127.0.0.1:$PEER_PORT" || fail "turnutils_peer did not start"
+
+auth=(-u alice -w wonderland)
+peer=(-e 127.0.0.1 -r "$PEER_PORT")
+expect=pass
+case "$MODE" in
+peer-channel) flags=("${peer[@]}") ;;               # ChannelBind + ChannelData, RTP/RTCP pairs (EVEN-PORT R + RESERVATION-TOKEN)
+peer-send) flags=(-s "${peer[@]}") ;;               # Send/Data indications
+peer-channel-single) flags=(-c "${peer[@]}") ;;     # one allocation per client, channels
+peer-send-single) flags=(-c -s "${peer[@]}") ;;     # one allocation per client, indications
+peer-padding) flags=(-D "${peer[@]}") ;;            # padded ChannelData
+peer-dont-fragment) flags=(-g "${peer[@]}") ;;      # DONT-FRAGMENT
+peer-ipv4-family) flags=(-X "${peer[@]}") ;;        # REQUESTED-ADDRESS-FAMILY IPv4
+peer-extra-requests) flags=(-G "${peer[@]}") ;;     # repeated CreatePermission/ChannelBind
+c2c) flags=(-y) ;;                                  # client to client through two relays, channels
+c2c-send) flags=(-y -s) ;;                          # client to client with indications
+c2c-10-pairs) flags=(-y -m 10) ;;                   # ten concurrent client pairs
+secret-c2c) auth=(-u carol -W "$SECRET"); flags=(-y) ;;  # shared-secret (REST) credentials
+wrong-password) auth=(-u alice -w wrong); flags=(-y); expect=fail ;;
+wrong-secret) auth=(-u carol -W not-the-secret); flags=(-y); expect=fail ;;
+*) fail "unknown mode $MODE" ;;
+esac
+timeout 60 turnutils_uclient "${auth[@]}" -p "$PORT" -n 30 -l 200 "${flags[@]}" 127.0.0.1 \
+    >"$LOGDIR/uclient.log" 2>&1
+rc=$?
+if verdict=$(uclient_ok "$LOGDIR/uclient.log") && [ $rc = 0 ]; then result=pass; else result=fail; fi
+echo "mode=$MODE expect=$expect result=$result rc=$rc $verdict"
+[ "$result" = "$expect" ] || fail "uclient mode $MODE: expected $expect, got $result"
+if [ "$expect" = fail ]; then
+    grep -q "event=bad_credentials" "$LOGDIR/turnd.log" || fail "turnd did not log the bad credentials"
+fi
+exit 0

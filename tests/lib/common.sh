@@ -1,0 +1,65 @@
+# common.sh - sourced by interop tests: start processes on loopback, stop them on exit.
+#
+# Each test gets its own port block from ctest (LANTURN_PORT_BASE), so tests
+# running in parallel never collide: BASE is the STUN/TURN port, BASE+1..+9 are
+# for peers and sinks, and relays use a 100-port range below Linux's ephemeral
+# ports (32768+) so relay binds never race client sockets.
+set -u
+PORT=${LANTURN_PORT_BASE:?LANTURN_PORT_BASE not set}
+RELAY_LO=$((PORT + 1000))
+RELAY_HI=$((RELAY_LO + 99))
+LOGDIR=${LANTURN_LOG_DIR:-$(mktemp -d)}
+mkdir -p "$LOGDIR"
+PIDS=()
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*"
+    for f in "$LOGDIR"/*.log; do
+        [ -f "$f" ] || continue
+        echo "--- $f (last 30 lines)"
+        tail -30 "$f"
+    done
+    exit 1
+}
+
+wait_udp() { # wait_udp ADDR:PORT
+    for _ in $(seq 1 100); do
+        ss -Hlun 2>/dev/null | awk '{print $4}' | grep -qx "$1" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# start_turnd NAME ARGS...: run turnd (binary in $TURND) in the background.
+start_turnd() {
+    local name=$1
+    shift
+    "${TURND:?TURND not set}" --relay-ports "$RELAY_LO-$RELAY_HI" --log-level debug "$@" \
+        >"$LOGDIR/$name.log" 2>&1 &
+    PIDS+=($!)
+    TURND_PID=$!
+    local listen
+    listen=$(printf '%s\n' "$@" | grep -A1 -x -- --listen | grep -v -- --listen | head -1)
+    wait_udp "${listen:-127.0.0.1:3478}" || fail "turnd $name did not start"
+}
+
+# uclient_ok LOG: coturn's uclient exits 0 even with loss; read its counters.
+uclient_ok() {
+    local log=$1 counts sent recv lost
+    counts=$(grep -o 'tot_send_msgs=[0-9]*, tot_recv_msgs=[0-9]*' "$log" | tail -1)
+    sent=$(echo "$counts" | sed -n 's/tot_send_msgs=\([0-9]*\),.*/\1/p')
+    recv=$(echo "$counts" | sed -n 's/.*tot_recv_msgs=\([0-9]*\)/\1/p')
+    lost=$(sed -n 's/.*Total lost packets \([0-9]*\).*/\1/p' "$log" | tail -1)
+    echo "sent=${sent:--} received=${recv:--} lost=${lost:--}"
+    [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$recv" = "$sent" ] && [ "${lost:-x}" = 0 ]
+}
