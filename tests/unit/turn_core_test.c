@@ -1,0 +1,640 @@
+/*
+ * turn_core_test.c - the TURN state machine driven with no sockets: a fake
+ * env records what the core sends and which relays it opens, and a small
+ * client builds authenticated requests with the codec.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "turn/core.h"
+#include "util/log.h"
+
+#define MAX_SENT 64
+
+struct sent {
+    int handle;
+    struct stun_addr to;
+    uint8_t buf[2048];
+    size_t len;
+};
+
+struct fake {
+    struct sent sent[MAX_SENT];
+    unsigned n_sent;
+    int next_handle;
+    unsigned opened, closed;
+    void *owner[16];
+    uint16_t port[16];
+    uint64_t wall;
+    uint32_t rnd;
+};
+
+struct t {
+    struct fake f;
+    struct turn_core_config cfg;
+    struct turn_core *core;
+    struct stun_addr local, client, peer;
+    uint64_t now;
+    char nonce[64];
+    uint8_t key[STUN_LONG_TERM_KEY_LEN];
+    struct stun_msg resp;
+    uint8_t tid_seed;
+};
+
+static int fake_open(void *ctx, const struct stun_addr *addr, void *owner, bool df, int *handle)
+{
+    struct fake *f = ctx;
+    (void)df;
+    int i = f->next_handle++;
+    f->owner[i % 16] = owner;
+    f->port[i % 16] = addr->port;
+    f->opened++;
+    *handle = 100 + i;
+    return 0;
+}
+
+static void fake_close(void *ctx, int handle)
+{
+    struct fake *f = ctx;
+    f->owner[(handle - 100) % 16] = NULL;
+    f->closed++;
+}
+
+static void fake_send(void *ctx, int handle, const struct stun_addr *to, const uint8_t *buf,
+                      size_t len)
+{
+    struct fake *f = ctx;
+    if (f->n_sent >= MAX_SENT || len > sizeof(f->sent[0].buf))
+        return;
+    struct sent *s = &f->sent[f->n_sent++];
+    s->handle = handle;
+    s->to = *to;
+    memcpy(s->buf, buf, len);
+    s->len = len;
+}
+
+static void fake_random(void *ctx, uint8_t *buf, size_t len)
+{
+    struct fake *f = ctx;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(f->rnd = f->rnd * 1103515245u + 12345u) >> 3;
+}
+
+static uint64_t fake_wall(void *ctx)
+{
+    return ((struct fake *)ctx)->wall;
+}
+
+static int setup(void **state)
+{
+    static struct t t;
+    memset(&t, 0, sizeof(t));
+    lt_log_set_level(LT_LOG_ERROR);
+    turn_core_config_defaults(&t.cfg);
+    stun_addr_parse("10.0.0.1", &t.cfg.relay_ip[0]);
+    t.cfg.n_relay_ip = 1;
+    t.cfg.port_lo = 50000;
+    t.cfg.port_hi = 50099;
+    turn_policy_add_relay(&t.cfg.policy, &t.cfg.relay_ip[0]);
+    turn_core_config_add_user(&t.cfg, "alice", "wonderland");
+    turn_core_config_add_user(&t.cfg, "bob", "builder");
+    turn_core_config_set_secret(&t.cfg, "s3cret");
+    t.f.wall = 1700000000;
+    struct turn_env env = {&t.f, fake_open, fake_close, fake_send, fake_random, fake_wall};
+    t.core = turn_core_new(&t.cfg, &env);
+    stun_addr_parse("10.0.0.1:3478", &t.local);
+    stun_addr_parse("192.168.1.10:40000", &t.client);
+    stun_addr_parse("192.168.1.20:5000", &t.peer);
+    t.now = 1000000;
+    stun_long_term_key("alice", "lanturn", "wonderland", t.key);
+    *state = &t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct t *t = *state;
+    turn_core_free(t->core);
+    turn_core_config_release(&t->cfg);
+    return 0;
+}
+
+/* The last datagram the core sent, parsed into t->resp. */
+static int last_response(struct t *t)
+{
+    assert_true(t->f.n_sent > 0);
+    struct sent *s = &t->f.sent[t->f.n_sent - 1];
+    assert_int_equal(stun_parse(&t->resp, s->buf, s->len), 0);
+    if (t->resp.cls == STUN_SUCCESS)
+        return 0;
+    int code;
+    const char *reason;
+    size_t rlen;
+    assert_int_equal(
+        stun_attr_get_error(stun_find(&t->resp, STUN_ATTR_ERROR_CODE), &code, &reason, &rlen), 0);
+    return code;
+}
+
+typedef void (*attrs_fn)(struct stun_builder *b, const void *arg);
+
+/* Send a request from `from`, authenticated unless key is NULL; returns the
+ * response's error code (0 = success). Learns the nonce from 401/438. */
+static int request_from(struct t *t, const struct stun_addr *from, uint16_t method, attrs_fn add,
+                        const void *arg, const char *user, const uint8_t *key)
+{
+    uint8_t buf[1024], tid[STUN_TID_LEN] = {0};
+    struct stun_builder b;
+    tid[0] = ++t->tid_seed;
+    stun_build_init(&b, buf, sizeof(buf), method, STUN_REQUEST, tid);
+    if (add)
+        add(&b, arg);
+    if (key) {
+        stun_put_str(&b, STUN_ATTR_USERNAME, user);
+        stun_put_str(&b, STUN_ATTR_REALM, "lanturn");
+        stun_put_str(&b, STUN_ATTR_NONCE, t->nonce);
+        stun_put_integrity(&b, key, STUN_LONG_TERM_KEY_LEN);
+    }
+    stun_put_fingerprint(&b);
+    size_t len;
+    assert_int_equal(stun_build_finish(&b, &len), 0);
+    unsigned before = t->f.n_sent;
+    turn_core_on_client(t->core, 1, &t->local, from, buf, len, t->now);
+    assert_int_equal(t->f.n_sent, before + 1);
+    int code = last_response(t);
+    const struct stun_attr *n = stun_find(&t->resp, STUN_ATTR_NONCE);
+    if (n) {
+        memcpy(t->nonce, n->val, n->len);
+        t->nonce[n->len] = '\0';
+    }
+    if (code == 0 && key)
+        assert_true(stun_check_integrity(&t->resp, key, STUN_LONG_TERM_KEY_LEN));
+    return code;
+}
+
+static void add_udp(struct stun_builder *b, const void *arg)
+{
+    const uint32_t *lifetime = arg;
+    uint8_t transport[4] = {17, 0, 0, 0};
+    stun_put_attr(b, STUN_ATTR_REQUESTED_TRANSPORT, transport, 4);
+    if (lifetime)
+        stun_put_u32(b, STUN_ATTR_LIFETIME, *lifetime);
+}
+
+static void add_lifetime(struct stun_builder *b, const void *arg)
+{
+    stun_put_u32(b, STUN_ATTR_LIFETIME, *(const uint32_t *)arg);
+}
+
+static void add_peer(struct stun_builder *b, const void *arg)
+{
+    stun_put_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, arg, true);
+}
+
+struct bind_arg {
+    uint32_t channel;
+    const struct stun_addr *peer;
+};
+
+static void add_channel(struct stun_builder *b, const void *arg)
+{
+    const struct bind_arg *a = arg;
+    stun_put_u32(b, STUN_ATTR_CHANNEL_NUMBER, a->channel << 16);
+    stun_put_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, a->peer, true);
+}
+
+static int request(struct t *t, uint16_t method, attrs_fn add, const void *arg)
+{
+    return request_from(t, &t->client, method, add, arg, "alice", t->key);
+}
+
+static void allocate_ok(struct t *t)
+{
+    request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL); /* learn nonce */
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 0);
+}
+
+static void allocate_without_integrity_gets_401_with_realm_and_nonce(void **state)
+{
+    struct t *t = *state;
+    assert_int_equal(request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL), 401);
+    assert_non_null(stun_find(&t->resp, STUN_ATTR_REALM));
+    assert_non_null(stun_find(&t->resp, STUN_ATTR_NONCE));
+    assert_int_equal(t->resp.integrity, -1);
+}
+
+static void wrong_password_and_unknown_user_get_401(void **state)
+{
+    struct t *t = *state;
+    request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
+    uint8_t bad[STUN_LONG_TERM_KEY_LEN];
+    stun_long_term_key("alice", "lanturn", "guess", bad);
+    assert_int_equal(request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, "alice", bad), 401);
+    stun_long_term_key("mallory", "lanturn", "x", bad);
+    assert_int_equal(request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, "mallory", bad),
+                     401);
+    assert_int_equal(turn_core_stats(t->core)->auth_failures, 2);
+    assert_int_equal(t->f.opened, 0);
+}
+
+static void allocate_succeeds_with_relay_in_range_and_default_lifetime(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    struct stun_addr relay, mapped;
+    uint32_t lifetime;
+    assert_int_equal(stun_attr_get_addr(&t->resp, stun_find(&t->resp, STUN_ATTR_XOR_RELAYED_ADDRESS),
+                                        true, &relay),
+                     0);
+    assert_int_equal(stun_attr_get_addr(&t->resp, stun_find(&t->resp, STUN_ATTR_XOR_MAPPED_ADDRESS),
+                                        true, &mapped),
+                     0);
+    assert_int_equal(stun_attr_get_u32(stun_find(&t->resp, STUN_ATTR_LIFETIME), &lifetime), 0);
+    assert_true(relay.port >= 50000 && relay.port <= 50099);
+    assert_true(stun_addr_ip_equal(&relay, &t->cfg.relay_ip[0]));
+    assert_true(stun_addr_equal(&mapped, &t->client));
+    assert_int_equal(lifetime, 600);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 1);
+}
+
+static void nonce_goes_stale_after_its_lifetime(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    t->now += 601 * 1000;
+    uint32_t lifetime = 600;
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &lifetime), 438);
+    assert_non_null(stun_find(&t->resp, STUN_ATTR_NONCE));
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &lifetime), 0); /* the new nonce */
+}
+
+static void nonce_from_another_address_is_stale(void **state)
+{
+    struct t *t = *state;
+    request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
+    struct stun_addr other;
+    stun_addr_parse("192.168.1.99:40000", &other);
+    assert_int_equal(request_from(t, &other, TURN_ALLOCATE, add_udp, NULL, "alice", t->key), 438);
+}
+
+static void second_allocate_on_same_5tuple_gets_437_but_retransmit_is_answered(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 437);
+    /* a retransmission: same transaction id as the successful Allocate */
+    t->tid_seed -= 2;
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 0);
+    assert_int_equal(t->f.opened, 1);
+}
+
+static void lifetime_is_clamped_between_default_and_max(void **state)
+{
+    struct t *t = *state;
+    uint32_t lifetime = 100000;
+    request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, &lifetime), 0);
+    uint32_t got;
+    stun_attr_get_u32(stun_find(&t->resp, STUN_ATTR_LIFETIME), &got);
+    assert_int_equal(got, 3600);
+    lifetime = 10;
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &lifetime), 0);
+    stun_attr_get_u32(stun_find(&t->resp, STUN_ATTR_LIFETIME), &got);
+    assert_int_equal(got, 600);
+}
+
+static void refresh_with_zero_lifetime_deletes_allocation(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    uint32_t zero = 0;
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &zero), 0);
+    assert_int_equal(t->f.closed, 1);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 0);
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &zero), 437);
+}
+
+static void allocation_expires_after_its_lifetime(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    t->now += 599 * 1000;
+    turn_core_tick(t->core, t->now);
+    assert_int_equal(t->f.closed, 0);
+    t->now += 2 * 1000;
+    turn_core_tick(t->core, t->now);
+    assert_int_equal(t->f.closed, 1);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 0);
+    assert_int_equal(turn_core_next_deadline(t->core), UINT64_MAX);
+}
+
+/* Feed a peer datagram to the first allocation; returns how many datagrams
+ * the core sent for it (0 or 1). */
+static unsigned peer_sends(struct t *t, const struct stun_addr *from, const char *payload)
+{
+    uint8_t buf[TURN_HEADROOM + 256 + TURN_TAILROOM];
+    size_t n = strlen(payload);
+    memcpy(buf + TURN_HEADROOM, payload, n);
+    unsigned before = t->f.n_sent;
+    turn_core_on_peer(t->core, t->f.owner[0], from, buf + TURN_HEADROOM, n, t->now);
+    return t->f.n_sent - before;
+}
+
+static void permission_lets_peer_data_through_as_data_indication(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    assert_int_equal(peer_sends(t, &t->peer, "early"), 0);
+    assert_int_equal(request(t, TURN_CREATE_PERMISSION, add_peer, &t->peer), 0);
+    assert_int_equal(peer_sends(t, &t->peer, "hello"), 1);
+    struct sent *s = &t->f.sent[t->f.n_sent - 1];
+    struct stun_msg m;
+    assert_int_equal(stun_parse(&m, s->buf, s->len), 0);
+    assert_int_equal(m.method, TURN_DATA);
+    assert_int_equal(m.cls, STUN_INDICATION);
+    struct stun_addr from;
+    stun_attr_get_addr(&m, stun_find(&m, STUN_ATTR_XOR_PEER_ADDRESS), true, &from);
+    assert_true(stun_addr_equal(&from, &t->peer));
+    const struct stun_attr *data = stun_find(&m, STUN_ATTR_DATA);
+    assert_int_equal(data->len, 5);
+    assert_memory_equal(data->val, "hello", 5);
+    assert_true(stun_addr_equal(&s->to, &t->client));
+    /* permissions are per IP: another port of the same host gets through */
+    struct stun_addr other_port = t->peer;
+    other_port.port = 6000;
+    assert_int_equal(peer_sends(t, &other_port, "x"), 1);
+}
+
+static void permission_expires_after_300_seconds(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    assert_int_equal(request(t, TURN_CREATE_PERMISSION, add_peer, &t->peer), 0);
+    t->now += 301 * 1000;
+    turn_core_tick(t->core, t->now);
+    assert_int_equal(peer_sends(t, &t->peer, "late"), 0);
+    assert_int_equal(turn_core_stats(t->core)->permissions, 0);
+}
+
+static void send_indication_reaches_peer_only_with_permission(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    uint8_t buf[128], tid[STUN_TID_LEN] = {7};
+    struct stun_builder b;
+    size_t len;
+    stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
+    stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &t->peer, true);
+    stun_put_attr(&b, STUN_ATTR_DATA, "ping", 4);
+    stun_build_finish(&b, &len);
+    unsigned before = t->f.n_sent;
+    turn_core_on_client(t->core, 1, &t->local, &t->client, buf, len, t->now);
+    assert_int_equal(t->f.n_sent, before);
+    assert_int_equal(request(t, TURN_CREATE_PERMISSION, add_peer, &t->peer), 0);
+    before = t->f.n_sent;
+    turn_core_on_client(t->core, 1, &t->local, &t->client, buf, len, t->now);
+    assert_int_equal(t->f.n_sent, before + 1);
+    struct sent *s = &t->f.sent[t->f.n_sent - 1];
+    assert_int_equal(s->handle, 100);
+    assert_true(stun_addr_equal(&s->to, &t->peer));
+    assert_int_equal(s->len, 4);
+    assert_memory_equal(s->buf, "ping", 4);
+}
+
+static void channel_carries_data_both_ways_and_obeys_binding_rules(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    struct bind_arg bind = {0x4001, &t->peer};
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &bind), 0);
+    uint8_t cd[] = {0x40, 0x01, 0x00, 0x03, 'a', 'b', 'c', 0};
+    turn_core_on_client(t->core, 1, &t->local, &t->client, cd, sizeof(cd), t->now);
+    struct sent *s = &t->f.sent[t->f.n_sent - 1];
+    assert_int_equal(s->handle, 100);
+    assert_int_equal(s->len, 3);
+    assert_memory_equal(s->buf, "abc", 3);
+    assert_int_equal(peer_sends(t, &t->peer, "xyz"), 1);
+    s = &t->f.sent[t->f.n_sent - 1];
+    uint8_t want[] = {0x40, 0x01, 0x00, 0x03, 'x', 'y', 'z'};
+    assert_int_equal(s->len, sizeof(want));
+    assert_memory_equal(s->buf, want, sizeof(want));
+
+    struct stun_addr other;
+    stun_addr_parse("192.168.1.21:5000", &other);
+    struct bind_arg same_number = {0x4001, &other}, same_peer = {0x4002, &t->peer};
+    struct bind_arg too_low = {0x3fff, &other}, too_high = {0x7fff, &other};
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &same_number), 400);
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &same_peer), 400);
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &too_low), 400);
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &too_high), 400);
+
+    /* expiry: no more data, but the number stays reserved during the cooldown */
+    t->now += 601 * 1000;
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &(uint32_t){600}), 438);
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &(uint32_t){600}), 0);
+    turn_core_tick(t->core, t->now);
+    unsigned before = t->f.n_sent;
+    turn_core_on_client(t->core, 1, &t->local, &t->client, cd, sizeof(cd), t->now);
+    assert_int_equal(t->f.n_sent, before);
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &same_number), 400);
+    t->now += 301 * 1000;
+    turn_core_tick(t->core, t->now);
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &same_number), 0);
+}
+
+static void policy_refuses_loopback_and_own_ports_are_filtered(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    struct stun_addr loop, own_service;
+    stun_addr_parse("127.0.0.1:5000", &loop);
+    assert_int_equal(request(t, TURN_CREATE_PERMISSION, add_peer, &loop), 403);
+    struct bind_arg bind = {0x4000, &loop};
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &bind), 403);
+    assert_int_equal(turn_core_stats(t->core)->peer_denied, 2);
+
+    /* our own relay address: permission granted, but only relay ports reachable */
+    stun_addr_parse("10.0.0.1:3000", &own_service);
+    assert_int_equal(request(t, TURN_CREATE_PERMISSION, add_peer, &own_service), 0);
+    struct stun_addr bob_client;
+    stun_addr_parse("192.168.1.11:40000", &bob_client);
+    uint8_t bob_key[STUN_LONG_TERM_KEY_LEN];
+    stun_long_term_key("bob", "lanturn", "builder", bob_key);
+    request_from(t, &bob_client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
+    assert_int_equal(request_from(t, &bob_client, TURN_ALLOCATE, add_udp, NULL, "bob", bob_key), 0);
+    struct stun_addr bob_relay;
+    stun_attr_get_addr(&t->resp, stun_find(&t->resp, STUN_ATTR_XOR_RELAYED_ADDRESS), true,
+                       &bob_relay);
+
+    uint8_t buf[128], tid[STUN_TID_LEN] = {8};
+    struct stun_builder b;
+    size_t len;
+    const struct stun_addr *targets[2] = {&own_service, &bob_relay};
+    for (int i = 0; i < 2; i++) {
+        stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
+        stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, targets[i], true);
+        stun_put_attr(&b, STUN_ATTR_DATA, "hi", 2);
+        stun_build_finish(&b, &len);
+        unsigned before = t->f.n_sent;
+        turn_core_on_client(t->core, 1, &t->local, &t->client, buf, len, t->now);
+        assert_int_equal(t->f.n_sent - before, i == 0 ? 0 : 1);
+    }
+    assert_int_equal(turn_core_stats(t->core)->own_port_dropped, 1);
+}
+
+static void other_user_on_same_5tuple_gets_441(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    uint8_t bob_key[STUN_LONG_TERM_KEY_LEN];
+    stun_long_term_key("bob", "lanturn", "builder", bob_key);
+    assert_int_equal(request_from(t, &t->client, TURN_REFRESH, add_lifetime, &(uint32_t){600},
+                                  "bob", bob_key),
+                     441);
+}
+
+static void quotas_give_486_and_508(void **state)
+{
+    struct t *t = *state;
+    t->cfg.max_allocations_per_user = 1;
+    allocate_ok(t);
+    struct stun_addr second;
+    stun_addr_parse("192.168.1.10:40001", &second);
+    assert_int_equal(request_from(t, &second, TURN_ALLOCATE, add_udp, NULL, "alice", t->key), 486);
+    t->cfg.max_allocations_per_user = 0;
+    t->cfg.max_allocations = 1;
+    assert_int_equal(request_from(t, &second, TURN_ALLOCATE, add_udp, NULL, "alice", t->key), 508);
+}
+
+static void relay_port_exhaustion_gets_508(void **state)
+{
+    struct t *t = *state;
+    t->cfg.port_lo = t->cfg.port_hi = 50000; /* a single relay port */
+    allocate_ok(t);
+    struct stun_addr second;
+    stun_addr_parse("192.168.1.10:40001", &second);
+    assert_int_equal(request_from(t, &second, TURN_ALLOCATE, add_udp, NULL, "alice", t->key), 508);
+    uint32_t zero = 0;
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &zero), 0);
+    assert_int_equal(request_from(t, &second, TURN_ALLOCATE, add_udp, NULL, "alice", t->key), 0);
+}
+
+static void add_raw(struct stun_builder *b, const void *arg)
+{
+    const uint16_t *a = arg; /* type, then a 4-byte value's first byte */
+    uint8_t v[4] = {(uint8_t)a[1], 0, 0, 0};
+    stun_put_attr(b, a[0], v, 4);
+}
+
+static void bad_transport_family_and_unknown_attributes(void **state)
+{
+    struct t *t = *state;
+    request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
+    assert_int_equal(request(t, TURN_ALLOCATE, NULL, NULL), 400); /* no REQUESTED-TRANSPORT */
+    uint16_t tcp[2] = {STUN_ATTR_REQUESTED_TRANSPORT, 6};
+    assert_int_equal(request(t, TURN_ALLOCATE, add_raw, tcp), 442);
+    uint16_t unknown[2] = {0x0031, 1};
+    assert_int_equal(request(t, TURN_ALLOCATE, add_raw, unknown), 420);
+    const struct stun_attr *u = stun_find(&t->resp, STUN_ATTR_UNKNOWN_ATTRIBUTES);
+    assert_non_null(u);
+    assert_int_equal(u->len, 2);
+    assert_int_equal(u->val[0] << 8 | u->val[1], 0x0031);
+    assert_int_equal(t->f.opened, 0);
+}
+
+static void ipv6_allocation_needs_an_ipv6_relay(void **state)
+{
+    struct t *t = *state;
+    request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
+    uint8_t buf[256], tid[STUN_TID_LEN] = {42};
+    struct stun_builder b;
+    size_t len;
+    stun_build_init(&b, buf, sizeof(buf), TURN_ALLOCATE, STUN_REQUEST, tid);
+    stun_put_attr(&b, STUN_ATTR_REQUESTED_TRANSPORT, (uint8_t[4]){17, 0, 0, 0}, 4);
+    stun_put_attr(&b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, (uint8_t[4]){2, 0, 0, 0}, 4);
+    stun_put_str(&b, STUN_ATTR_USERNAME, "alice");
+    stun_put_str(&b, STUN_ATTR_REALM, "lanturn");
+    stun_put_str(&b, STUN_ATTR_NONCE, t->nonce);
+    stun_put_integrity(&b, t->key, sizeof(t->key));
+    stun_build_finish(&b, &len);
+    turn_core_on_client(t->core, 1, &t->local, &t->client, buf, len, t->now);
+    assert_int_equal(last_response(t), 440);
+}
+
+static void shared_secret_credentials_work_until_they_expire(void **state)
+{
+    struct t *t = *state;
+    /* password = base64(HMAC-SHA1("s3cret", "1700000100:carol")), computed offline */
+    const char *user = "1700000100:carol";
+    uint8_t mac[20];
+    assert_int_equal(stun_hmac_sha1((const uint8_t *)"s3cret", 6, (const uint8_t *)user,
+                                    strlen(user), mac),
+                     0);
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char password[32];
+    size_t o = 0;
+    for (size_t i = 0; i < 20; i += 3) {
+        uint32_t v = (uint32_t)mac[i] << 16 | (i + 1 < 20 ? mac[i + 1] << 8 : 0) |
+                     (i + 2 < 20 ? mac[i + 2] : 0);
+        password[o++] = b64[v >> 18 & 63];
+        password[o++] = b64[v >> 12 & 63];
+        password[o++] = i + 1 < 20 ? b64[v >> 6 & 63] : '=';
+        password[o++] = i + 2 < 20 ? b64[v & 63] : '=';
+    }
+    password[o] = '\0';
+    uint8_t key[STUN_LONG_TERM_KEY_LEN];
+    stun_long_term_key(user, "lanturn", password, key);
+    request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
+    assert_int_equal(request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, user, key), 0);
+    uint32_t zero = 0;
+    assert_int_equal(request_from(t, &t->client, TURN_REFRESH, add_lifetime, &zero, user, key), 0);
+    t->f.wall = 1700000101; /* past the expiry in the user name */
+    assert_int_equal(request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, user, key), 401);
+}
+
+static void malformed_datagrams_are_counted_and_unanswered(void **state)
+{
+    struct t *t = *state;
+    uint8_t junk[] = {0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8,
+                      9, 10, 11, 12, 0x80, 0x28, 0x00, 0x04, 0, 0, 0, 0};
+    turn_core_on_client(t->core, 1, &t->local, &t->client, junk, sizeof(junk), t->now);
+    uint8_t short_cd[] = {0x40, 0x00, 0x00, 0x10, 'x'};
+    turn_core_on_client(t->core, 1, &t->local, &t->client, short_cd, sizeof(short_cd), t->now);
+    assert_int_equal(t->f.n_sent, 0);
+    assert_int_equal(turn_core_stats(t->core)->malformed, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(allocate_without_integrity_gets_401_with_realm_and_nonce),
+        T(wrong_password_and_unknown_user_get_401),
+        T(allocate_succeeds_with_relay_in_range_and_default_lifetime),
+        T(nonce_goes_stale_after_its_lifetime),
+        T(nonce_from_another_address_is_stale),
+        T(second_allocate_on_same_5tuple_gets_437_but_retransmit_is_answered),
+        T(lifetime_is_clamped_between_default_and_max),
+        T(refresh_with_zero_lifetime_deletes_allocation),
+        T(allocation_expires_after_its_lifetime),
+        T(permission_lets_peer_data_through_as_data_indication),
+        T(permission_expires_after_300_seconds),
+        T(send_indication_reaches_peer_only_with_permission),
+        T(channel_carries_data_both_ways_and_obeys_binding_rules),
+        T(policy_refuses_loopback_and_own_ports_are_filtered),
+        T(other_user_on_same_5tuple_gets_441),
+        T(quotas_give_486_and_508),
+        T(relay_port_exhaustion_gets_508),
+        T(bad_transport_family_and_unknown_attributes),
+        T(ipv6_allocation_needs_an_ipv6_relay),
+        T(shared_secret_credentials_work_until_they_expire),
+        T(malformed_datagrams_are_counted_and_unanswered),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
