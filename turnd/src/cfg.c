@@ -334,12 +334,6 @@ static int read_secret_file(const char *path, char **out, char *err, size_t cap)
     return rc;
 }
 
-static bool is_wildcard(const struct stun_addr *a)
-{
-    static const uint8_t zero[16];
-    return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t cap)
 {
     struct turn_core_config *c = &cfg->core;
@@ -358,7 +352,7 @@ static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t
         struct stun_addr a;
         if (stun_addr_parse(p->relay[i], &a) != 0 || a.port != 0)
             return fail(err, cap, "relay_ip: bad address '%s'", p->relay[i]);
-        if (is_wildcard(&a))
+        if (stun_addr_is_any(&a))
             return fail(err, cap, "relay_ip: '%s' is a wildcard; a relay needs a concrete address",
                         p->relay[i]);
         for (unsigned k = 0; k < c->n_relay_ip; k++)
@@ -370,7 +364,7 @@ static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t
         c->relay_ip[c->n_relay_ip++] = a;
     }
     if (c->n_relay_ip == 0) {
-        if (is_wildcard(&cfg->listen[0]))
+        if (stun_addr_is_any(&cfg->listen[0]))
             return fail(err, cap, "relay_ip is required when listening on a wildcard address");
         c->relay_ip[0] = cfg->listen[0];
         c->relay_ip[0].port = 0;

@@ -12,12 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static bool is_wildcard(const struct stun_addr *a)
-{
-    static const uint8_t zero[16];
-    return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 /* The policy protects every address of this host; relay addresses are the
  * exception that lets clients of this server reach each other. */
 static int collect_own_addresses(struct turnd_config *cfg)
@@ -25,7 +19,7 @@ static int collect_own_addresses(struct turnd_config *cfg)
     struct turn_policy *p = &cfg->core.policy;
     int rc = tio_add_interface_addresses(p);
     for (unsigned i = 0; rc == 0 && i < cfg->n_listen; i++)
-        if (!is_wildcard(&cfg->listen[i]))
+        if (!stun_addr_is_any(&cfg->listen[i]))
             rc = turn_policy_add_own(p, &cfg->listen[i]);
     for (unsigned i = 0; rc == 0 && i < cfg->core.n_relay_ip; i++)
         rc = turn_policy_add_relay(p, &cfg->core.relay_ip[i]);

@@ -80,6 +80,12 @@ bool stun_addr_ip_equal(const struct stun_addr *a, const struct stun_addr *b)
     return a->family == b->family && memcmp(a->ip, b->ip, a->family == AF_INET ? 4 : 16) == 0;
 }
 
+bool stun_addr_is_any(const struct stun_addr *a)
+{
+    static const uint8_t zero[16];
+    return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) == 0;
+}
+
 bool stun_addr_equal(const struct stun_addr *a, const struct stun_addr *b)
 {
     return a->port == b->port && stun_addr_ip_equal(a, b);

@@ -249,6 +249,7 @@ int stun_addr_format(const struct stun_addr *a, bool with_port, char *out, size_
 /* Parse "IP", "IP:PORT", "[IPv6]:PORT" or bare IPv6. 0 or -EINVAL. */
 int stun_addr_parse(const char *s, struct stun_addr *out);
 bool stun_addr_equal(const struct stun_addr *a, const struct stun_addr *b);    /* ip and port */
+bool stun_addr_is_any(const struct stun_addr *a); /* 0.0.0.0 or :: */
 bool stun_addr_ip_equal(const struct stun_addr *a, const struct stun_addr *b); /* ip only */
 /* Hash of ip and port, for tables. */
 uint32_t stun_addr_hash(const struct stun_addr *a);
