@@ -1,0 +1,170 @@
+/*
+ * sto_rooms_test.c - group and direct rooms, membership and roles.
+ */
+#include "fixture.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void test_group_room_creator_is_owner(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice");
+    int64_t room = 0;
+    assert_int_equal(sto_room_create_group(f->db, alice, "general", "everything", &room), 0);
+    struct sto_room r;
+    assert_int_equal(sto_room_get(f->db, room, &r), 0);
+    assert_int_equal(r.kind, STO_ROOM_GROUP);
+    assert_string_equal(r.name, "general");
+    assert_string_equal(r.topic, "everything");
+    assert_int_equal(r.created_by, alice);
+    assert_false(r.archived);
+    sto_room_clear(&r);
+    enum sto_role role;
+    assert_int_equal(sto_member_get(f->db, room, alice, &role), 0);
+    assert_int_equal(role, STO_ROLE_OWNER);
+    assert_int_equal(sto_room_get(f->db, room + 100, &r), -ENOENT);
+    assert_int_equal(sto_room_create_group(f->db, alice, "", NULL, &room), -EINVAL);
+}
+
+static void test_direct_room_is_one_per_pair(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice"), bob = fx_user(f, "bob");
+    int64_t r1 = 0, r2 = 0, self = 0;
+    bool created = false;
+    assert_int_equal(sto_room_create_direct(f->db, alice, bob, &r1, &created), 0);
+    assert_true(created);
+    assert_int_equal(sto_room_create_direct(f->db, bob, alice, &r2, &created), 0);
+    assert_false(created);
+    assert_int_equal(r1, r2);
+
+    struct sto_member *m;
+    size_t n;
+    assert_int_equal(sto_room_members(f->db, r1, &m, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(m[0].user_id, alice);
+    assert_int_equal(m[1].user_id, bob);
+    assert_int_equal(m[0].role, STO_ROLE_MEMBER);
+    sto_members_free(m);
+
+    /* Fixed membership, no name or topic. */
+    int64_t carol = fx_user(f, "carol");
+    assert_int_equal(sto_member_add(f->db, r1, carol, STO_ROLE_MEMBER), -EINVAL);
+    assert_int_equal(sto_member_remove(f->db, r1, bob), -EINVAL);
+    assert_int_equal(sto_room_update(f->db, r1, "renamed", NULL), -EINVAL);
+
+    assert_int_equal(sto_room_create_direct(f->db, alice, alice, &self, &created), 0);
+    assert_true(created);
+    assert_int_not_equal(self, r1);
+    assert_int_equal(sto_room_members(f->db, self, &m, &n), 0);
+    assert_int_equal(n, 1);
+    sto_members_free(m);
+
+    assert_int_equal(sto_room_create_direct(f->db, alice, 9999, &r2, &created), -EINVAL);
+}
+
+static void test_room_list_for_user_shows_only_their_rooms(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice"), bob = fx_user(f, "bob");
+    int64_t a = fx_group(f, alice, "a"), b = fx_group(f, bob, "b"), dm = 0;
+    assert_int_equal(sto_room_create_direct(f->db, alice, bob, &dm, NULL), 0);
+    assert_int_equal(sto_room_set_archived(f->db, a, true), 0);
+    struct sto_room *rooms;
+    size_t n;
+    assert_int_equal(sto_room_list_for_user(f->db, alice, &rooms, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rooms[0].id, a);
+    assert_true(rooms[0].archived);
+    assert_int_equal(rooms[1].id, dm);
+    assert_int_equal(rooms[1].kind, STO_ROOM_DIRECT);
+    sto_rooms_free(rooms, n);
+    assert_int_equal(sto_room_list_for_user(f->db, bob, &rooms, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rooms[0].id, b);
+    sto_rooms_free(rooms, n);
+    assert_int_equal(sto_room_set_archived(f->db, 9999, true), -ENOENT);
+}
+
+static void test_room_update_changes_only_given_fields(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice");
+    int64_t room = 0;
+    assert_int_equal(sto_room_create_group(f->db, alice, "old", "topic", &room), 0);
+    assert_int_equal(sto_room_update(f->db, room, NULL, "新しい話題"), 0);
+    struct sto_room r;
+    assert_int_equal(sto_room_get(f->db, room, &r), 0);
+    assert_string_equal(r.name, "old");
+    assert_string_equal(r.topic, "新しい話題");
+    sto_room_clear(&r);
+    assert_int_equal(sto_room_update(f->db, room, "new", NULL), 0);
+    assert_int_equal(sto_room_get(f->db, room, &r), 0);
+    assert_string_equal(r.name, "new");
+    assert_string_equal(r.topic, "新しい話題");
+    sto_room_clear(&r);
+    assert_int_equal(sto_room_update(f->db, 9999, "x", NULL), -ENOENT);
+}
+
+static void test_members_add_remove_and_roles(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice"), bob = fx_user(f, "bob"), carol = fx_user(f, "carol");
+    int64_t room = fx_group(f, alice, "team");
+    assert_int_equal(sto_member_add(f->db, room, bob, STO_ROLE_MEMBER), 0);
+    assert_int_equal(sto_member_add(f->db, room, carol, STO_ROLE_ADMIN), 0);
+    assert_int_equal(sto_member_add(f->db, room, bob, STO_ROLE_MEMBER), -EEXIST);
+    assert_int_equal(sto_member_add(f->db, room, bob, (enum sto_role)7), -EINVAL);
+
+    assert_int_equal(sto_member_set_role(f->db, room, bob, STO_ROLE_ADMIN), 0);
+    enum sto_role role;
+    assert_int_equal(sto_member_get(f->db, room, bob, &role), 0);
+    assert_int_equal(role, STO_ROLE_ADMIN);
+
+    assert_int_equal(sto_member_remove(f->db, room, carol), 0);
+    assert_int_equal(sto_member_remove(f->db, room, carol), -ENOENT);
+    assert_int_equal(sto_member_get(f->db, room, carol, NULL), -ENOENT);
+    assert_int_equal(sto_member_set_role(f->db, room, carol, STO_ROLE_MEMBER), -ENOENT);
+
+    struct sto_member *m;
+    size_t n;
+    assert_int_equal(sto_room_members(f->db, room, &m, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(m[0].user_id, alice);
+    assert_int_equal(m[0].role, STO_ROLE_OWNER);
+    assert_int_equal(m[1].user_id, bob);
+    assert_int_equal(m[1].joined_at, FX_START_MS);
+    sto_members_free(m);
+}
+
+static void test_new_member_starts_with_history_read(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice"), bob = fx_user(f, "bob");
+    int64_t room = fx_group(f, alice, "team");
+    fx_msg(f, room, alice, "one");
+    int64_t last = fx_msg(f, room, alice, "two");
+    assert_int_equal(sto_member_add(f->db, room, bob, STO_ROLE_MEMBER), 0);
+    int64_t pos = -1;
+    assert_int_equal(sto_read_get(f->db, room, bob, &pos), 0);
+    assert_int_equal(pos, last);
+    /* Leaving drops the read position with the membership. */
+    assert_int_equal(sto_member_remove(f->db, room, bob), 0);
+    assert_int_equal(sto_read_get(f->db, room, bob, &pos), -ENOENT);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_group_room_creator_is_owner),
+        T(test_direct_room_is_one_per_pair),
+        T(test_room_list_for_user_shows_only_their_rooms),
+        T(test_room_update_changes_only_given_fields),
+        T(test_members_add_remove_and_roles),
+        T(test_new_member_starts_with_history_read),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
