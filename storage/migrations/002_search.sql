@@ -12,19 +12,18 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
     tokenize = 'trigram'
 );
 
--- Tombstones (deleted = 1) are never in the index.
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.deleted = 0 BEGIN
+-- Every row is in the index, as FTS5's integrity-check expects of an external
+-- content table; a tombstone's body is '' and so contributes no tokens.
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
 END;
 
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF body, deleted ON messages BEGIN
-    INSERT INTO messages_fts(messages_fts, rowid, body)
-        SELECT 'delete', old.id, old.body WHERE old.deleted = 0;
-    INSERT INTO messages_fts(rowid, body)
-        SELECT new.id, new.body WHERE new.deleted = 0;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
 END;
 
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.deleted = 0 BEGIN
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 END;
 
