@@ -181,6 +181,36 @@ static int validate(struct sto_db *db, sqlite3 *src, const char *path)
     return 0;
 }
 
+static const char SQL_LAST_ID[] = "SELECT coalesce(max(seq), 0) FROM sqlite_sequence "
+                                  "WHERE name = 'messages'";
+static const char SQL_KEEP_IDS[] =
+    "UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'messages'";
+
+static int last_message_id(struct sto_db *db, int64_t *id)
+{
+    sqlite3_stmt *st = sto_stmt(db, SQL_LAST_ID);
+    if (!st)
+        return sto_stmt_err(db);
+    int rc = sqlite3_step(st), err = 0;
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else
+        err = sto_sqlite_err(db, rc);
+    sto_stmt_done(st);
+    return err;
+}
+
+/* Messages written after the backup are gone, but clients may still hold
+ * their ids: new messages must not reuse them. */
+static int keep_message_ids(struct sto_db *db, int64_t last_id)
+{
+    sqlite3_stmt *st = sto_stmt(db, SQL_KEEP_IDS);
+    if (!st)
+        return sto_stmt_err(db);
+    sqlite3_bind_int64(st, 1, last_id);
+    return sto_exec_stmt(db, st);
+}
+
 int sto_restore(struct sto_db *db, const char *src_path, const struct sto_progress *progress)
 {
     if (db->user_tx || db->tx_depth || !sqlite3_get_autocommit(db->sql))
@@ -196,11 +226,14 @@ int sto_restore(struct sto_db *db, const char *src_path, const struct sto_progre
     }
     if ((err = validate(db, src, src_path)))
         goto out;
+    int64_t last_id = 0;
+    if ((err = last_message_id(db, &last_id)))
+        goto out;
     /* The backup API wants no statement of the destination connection active. */
     sto_stmt_cache_clear(db);
-    if ((err = copy(db, db->sql, src, progress)))
+    if ((err = copy(db, db->sql, src, progress)) || (err = sto_migrate(db)))
         goto out;
-    err = sto_migrate(db); /* an older backup comes back at its own version */
+    err = keep_message_ids(db, last_id);
 out:
     sqlite3_close(src);
     return err;
