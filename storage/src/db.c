@@ -110,7 +110,27 @@ static void db_free(struct sto_db *db)
         sqlite3_close_v2(db->sql);
     free(db->data_dir);
     free(db->files_dir);
+    free(db->db_path);
     free(db);
+}
+
+/* A new connection to db->db_path with our settings, in *out. */
+static int connect(struct sto_db *db, sqlite3 **out)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                SQLITE_OPEN_EXRESCODE;
+    sqlite3 *sql = NULL;
+    int rc = sqlite3_open_v2(db->db_path, &sql, flags, NULL);
+    if (rc != SQLITE_OK) {
+        int err = sto_fail(db, rc == SQLITE_NOMEM ? -ENOMEM : -EIO, "%s: %s", db->db_path,
+                           sql ? sqlite3_errmsg(sql) : sqlite3_errstr(rc));
+        sqlite3_close_v2(sql);
+        return err;
+    }
+    sqlite3_extended_result_codes(sql, 1);
+    sqlite3_busy_timeout(sql, db->busy_timeout_ms);
+    *out = sql;
+    return 0;
 }
 
 static int open_db(struct sto_db *db, const struct sto_config *cfg)
@@ -124,31 +144,34 @@ static int open_db(struct sto_db *db, const struct sto_config *cfg)
     db->busy_timeout_ms = cfg->busy_timeout_ms;
     db->data_dir = strdup(cfg->data_dir);
     db->files_dir = path_join(cfg->data_dir, "files");
-    char *path = path_join(cfg->data_dir, STO_DB_FILE);
-    if (!db->data_dir || !db->files_dir || !path) {
-        free(path);
+    db->db_path = path_join(cfg->data_dir, STO_DB_FILE);
+    if (!db->data_dir || !db->files_dir || !db->db_path)
         return sto_fail(db, -ENOMEM, "out of memory");
-    }
-    if ((err = make_dir(db, db->data_dir)) || (err = precreate(db, path))) {
-        free(path);
+    if ((err = make_dir(db, db->data_dir)) || (err = precreate(db, db->db_path)) ||
+        (err = connect(db, &db->sql)))
         return err;
-    }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                SQLITE_OPEN_EXRESCODE;
-    int rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
-    if (rc != SQLITE_OK) {
-        err = sto_fail(db, rc == SQLITE_NOMEM ? -ENOMEM : -EIO, "%s: %s", path,
-                       db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
-        free(path);
-        return err;
-    }
-    sqlite3_extended_result_codes(db->sql, 1);
-    sqlite3_busy_timeout(db->sql, cfg->busy_timeout_ms);
-    if ((err = sto_check_identity(db, db->sql, path)) == 0 &&
+    if ((err = sto_check_identity(db, db->sql, db->db_path)) == 0 &&
         (err = set_pragmas(db)) == 0 && (err = sto_migrate(db)) == 0)
         err = sto_files_init(db);
-    free(path);
     return err;
+}
+
+int sto_reconnect(struct sto_db *db)
+{
+    sqlite3 *fresh = NULL, *old = db->sql;
+    int err = connect(db, &fresh);
+    if (err)
+        return err;
+    db->sql = fresh;
+    if ((err = set_pragmas(db))) {
+        db->sql = old;
+        sqlite3_close_v2(fresh);
+        return err;
+    }
+    sto_stmt_cache_clear(db); /* prepared on the old connection */
+    sqlite3_close_v2(old);
+    db->reconnect = false;
+    return 0;
 }
 
 int sto_open_config(const struct sto_config *cfg, struct sto_db **out, char *err_buf,

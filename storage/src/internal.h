@@ -22,6 +22,7 @@ struct sto_db {
     sqlite3 *sql;
     char *data_dir;
     char *files_dir;
+    char *db_path;
     uint64_t file_max_bytes;
     int busy_timeout_ms;
     int64_t (*now_ms)(void *ctx);
@@ -34,8 +35,18 @@ struct sto_db {
     int tx_depth;  /* sto_tx_begin nesting */
     bool tx_outer; /* the outermost sto_tx_begin issued BEGIN (not a savepoint) */
     bool user_tx;  /* inside sto_begin ... sto_commit */
+    /* After out-of-memory, I/O errors or corruption SQLite rolls back, but
+     * FTS5 (3.40) can keep stale in-memory index state on the connection, and
+     * a later write through it corrupts the index on disk. Such an error sets
+     * this; the next operation starts on a fresh connection. */
+    bool reconnect;
     char errmsg[STO_ERR_MAX];
 };
+
+/* ---- db.c ---- */
+
+/* Replaces the SQLite connection with a new one (same file, same pragmas). */
+int sto_reconnect(struct sto_db *db);
 
 /* ---- sql.c ---- */
 

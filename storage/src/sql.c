@@ -62,8 +62,23 @@ static int errno_of(int rc)
     }
 }
 
+static bool leaves_stale_state(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CORRUPT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int sto_sqlite_err(struct sto_db *db, int rc)
 {
+    if (leaves_stale_state(rc))
+        db->reconnect = true;
     const char *msg = db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc);
     snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
     return errno_of(rc);
@@ -99,8 +114,30 @@ static int cache_grow(struct sto_db *db)
     return 0;
 }
 
+/* Called before each statement: is the connection fit for a new operation? */
+static int check_connection(struct sto_db *db)
+{
+    bool autocommit = sqlite3_get_autocommit(db->sql);
+    if (db->user_tx && (autocommit || db->reconnect)) {
+        /* SQLite rolled the caller's transaction back, or we must (see
+         * sto_db.reconnect); either way the rest of it must not commit alone. */
+        if (!autocommit)
+            sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+        return sto_fail(db, -EIO, "the transaction was rolled back after an error");
+    }
+    /* Only between operations: no transaction of ours or the caller's open. */
+    if (db->reconnect && !db->user_tx && db->tx_depth == 0 && autocommit)
+        return sto_reconnect(db);
+    return 0;
+}
+
 sqlite3_stmt *sto_stmt(struct sto_db *db, const char *sql)
 {
+    int err = check_connection(db);
+    if (err) {
+        db->stmt_err = err;
+        return NULL;
+    }
     if (db->n_stmts * 2 >= db->cap_stmts && cache_grow(db) < 0) {
         db->stmt_err = sto_fail(db, -ENOMEM, "out of memory");
         return NULL;
@@ -164,7 +201,10 @@ int sto_exec(struct sto_db *db, const char *sql)
     int rc = sqlite3_exec(db->sql, sql, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
         return 0;
-    int err = errno_of(sqlite3_extended_errcode(db->sql));
+    int code = sqlite3_extended_errcode(db->sql);
+    int err = errno_of(code);
+    if (leaves_stale_state(code))
+        db->reconnect = true;
     snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg ? msg : sqlite3_errstr(rc));
     sqlite3_free(msg);
     return err;
@@ -235,7 +275,12 @@ int sto_tx_end(struct sto_db *db, int rc)
      * SQLITE_IOERR): then there is nothing left to undo. */
     if (sqlite3_get_autocommit(db->sql))
         return rc;
-    if (savepoint) {
+    if (savepoint && db->reconnect) {
+        /* Undoing our savepoint is not enough: the connection's FTS5 state may
+         * be stale (see sto_db.reconnect), so the caller's whole transaction
+         * goes, and its next call says so. */
+        run(db, SQL_ROLLBACK);
+    } else if (savepoint) {
         run(db, SQL_ROLLBACK_TO);
         run(db, SQL_RELEASE);
     } else {
