@@ -29,11 +29,9 @@ int stun_addr_format(const struct stun_addr *a, bool with_port, char *out, size_
 static int parse_port(const char *s, uint16_t *port)
 {
     char *end;
-    if (*s < '0' || *s > '9')
-        return -EINVAL;
+    if (*s < '0' || *s > '9') return -EINVAL;
     long v = strtol(s, &end, 10);
-    if (*end != '\0' || v < 0 || v > 65535)
-        return -EINVAL;
+    if (*end != '\0' || v < 0 || v > 65535) return -EINVAL;
     *port = (uint16_t)v;
     return 0;
 }
@@ -42,15 +40,13 @@ int stun_addr_parse(const char *s, struct stun_addr *out)
 {
     char buf[INET6_ADDRSTRLEN + 16];
     size_t n = strlen(s);
-    if (n == 0 || n >= sizeof(buf))
-        return -EINVAL;
+    if (n == 0 || n >= sizeof(buf)) return -EINVAL;
     memcpy(buf, s, n + 1);
     memset(out, 0, sizeof(*out));
     char *host = buf, *port = NULL;
     if (buf[0] == '[') {
         char *close = strchr(buf, ']');
-        if (!close)
-            return -EINVAL;
+        if (!close) return -EINVAL;
         *close = '\0';
         host = buf + 1;
         if (close[1] == ':')
@@ -64,8 +60,9 @@ int stun_addr_parse(const char *s, struct stun_addr *out)
             port = colon + 1;
         }
     }
-    if (port && parse_port(port, &out->port) != 0)
-        return -EINVAL;
+    if (port && parse_port(port, &out->port) != 0) return -EINVAL;
+    if (host != buf && inet_pton(AF_INET6, host, out->ip) != 1)
+        return -EINVAL; /* brackets are for IPv6 only (RFC 3986 §3.2.2) */
     if (inet_pton(AF_INET, host, out->ip) == 1)
         out->family = AF_INET;
     else if (inet_pton(AF_INET6, host, out->ip) == 1)

@@ -13,8 +13,7 @@ static uint16_t rd16(const uint8_t *p)
 int stun_attr_get_addr(const struct stun_msg *m, const struct stun_attr *a, bool xor,
                        struct stun_addr *out)
 {
-    if (a->len < 4)
-        return -EBADMSG;
+    if (a->len < 4) return -EBADMSG;
     const uint8_t *v = a->val;
     uint8_t family = v[1];
     uint16_t port = rd16(v + 2);
@@ -44,8 +43,7 @@ int stun_attr_get_addr(const struct stun_msg *m, const struct stun_attr *a, bool
 
 int stun_attr_get_u32(const struct stun_attr *a, uint32_t *out)
 {
-    if (a->len != 4)
-        return -EBADMSG;
+    if (a->len != 4) return -EBADMSG;
     *out = (uint32_t)a->val[0] << 24 | (uint32_t)a->val[1] << 16 | (uint32_t)a->val[2] << 8 |
            a->val[3];
     return 0;
@@ -54,11 +52,9 @@ int stun_attr_get_u32(const struct stun_attr *a, uint32_t *out)
 int stun_attr_get_error(const struct stun_attr *a, int *code, const char **reason,
                         size_t *reason_len)
 {
-    if (a->len < 4)
-        return -EBADMSG;
+    if (a->len < 4) return -EBADMSG;
     int cls = a->val[2] & 0x07, num = a->val[3];
-    if (cls < 3 || cls > 6 || num > 99)
-        return -EBADMSG;
+    if (cls < 3 || cls > 6 || num > 99) return -EBADMSG;
     *code = cls * 100 + num;
     *reason = (const char *)a->val + 4;
     *reason_len = a->len - 4u;
@@ -67,24 +63,21 @@ int stun_attr_get_error(const struct stun_attr *a, int *code, const char **reaso
 
 int stun_attr_get_channel(const struct stun_attr *a, uint16_t *chan)
 {
-    if (a->len != 4)
-        return -EBADMSG;
+    if (a->len != 4) return -EBADMSG;
     *chan = rd16(a->val);
     return 0;
 }
 
 int stun_attr_get_transport(const struct stun_attr *a, uint8_t *proto)
 {
-    if (a->len != 4)
-        return -EBADMSG;
+    if (a->len != 4) return -EBADMSG;
     *proto = a->val[0];
     return 0;
 }
 
 int stun_attr_get_family(const struct stun_attr *a, uint16_t *af)
 {
-    if (a->len != 4)
-        return -EBADMSG;
+    if (a->len != 4) return -EBADMSG;
     if (a->val[0] == STUN_FAMILY_IPV4)
         *af = AF_INET;
     else if (a->val[0] == STUN_FAMILY_IPV6)

@@ -11,15 +11,12 @@ bool stun_looks_like_chandata(const uint8_t *buf, size_t len)
 int stun_chandata_parse(const uint8_t *buf, size_t len, uint16_t *chan, const uint8_t **payload,
                         uint16_t *payload_len)
 {
-    if (len < STUN_CHANDATA_HEADER_LEN)
-        return -EBADMSG;
+    if (len < STUN_CHANDATA_HEADER_LEN) return -EBADMSG;
     uint16_t number = (uint16_t)(buf[0] << 8 | buf[1]);
     uint16_t plen = (uint16_t)(buf[2] << 8 | buf[3]);
-    if (number < STUN_CHANNEL_MIN || number > STUN_CHANNEL_MAX)
-        return -EBADMSG;
+    if (number < STUN_CHANNEL_MIN || number > STUN_CHANNEL_MAX) return -EBADMSG;
     /* §12.5: over UDP the padding may be absent or present; never less data. */
-    if ((size_t)plen > len - STUN_CHANDATA_HEADER_LEN)
-        return -EBADMSG;
+    if ((size_t)plen > len - STUN_CHANDATA_HEADER_LEN) return -EBADMSG;
     *chan = number;
     *payload = buf + STUN_CHANDATA_HEADER_LEN;
     *payload_len = plen;

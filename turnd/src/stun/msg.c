@@ -22,8 +22,7 @@ static uint32_t rd32(const uint8_t *p)
 
 bool stun_looks_like_stun(const uint8_t *buf, size_t len)
 {
-    if (len < STUN_HEADER_LEN || (buf[0] & 0xc0) != 0)
-        return false;
+    if (len < STUN_HEADER_LEN || (buf[0] & 0xc0) != 0) return false;
     size_t body = rd16(buf + 2);
     return (body & 3) == 0 && STUN_HEADER_LEN + body <= len && rd32(buf + 4) == STUN_MAGIC_COOKIE;
 }
@@ -37,8 +36,7 @@ static void split_type(uint16_t type, uint16_t *method, enum stun_class *cls)
 
 static bool integrity_len_ok(uint16_t type, uint16_t len)
 {
-    if (type == STUN_ATTR_MESSAGE_INTEGRITY)
-        return len == STUN_HMAC_SHA1_LEN;
+    if (type == STUN_ATTR_MESSAGE_INTEGRITY) return len == STUN_HMAC_SHA1_LEN;
     if (type == STUN_ATTR_MESSAGE_INTEGRITY_SHA256)
         return len >= 16 && len <= 32 && (len & 3) == 0; /* §14.6 */
     return true;
@@ -46,11 +44,9 @@ static bool integrity_len_ok(uint16_t type, uint16_t len)
 
 int stun_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 {
-    if (len < STUN_HEADER_LEN || (buf[0] & 0xc0) != 0)
-        return -EBADMSG;
+    if (len < STUN_HEADER_LEN || (buf[0] & 0xc0) != 0) return -EBADMSG;
     size_t body = rd16(buf + 2);
-    if ((body & 3) != 0 || STUN_HEADER_LEN + body != len)
-        return -EBADMSG;
+    if ((body & 3) != 0 || STUN_HEADER_LEN + body != len) return -EBADMSG;
     m->buf = buf;
     m->len = len;
     split_type(rd16(buf), &m->method, &m->cls);
@@ -61,42 +57,36 @@ int stun_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
     m->integrity = -1;
     m->integrity_sha256 = -1;
 
-    bool after_integrity = false;
+    /* §14.5, §14.6: after MESSAGE-INTEGRITY only MESSAGE-INTEGRITY-SHA256 and
+     * FINGERPRINT count; after MESSAGE-INTEGRITY-SHA256 only FINGERPRINT. */
+    bool after_sha1 = false, after_sha256 = false;
     size_t off = STUN_HEADER_LEN;
     while (off < len) {
-        if (len - off < 4)
-            return -EBADMSG;
+        if (len - off < 4) return -EBADMSG;
         uint16_t type = rd16(buf + off), alen = rd16(buf + off + 2);
         size_t padded = ((size_t)alen + 3) & ~(size_t)3;
-        if (padded > len - off - 4)
-            return -EBADMSG;
-        if (m->has_fingerprint)
-            return -EBADMSG; /* §14.7: FINGERPRINT is last */
+        if (padded > len - off - 4) return -EBADMSG;
+        if (m->has_fingerprint) return -EBADMSG; /* §14.7: FINGERPRINT is last */
         if (type == STUN_ATTR_FINGERPRINT) {
-            if (alen != 4 || off + 8 != len)
-                return -EBADMSG;
+            if (alen != 4 || off + 8 != len) return -EBADMSG;
             uint32_t want = stun_crc32(buf, off) ^ 0x5354554eu;
-            if (rd32(buf + off + 4) != want)
-                return -EBADMSG;
+            if (rd32(buf + off + 4) != want) return -EBADMSG;
             m->has_fingerprint = true;
         } else if (!integrity_len_ok(type, alen)) {
             return -EBADMSG;
-        } else if (!after_integrity || type == STUN_ATTR_MESSAGE_INTEGRITY_SHA256) {
-            /* §14.5: attributes after MESSAGE-INTEGRITY are ignored, except
-             * MESSAGE-INTEGRITY-SHA256 and FINGERPRINT. */
-            if (m->n_attrs >= STUN_MAX_ATTRS)
-                return -EBADMSG;
+        } else if (!after_sha256 && (!after_sha1 || type == STUN_ATTR_MESSAGE_INTEGRITY_SHA256)) {
+            if (m->n_attrs >= STUN_MAX_ATTRS) return -EBADMSG;
             struct stun_attr *a = &m->attrs[m->n_attrs];
             a->type = type;
             a->len = alen;
-            a->offset = (uint16_t)off;
+            a->offset = (uint32_t)off;
             a->val = buf + off + 4;
-            if (type == STUN_ATTR_MESSAGE_INTEGRITY && m->integrity < 0) {
+            if (type == STUN_ATTR_MESSAGE_INTEGRITY) {
                 m->integrity = (int)m->n_attrs;
-                after_integrity = true;
-            } else if (type == STUN_ATTR_MESSAGE_INTEGRITY_SHA256 && m->integrity_sha256 < 0) {
+                after_sha1 = true;
+            } else if (type == STUN_ATTR_MESSAGE_INTEGRITY_SHA256) {
                 m->integrity_sha256 = (int)m->n_attrs;
-                after_integrity = true;
+                after_sha256 = true;
             }
             m->n_attrs++;
         }
@@ -108,8 +98,7 @@ int stun_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 const struct stun_attr *stun_find(const struct stun_msg *m, uint16_t type)
 {
     for (unsigned i = 0; i < m->n_attrs; i++)
-        if (m->attrs[i].type == type)
-            return &m->attrs[i];
+        if (m->attrs[i].type == type) return &m->attrs[i];
     return NULL;
 }
 
@@ -119,16 +108,14 @@ unsigned stun_unknown_required(const struct stun_msg *m, const uint16_t *known, 
     unsigned count = 0;
     for (unsigned i = 0; i < m->n_attrs; i++) {
         uint16_t type = m->attrs[i].type;
-        if (type >= 0x8000 || type == STUN_ATTR_MESSAGE_INTEGRITY ||
-            type == STUN_ATTR_FINGERPRINT)
-            continue;
+        /* §14: 0x8000-0xFFFF are comprehension-optional; the codec itself
+         * handles MESSAGE-INTEGRITY (and FINGERPRINT, never recorded). */
+        if (type >= 0x8000 || type == STUN_ATTR_MESSAGE_INTEGRITY) continue;
         bool found = false;
         for (unsigned k = 0; k < n_known && !found; k++)
             found = known[k] == type;
-        if (found)
-            continue;
-        if (count < max)
-            out[count] = type;
+        if (found) continue;
+        if (count < max) out[count] = type;
         count++;
     }
     return count;

@@ -17,7 +17,7 @@
 #define STUN_HEADER_LEN 20
 #define STUN_MAGIC_COOKIE 0x2112A442u
 #define STUN_TID_LEN 12
-#define STUN_MAX_ATTRS 40   /* more than any legitimate message carries */
+#define STUN_MAX_ATTRS 40 /* more than any legitimate message carries */
 #define STUN_HMAC_SHA1_LEN 20
 #define STUN_LONG_TERM_KEY_LEN 16 /* MD5(username ":" realm ":" password) */
 
@@ -125,7 +125,7 @@ struct stun_addr {
 struct stun_attr {
     uint16_t type;
     uint16_t len;       /* value length, without padding */
-    uint16_t offset;    /* offset of the attribute header in the message */
+    uint32_t offset;    /* offset of the attribute header; can pass 0xFFFF */
     const uint8_t *val; /* borrowed from the parsed buffer */
 };
 
@@ -134,7 +134,7 @@ struct stun_msg {
     size_t len;         /* STUN_HEADER_LEN + body length */
     uint16_t method;
     enum stun_class cls;
-    bool has_cookie;    /* false: an RFC 3489 message (transaction id is 16 bytes) */
+    bool has_cookie; /* false: an RFC 3489 message (transaction id is 16 bytes) */
     bool has_fingerprint;
     uint8_t tid[STUN_TID_LEN];
     unsigned n_attrs;
@@ -204,7 +204,8 @@ struct stun_builder {
     uint8_t *buf;
     size_t cap;
     size_t len;
-    int err; /* sticky: -ENOSPC once anything did not fit */
+    int err; /* sticky first error: -ENOSPC (did not fit), -EINVAL (bad
+              * family or error code), -EIO (crypto library failed) */
 };
 
 /* Start a message of method/class with transaction id tid in buf[0..cap). */
@@ -249,7 +250,7 @@ int stun_addr_format(const struct stun_addr *a, bool with_port, char *out, size_
 /* Parse "IP", "IP:PORT", "[IPv6]:PORT" or bare IPv6. 0 or -EINVAL. */
 int stun_addr_parse(const char *s, struct stun_addr *out);
 bool stun_addr_equal(const struct stun_addr *a, const struct stun_addr *b);    /* ip and port */
-bool stun_addr_is_any(const struct stun_addr *a); /* 0.0.0.0 or :: */
+bool stun_addr_is_any(const struct stun_addr *a);                              /* 0.0.0.0 or :: */
 bool stun_addr_ip_equal(const struct stun_addr *a, const struct stun_addr *b); /* ip only */
 /* Hash of ip and port, for tables. */
 uint32_t stun_addr_hash(const struct stun_addr *a);
