@@ -12,19 +12,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int replay_file(const char *path)
+/* The input gets a buffer of exactly its size, as under libFuzzer, so ASan
+ * reports a read one byte past the end instead of it landing in slack. */
+static int replay_file(const char *path, size_t size)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         perror(path);
         return 1;
     }
-    uint8_t *buf = malloc(1 << 20);
-    size_t n = buf ? fread(buf, 1, 1 << 20, f) : 0;
+    uint8_t *buf = malloc(size ? size : 1);
+    size_t n = buf ? fread(buf, 1, size, f) : 0;
     fclose(f);
-    if (!buf)
+    if (!buf || n != size) {
+        fprintf(stderr, "%s: short read\n", path);
+        free(buf);
         return 1;
-    LLVMFuzzerTestOneInput(buf, n);
+    }
+    printf("%s (%zu bytes)\n", path, size);
+    fflush(stdout); /* name the input before a crash report */
+    LLVMFuzzerTestOneInput(buf, size);
     free(buf);
     return 0;
 }
@@ -38,16 +45,14 @@ static int replay(const char *path, unsigned *count)
     }
     if (!S_ISDIR(st.st_mode)) {
         (*count)++;
-        return replay_file(path);
+        return replay_file(path, (size_t)st.st_size);
     }
     DIR *d = opendir(path);
-    if (!d)
-        return 1;
+    if (!d) return 1;
     int rc = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (e->d_name[0] == '.') continue;
         char child[4096];
         snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
         rc |= replay(child, count);
