@@ -70,7 +70,9 @@ CREATE TABLE messages (
     reply_to      INTEGER REFERENCES messages(id) ON DELETE SET NULL,
     CHECK (deleted = 0 OR body = '')
 ) STRICT;
-CREATE INDEX messages_room ON messages(room_id, id);
+-- History pages walk (room_id, id); sender_id and deleted make it covering for
+-- unread counts, which then never touch the table rows.
+CREATE INDEX messages_room ON messages(room_id, id, sender_id, deleted);
 CREATE INDEX messages_thread ON messages(thread_id, id) WHERE thread_id IS NOT NULL;
 CREATE INDEX messages_reply ON messages(reply_to) WHERE reply_to IS NOT NULL;
 

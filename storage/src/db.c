@@ -26,6 +26,7 @@ void sto_config_init(struct sto_config *cfg, const char *data_dir)
     cfg->data_dir = data_dir;
     cfg->file_max_bytes = STO_FILE_MAX_DEFAULT;
     cfg->busy_timeout_ms = STO_BUSY_TIMEOUT_DEFAULT;
+    cfg->search_short_window = STO_SEARCH_SHORT_WINDOW;
 }
 
 const char *sto_errmsg(const struct sto_db *db)
@@ -138,10 +139,11 @@ static int open_db(struct sto_db *db, const struct sto_config *cfg)
     int err;
     if (!cfg->data_dir || !*cfg->data_dir)
         return sto_fail(db, -EINVAL, "no data directory");
-    if (cfg->busy_timeout_ms < 0 || cfg->file_max_bytes == 0)
+    if (cfg->busy_timeout_ms < 0 || cfg->file_max_bytes == 0 || cfg->search_short_window <= 0)
         return sto_fail(db, -EINVAL, "bad storage configuration");
     db->file_max_bytes = cfg->file_max_bytes;
     db->busy_timeout_ms = cfg->busy_timeout_ms;
+    db->search_window = cfg->search_short_window;
     db->data_dir = strdup(cfg->data_dir);
     db->files_dir = path_join(cfg->data_dir, "files");
     db->db_path = path_join(cfg->data_dir, STO_DB_FILE);

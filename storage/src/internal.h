@@ -25,6 +25,7 @@ struct sto_db {
     char *db_path;
     uint64_t file_max_bytes;
     int busy_timeout_ms;
+    int64_t search_window;
     int64_t (*now_ms)(void *ctx);
     void *now_ctx;
     /* Prepared statements, keyed by the address of their SQL text: each file

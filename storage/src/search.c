@@ -5,7 +5,9 @@
  * characters, in Japanese as in English, ignoring case. A shorter term has no
  * trigram to look up, so such terms are matched with LIKE on the messages of
  * the user's rooms instead: alongside the index when the query also has a long
- * term, as a scan (newest first, stopping at the limit) when it has none.
+ * term, as a scan (newest first, stopping at the limit) when it has none. That
+ * scan reads at most search_window (STO_SEARCH_SHORT_WINDOW) messages: a rare two-character
+ * word costs tens of milliseconds, not a pass over the whole history.
  *
  * Either way only rooms the user is a member of are searched, tombstones never
  * match, and the user's text reaches SQLite only as bound parameters: an FTS5
@@ -32,9 +34,13 @@ static const char SQL_FTS[] = "SELECT " HIT_COLS " FROM messages_fts "
                               "WHERE messages_fts MATCH ?1 AND messages_fts.rowid < ?2 "
                               "AND " MEMBER_ROOMS " AND m.deleted = 0" LIKE_TERMS
                               " ORDER BY messages_fts.rowid DESC LIMIT ?4";
-static const char SQL_SCAN[] = "SELECT " HIT_COLS " FROM messages m "
-                               "WHERE m.id < ?2 AND " MEMBER_ROOMS " AND m.deleted = 0" LIKE_TERMS
-                               " ORDER BY m.id DESC LIMIT ?4";
+/* Walks the primary key down from before_id through at most ?13 ids. The +
+ * keeps the planner off messages_room, which would collect every message of
+ * the user's rooms before sorting them. */
+static const char SQL_SCAN[] =
+    "SELECT " HIT_COLS " FROM messages m "
+    "WHERE m.id < ?2 AND m.id > (SELECT coalesce(max(id), 0) FROM messages WHERE id < ?2) - ?13 "
+    "AND +" MEMBER_ROOMS " AND m.deleted = 0" LIKE_TERMS " ORDER BY m.id DESC LIMIT ?4";
 
 /* Length of the whitespace character at p, 0 if p is not whitespace. */
 static size_t space_at(const unsigned char *p)
@@ -118,33 +124,30 @@ static char *like_pattern(const struct sto_term *t)
     return e;
 }
 
-static int bind_terms(struct sto_db *db, sqlite3_stmt *st, const struct sto_terms *q, bool *fts)
-{
-    int slot = FIRST_LIKE, err = 0;
-    *fts = false;
-    for (size_t i = 0; i < q->n && !err; i++) {
-        if (q->t[i].chars >= 3) {
-            *fts = true;
-            continue;
-        }
-        char *pat = like_pattern(&q->t[i]);
-        err = pat ? sto_bind_text(db, st, slot++, pat) : sto_fail(db, -ENOMEM, "out of memory");
-        free(pat);
-    }
-    if (err || !*fts)
-        return err;
-    char *expr = fts_expr(q);
-    err = expr ? sto_bind_text(db, st, 1, expr) : sto_fail(db, -ENOMEM, "out of memory");
-    free(expr);
-    return err;
-}
-
 static bool has_long_term(const struct sto_terms *q)
 {
     for (size_t i = 0; i < q->n; i++)
         if (q->t[i].chars >= 3)
             return true;
     return false;
+}
+
+static int bind_terms(struct sto_db *db, sqlite3_stmt *st, const struct sto_terms *q)
+{
+    int slot = FIRST_LIKE, err = 0;
+    for (size_t i = 0; i < q->n && !err; i++) {
+        if (q->t[i].chars >= 3)
+            continue;
+        char *pat = like_pattern(&q->t[i]);
+        err = pat ? sto_bind_text(db, st, slot++, pat) : sto_fail(db, -ENOMEM, "out of memory");
+        free(pat);
+    }
+    if (err || !has_long_term(q))
+        return err;
+    char *expr = fts_expr(q);
+    err = expr ? sto_bind_text(db, st, 1, expr) : sto_fail(db, -ENOMEM, "out of memory");
+    free(expr);
+    return err;
 }
 
 int sto_search(struct sto_db *db, int64_t user_id, const char *query, int64_t before_id,
@@ -159,17 +162,19 @@ int sto_search(struct sto_db *db, int64_t user_id, const char *query, int64_t be
     if (sto_query_terms(query, &q) < 0)
         return sto_fail(db, -EINVAL, "query must be 1..%d bytes of text in at most %d words",
                         STO_QUERY_MAX, STO_QUERY_TERMS_MAX);
-    sqlite3_stmt *st = sto_stmt(db, has_long_term(&q) ? SQL_FTS : SQL_SCAN);
+    bool scan = !has_long_term(&q);
+    sqlite3_stmt *st = sto_stmt(db, scan ? SQL_SCAN : SQL_FTS);
     if (!st)
         return sto_stmt_err(db);
-    bool fts;
-    if ((err = bind_terms(db, st, &q, &fts))) {
+    if ((err = bind_terms(db, st, &q))) {
         sto_stmt_done(st);
         return err;
     }
     sqlite3_bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
     sqlite3_bind_int64(st, 3, user_id);
     sqlite3_bind_int(st, 4, limit);
+    if (scan)
+        sqlite3_bind_int64(st, 13, db->search_window);
 
     struct sto_search_hit *arr = NULL;
     size_t cap = 0, count = 0;

@@ -190,6 +190,31 @@ static void test_results_page_newest_first(void **state)
     }
 }
 
+static void test_short_query_scan_is_bounded_by_the_window(void **state)
+{
+    struct fx *f = *state;
+    sto_close(f->db);
+    struct sto_config cfg;
+    sto_config_init(&cfg, f->dir);
+    cfg.search_short_window = 10;
+    char err[STO_ERR_MAX];
+    assert_int_equal(sto_open_config(&cfg, &f->db, err, sizeof(err)), 0);
+    struct world w = make_world(f);
+    int64_t old = fx_msg(f, w.room, w.alice, "会議 notes");
+    for (int i = 0; i < 20; i++)
+        fx_msg(f, w.room, w.alice, "filler");
+    int64_t ids[16];
+    assert_int_equal(find(f, w.bob, "会議", ids), 0); /* older than the 10 newest */
+    assert_int_equal(find(f, w.bob, "会議 notes", ids), 1); /* a long term: the index */
+    /* Paging back moves the window with it. */
+    struct sto_search_hit *h;
+    size_t n;
+    assert_int_equal(sto_search(f->db, w.bob, "会議", old + 5, 10, &h, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(h[0].message_id, old);
+    sto_search_free(h, n);
+}
+
 static void test_snippet_marks_matches_and_escapes(void **state)
 {
     (void)state;
@@ -236,6 +261,7 @@ int main(void)
         T(test_index_follows_edit_and_delete),
         T(test_query_text_is_taken_literally),
         T(test_results_page_newest_first),
+        T(test_short_query_scan_is_bounded_by_the_window),
         cmocka_unit_test(test_snippet_marks_matches_and_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

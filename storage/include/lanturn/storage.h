@@ -42,9 +42,11 @@ struct sto_config {
     const char *data_dir;    /* created (0700) if missing */
     uint64_t file_max_bytes; /* largest file sto_file_put accepts */
     int busy_timeout_ms;     /* how long a write waits for another writer */
+    int64_t search_short_window; /* see sto_search */
 };
 #define STO_FILE_MAX_DEFAULT (100u << 20)
 #define STO_BUSY_TIMEOUT_DEFAULT 5000
+#define STO_SEARCH_SHORT_WINDOW 100000
 
 void sto_config_init(struct sto_config *cfg, const char *data_dir);
 
@@ -296,7 +298,7 @@ int sto_mention_inbox(struct sto_db *db, int64_t user_id, int64_t before_id, int
 
 /* ---- read positions and unread counts ---- */
 
-#define STO_UNREAD_CAP 9999 /* counts stop here ("9999+") to bound the work */
+#define STO_UNREAD_CAP 999 /* counts stop here ("999+") to bound the work */
 
 struct sto_unread {
     int64_t room_id;
@@ -416,7 +418,9 @@ struct sto_search_hit {
 /* Messages containing every whitespace-separated term of query (case-insensitive
  * substrings), only in rooms the user is a member of, newest first, with
  * message id < before_id (0: newest). Terms of 3+ characters use the trigram
- * index; 1-2 character terms are matched with LIKE. */
+ * index; 1-2 character terms are matched with LIKE, and a query made only of
+ * such terms looks at the search_short_window newest messages (below
+ * before_id) of the whole store, so its cost stays bounded. */
 int sto_search(struct sto_db *db, int64_t user_id, const char *query, int64_t before_id,
                int limit, struct sto_search_hit **out, size_t *n);
 void sto_search_free(struct sto_search_hit *h, size_t n);
