@@ -17,11 +17,11 @@
 #include <time.h>
 
 static const char *const words[] = {
-    "meeting", "deploy",  "review",  "lunch",  "budget", "release", "server", "network",
-    "backup",  "storage", "call",    "screen", "share",  "report",  "ticket", "urgent",
-    "today",   "tomorrow", "thanks", "please", "update", "status",  "design", "customer",
-    "会議",     "資料",     "確認",     "お願い", "明日",    "今日",     "予定",    "共有",
-    "障害",     "対応",     "報告",     "連絡",   "ありがとう", "よろしく", "進捗",   "会議室",
+    "meeting", "deploy",   "review", "lunch",  "budget",     "release",  "server", "network",
+    "backup",  "storage",  "call",   "screen", "share",      "report",   "ticket", "urgent",
+    "today",   "tomorrow", "thanks", "please", "update",     "status",   "design", "customer",
+    "会議",    "資料",     "確認",   "お願い", "明日",       "今日",     "予定",   "共有",
+    "障害",    "対応",     "報告",   "連絡",   "ありがとう", "よろしく", "進捗",   "会議室",
 };
 #define N_WORDS (sizeof(words) / sizeof(words[0]))
 
@@ -66,32 +66,26 @@ static void fill(struct sto_db *db, long messages, int users, int rooms)
     char name[32], body[512];
     int rc;
     double t0 = now_ms();
-    if ((rc = sto_begin(db)))
-        die(db, "begin", rc);
+    if ((rc = sto_begin(db))) die(db, "begin", rc);
     for (int u = 0; u < users; u++) {
         snprintf(name, sizeof(name), "user%d", u);
-        if ((rc = sto_user_create(db, name, NULL, false, NULL, NULL)))
-            die(db, "user", rc);
+        if ((rc = sto_user_create(db, name, NULL, false, NULL, NULL))) die(db, "user", rc);
     }
     /* Each room has its creator and about 20 others. */
     for (int r = 0; r < rooms; r++) {
         snprintf(name, sizeof(name), "room%d", r);
         int64_t room;
         int64_t owner = 1 + r % users;
-        if ((rc = sto_room_create_group(db, owner, name, NULL, &room)))
-            die(db, "room", rc);
+        if ((rc = sto_room_create_group(db, owner, name, NULL, &room))) die(db, "room", rc);
         for (int k = 0; k < 20; k++) {
             rc = sto_member_add(db, room, 1 + rnd() % (uint32_t)users, STO_ROLE_MEMBER);
-            if (rc && rc != -EEXIST)
-                die(db, "member", rc);
+            if (rc && rc != -EEXIST) die(db, "member", rc);
         }
     }
-    if ((rc = sto_commit(db)))
-        die(db, "commit", rc);
+    if ((rc = sto_commit(db))) die(db, "commit", rc);
 
     for (long i = 0; i < messages; i++) {
-        if (i % 10000 == 0 && (rc = sto_begin(db)))
-            die(db, "begin", rc);
+        if (i % 10000 == 0 && (rc = sto_begin(db))) die(db, "begin", rc);
         int64_t room = 1 + rnd() % (uint32_t)rooms;
         size_t len = 0;
         int nw = 3 + (int)(rnd() % 25);
@@ -101,11 +95,9 @@ static void fill(struct sto_db *db, long messages, int users, int rooms)
         /* Sent by the room's owner, who always is a member. */
         struct sto_message_new msg = {
             .room_id = room, .sender_id = 1 + (room - 1) % users, .body = body};
-        if ((rc = sto_message_insert(db, &msg, NULL, NULL)))
-            die(db, "message", rc);
+        if ((rc = sto_message_insert(db, &msg, NULL, NULL))) die(db, "message", rc);
         if (i % 10000 == 9999 || i == messages - 1) {
-            if ((rc = sto_commit(db)))
-                die(db, "commit", rc);
+            if ((rc = sto_commit(db))) die(db, "commit", rc);
         }
         if (i % 100000 == 99999)
             fprintf(stderr, "  %ld messages, %.0f/s\n", i + 1, (i + 1) / ((now_ms() - t0) / 1e3));
@@ -130,11 +122,9 @@ int main(int argc, char **argv)
     }
     struct sto_message *page;
     size_t n;
-    if ((rc = sto_message_page(db, 1, 0, 1, &page, &n)))
-        die(db, "page", rc);
+    if ((rc = sto_message_page(db, 1, 0, 1, &page, &n))) die(db, "page", rc);
     sto_messages_free(page, n);
-    if (n == 0)
-        fill(db, messages, users, rooms);
+    if (n == 0) fill(db, messages, users, rooms);
 
     enum { RUNS = 2000 };
     static double t[RUNS];
@@ -142,15 +132,14 @@ int main(int argc, char **argv)
         int64_t room = 1 + rnd() % (uint32_t)rooms;
         int64_t before = i % 2 ? 0 : 1 + (int64_t)(rnd() % (uint32_t)messages);
         double s = now_ms();
-        if ((rc = sto_message_page(db, room, before, 50, &page, &n)))
-            die(db, "page", rc);
+        if ((rc = sto_message_page(db, room, before, 50, &page, &n))) die(db, "page", rc);
         t[i] = now_ms() - s;
         sto_messages_free(page, n);
     }
     report("history page (50)", t, RUNS);
 
-    static const char *const long_q[] = {"meeting", "deploy status", "会議室", "ありがとう",
-                                         "budget report", "進捗 報告", "urgent"};
+    static const char *const long_q[] = {"meeting",       "deploy status", "会議室", "ありがとう",
+                                         "budget report", "進捗 報告",     "urgent"};
     static const char *const short_q[] = {"会議", "資料", "明日", "予定"};
     for (int pass = 0; pass < 2; pass++) {
         int runs = 500;
@@ -159,8 +148,7 @@ int main(int argc, char **argv)
             const char *q = pass ? short_q[rnd() % 4] : long_q[rnd() % 7];
             struct sto_search_hit *h;
             double s = now_ms();
-            if ((rc = sto_search(db, user, q, 0, 20, &h, &n)))
-                die(db, "search", rc);
+            if ((rc = sto_search(db, user, q, 0, 20, &h, &n))) die(db, "search", rc);
             t[i] = now_ms() - s;
             sto_search_free(h, n);
         }

@@ -23,7 +23,7 @@ CREATE TABLE users (
 
 CREATE TABLE sessions (
     id            INTEGER PRIMARY KEY,
-    token_hash    BLOB NOT NULL UNIQUE,     -- SHA-256 of the bearer token; the token is never stored
+    token_hash    BLOB NOT NULL UNIQUE,     -- SHA-256 of the bearer token, never the token
     user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     created_at    INTEGER NOT NULL,
     expires_at    INTEGER NOT NULL,

@@ -27,8 +27,7 @@ int sto_audit_append(struct sto_db *db, int64_t actor_id, const char *action, co
         (detail && !sto_utf8_valid(detail, DETAIL_MAX)))
         return sto_fail(db, -EINVAL, "audit target or detail too long or not UTF-8");
     sqlite3_stmt *st = sto_stmt(db, SQL_APPEND);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, sto_now(db));
     int err;
     if ((err = sto_bind_id(db, st, 2, actor_id)) || (err = sto_bind_text(db, st, 3, action)) ||
@@ -36,8 +35,7 @@ int sto_audit_append(struct sto_db *db, int64_t actor_id, const char *action, co
         sto_stmt_done(st);
         return err;
     }
-    if ((err = sto_exec_stmt(db, st)) == -EINVAL)
-        sto_fail(db, err, "no such actor");
+    if ((err = sto_exec_stmt(db, st)) == -EINVAL) sto_fail(db, err, "no such actor");
     return err;
 }
 
@@ -47,19 +45,16 @@ int sto_audit_list(struct sto_db *db, int64_t before_id, int limit, struct sto_a
     *out = NULL;
     *n = 0;
     int err = sto_check_limit(db, limit);
-    if (err)
-        return err;
+    if (err) return err;
     sqlite3_stmt *st = sto_stmt(db, SQL_LIST);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, before_id > 0 ? before_id : INT64_MAX);
     sqlite3_bind_int(st, 2, limit);
     struct sto_audit *arr = NULL;
     size_t cap = 0, count = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr))))
-            break;
+        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
         struct sto_audit *a = &arr[count++];
         a->id = sqlite3_column_int64(st, 0);
         a->at = sqlite3_column_int64(st, 1);
@@ -72,8 +67,7 @@ int sto_audit_list(struct sto_db *db, int64_t before_id, int limit, struct sto_a
             break;
         }
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         sto_audit_free(arr, count);
@@ -86,8 +80,7 @@ int sto_audit_list(struct sto_db *db, int64_t before_id, int limit, struct sto_a
 
 void sto_audit_free(struct sto_audit *a, size_t n)
 {
-    if (!a)
-        return;
+    if (!a) return;
     for (size_t i = 0; i < n; i++) {
         free(a[i].action);
         free(a[i].target);

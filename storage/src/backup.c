@@ -31,8 +31,7 @@
 static int copy(struct sto_db *db, sqlite3 *dst, sqlite3 *src, const struct sto_progress *progress)
 {
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
-    if (!b)
-        return sto_fail(db, -EIO, "backup: %s", sqlite3_errmsg(dst));
+    if (!b) return sto_fail(db, -EIO, "backup: %s", sqlite3_errmsg(dst));
     int err = 0, busy_ms = 0;
     for (;;) {
         int rc = sqlite3_backup_step(b, STEP_PAGES);
@@ -46,7 +45,10 @@ static int copy(struct sto_db *db, sqlite3 *dst, sqlite3 *src, const struct sto_
             continue;
         }
         if (rc != SQLITE_OK && rc != SQLITE_DONE) {
-            err = sto_fail(db, rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_FULL ? -ENOSPC : -EIO,
+            err = sto_fail(db,
+                           rc == SQLITE_NOMEM  ? -ENOMEM
+                           : rc == SQLITE_FULL ? -ENOSPC
+                                               : -EIO,
                            "backup: %s", sqlite3_errstr(rc));
             break;
         }
@@ -57,21 +59,18 @@ static int copy(struct sto_db *db, sqlite3 *dst, sqlite3 *src, const struct sto_
             err = sto_fail(db, -ECANCELED, "backup cancelled");
             break;
         }
-        if (rc == SQLITE_DONE)
-            break;
+        if (rc == SQLITE_DONE) break;
     }
     /* Unfinished: the destination's write transaction is rolled back here. */
     int rc = sqlite3_backup_finish(b);
-    if (!err && rc != SQLITE_OK)
-        err = sto_fail(db, -EIO, "backup: %s", sqlite3_errmsg(dst));
+    if (!err && rc != SQLITE_OK) err = sto_fail(db, -EIO, "backup: %s", sqlite3_errmsg(dst));
     return err;
 }
 
 static int fsync_path(const char *path, bool dir)
 {
     int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     int err = fsync(fd) < 0 ? -errno : 0;
     close(fd);
     return err;
@@ -79,8 +78,7 @@ static int fsync_path(const char *path, bool dir)
 
 int sto_backup(struct sto_db *db, const char *dest_path, const struct sto_progress *progress)
 {
-    if (!dest_path || !*dest_path)
-        return sto_fail(db, -EINVAL, "no backup path");
+    if (!dest_path || !*dest_path) return sto_fail(db, -EINVAL, "no backup path");
     size_t n = strlen(dest_path) + 16;
     char *tmp = malloc(n), *dir = strdup(dest_path);
     if (!tmp || !dir) {
@@ -104,8 +102,7 @@ int sto_backup(struct sto_db *db, const char *dest_path, const struct sto_progre
         err = sto_fail(db, -EIO, "%s: %s", tmp, out ? sqlite3_errmsg(out) : "cannot open");
         goto out;
     }
-    if ((err = copy(db, out, db->sql, progress)))
-        goto out;
+    if ((err = copy(db, out, db->sql, progress))) goto out;
     /* The copied header says WAL; a backup is better as one file with no -wal. */
     if (sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
         err = sto_fail(db, -EIO, "%s: %s", tmp, sqlite3_errmsg(out));
@@ -127,8 +124,7 @@ int sto_backup(struct sto_db *db, const char *dest_path, const struct sto_progre
     if ((err = fsync_path(dirname(dir), true)))
         sto_fail(db, err, "fsync %s: %s", dir, strerror(-err));
 out:
-    if (out)
-        sqlite3_close(out);
+    if (out) sqlite3_close(out);
     if (err) {
         unlink(tmp);
         size_t jn = strlen(tmp) + 9;
@@ -150,8 +146,7 @@ static int check_pragma(struct sto_db *db, sqlite3 *src, const char *sql, const 
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(src, sql, -1, &st, NULL), err = 0;
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && rows_are_errors)
         err = sto_fail(db, -EINVAL, "%s fails %s", what, sql);
     else if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
@@ -165,15 +160,13 @@ static int check_pragma(struct sto_db *db, sqlite3 *src, const char *sql, const 
 static int validate(struct sto_db *db, sqlite3 *src, const char *path)
 {
     int err, version = 0;
-    if ((err = sto_check_identity(db, src, path)))
-        return err;
+    if ((err = sto_check_identity(db, src, path))) return err;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(src, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    if (version < 1)
-        return sto_fail(db, -EINVAL, "%s is not a lanturn database (empty)", path);
+    if (version < 1) return sto_fail(db, -EINVAL, "%s is not a lanturn database (empty)", path);
     if ((err = sto_schema_matches(db, src, version, path)) ||
         (err = check_pragma(db, src, "PRAGMA quick_check", path, false)) ||
         (err = check_pragma(db, src, "PRAGMA foreign_key_check", path, true)))
@@ -189,8 +182,7 @@ static const char SQL_KEEP_IDS[] =
 static int last_message_id(struct sto_db *db, int64_t *id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_LAST_ID);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     int rc = sqlite3_step(st), err = 0;
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(st, 0);
@@ -205,8 +197,7 @@ static int last_message_id(struct sto_db *db, int64_t *id)
 static int keep_message_ids(struct sto_db *db, int64_t last_id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_KEEP_IDS);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, last_id);
     return sto_exec_stmt(db, st);
 }
@@ -224,15 +215,12 @@ int sto_restore(struct sto_db *db, const char *src_path, const struct sto_progre
         err = sto_fail(db, -EINVAL, "%s: %s", src_path, src ? sqlite3_errmsg(src) : "cannot open");
         goto out;
     }
-    if ((err = validate(db, src, src_path)))
-        goto out;
+    if ((err = validate(db, src, src_path))) goto out;
     int64_t last_id = 0;
-    if ((err = last_message_id(db, &last_id)))
-        goto out;
+    if ((err = last_message_id(db, &last_id))) goto out;
     /* The backup API wants no statement of the destination connection active. */
     sto_stmt_cache_clear(db);
-    if ((err = copy(db, db->sql, src, progress)) || (err = sto_migrate(db)))
-        goto out;
+    if ((err = copy(db, db->sql, src, progress)) || (err = sto_migrate(db))) goto out;
     err = keep_message_ids(db, last_id);
 out:
     sqlite3_close(src);

@@ -36,8 +36,7 @@ const char *sto_errmsg(const struct sto_db *db)
 
 static int make_dir(struct sto_db *db, const char *path)
 {
-    if (mkdir(path, 0700) == 0 || errno == EEXIST)
-        return 0;
+    if (mkdir(path, 0700) == 0 || errno == EEXIST) return 0;
     return sto_fail(db, -errno, "mkdir %s: %s", path, strerror(errno));
 }
 
@@ -45,8 +44,7 @@ static char *path_join(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
     char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", a, b);
+    if (p) snprintf(p, n, "%s/%s", a, b);
     return p;
 }
 
@@ -55,8 +53,7 @@ static char *path_join(const char *a, const char *b)
 static int precreate(struct sto_db *db, const char *path)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return sto_fail(db, -errno, "open %s: %s", path, strerror(errno));
+    if (fd < 0) return sto_fail(db, -errno, "open %s: %s", path, strerror(errno));
     close(fd);
     return 0;
 }
@@ -65,8 +62,7 @@ static int pragma_text(struct sto_db *db, const char *sql, const char *want)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return sto_sqlite_err(db, rc);
+    if (rc != SQLITE_OK) return sto_sqlite_err(db, rc);
     rc = sqlite3_step(st);
     int err = 0;
     if (rc != SQLITE_ROW)
@@ -81,8 +77,7 @@ static int set_pragmas(struct sto_db *db)
 {
     int err;
     /* Turning WAL on takes a lock; the busy timeout set at open covers it. */
-    if ((err = pragma_text(db, "PRAGMA journal_mode=WAL", "wal")))
-        return err;
+    if ((err = pragma_text(db, "PRAGMA journal_mode=WAL", "wal"))) return err;
     /* trusted_schema stays ON: the FTS triggers write to a virtual table, which
      * SQLite allows only in a trusted schema. The schema is ours: sto_restore
      * refuses a file whose schema differs from what our migrations produce. */
@@ -104,11 +99,9 @@ static int set_pragmas(struct sto_db *db)
 
 static void db_free(struct sto_db *db)
 {
-    if (!db)
-        return;
+    if (!db) return;
     sto_stmt_cache_clear(db);
-    if (db->sql)
-        sqlite3_close_v2(db->sql);
+    if (db->sql) sqlite3_close_v2(db->sql);
     free(db->data_dir);
     free(db->files_dir);
     free(db->db_path);
@@ -118,8 +111,8 @@ static void db_free(struct sto_db *db)
 /* A new connection to db->db_path with our settings, in *out. */
 static int connect(struct sto_db *db, sqlite3 **out)
 {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                SQLITE_OPEN_EXRESCODE;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     sqlite3 *sql = NULL;
     int rc = sqlite3_open_v2(db->db_path, &sql, flags, NULL);
     if (rc != SQLITE_OK) {
@@ -137,8 +130,7 @@ static int connect(struct sto_db *db, sqlite3 **out)
 static int open_db(struct sto_db *db, const struct sto_config *cfg)
 {
     int err;
-    if (!cfg->data_dir || !*cfg->data_dir)
-        return sto_fail(db, -EINVAL, "no data directory");
+    if (!cfg->data_dir || !*cfg->data_dir) return sto_fail(db, -EINVAL, "no data directory");
     if (cfg->busy_timeout_ms < 0 || cfg->file_max_bytes == 0 || cfg->search_short_window <= 0)
         return sto_fail(db, -EINVAL, "bad storage configuration");
     db->file_max_bytes = cfg->file_max_bytes;
@@ -152,8 +144,8 @@ static int open_db(struct sto_db *db, const struct sto_config *cfg)
     if ((err = make_dir(db, db->data_dir)) || (err = precreate(db, db->db_path)) ||
         (err = connect(db, &db->sql)))
         return err;
-    if ((err = sto_check_identity(db, db->sql, db->db_path)) == 0 &&
-        (err = set_pragmas(db)) == 0 && (err = sto_migrate(db)) == 0)
+    if ((err = sto_check_identity(db, db->sql, db->db_path)) == 0 && (err = set_pragmas(db)) == 0 &&
+        (err = sto_migrate(db)) == 0)
         err = sto_files_init(db);
     return err;
 }
@@ -162,8 +154,7 @@ int sto_reconnect(struct sto_db *db)
 {
     sqlite3 *fresh = NULL, *old = db->sql;
     int err = connect(db, &fresh);
-    if (err)
-        return err;
+    if (err) return err;
     db->sql = fresh;
     if ((err = set_pragmas(db))) {
         db->sql = old;
@@ -182,14 +173,12 @@ int sto_open_config(const struct sto_config *cfg, struct sto_db **out, char *err
     *out = NULL;
     struct sto_db *db = calloc(1, sizeof(*db));
     if (!db) {
-        if (err_buf && err_len)
-            snprintf(err_buf, err_len, "out of memory");
+        if (err_buf && err_len) snprintf(err_buf, err_len, "out of memory");
         return -ENOMEM;
     }
     int err = open_db(db, cfg);
     if (err) {
-        if (err_buf && err_len)
-            snprintf(err_buf, err_len, "%s", db->errmsg);
+        if (err_buf && err_len) snprintf(err_buf, err_len, "%s", db->errmsg);
         db_free(db);
         return err;
     }
@@ -206,10 +195,8 @@ int sto_open(const char *data_dir, struct sto_db **out, char *err, size_t err_le
 
 void sto_close(struct sto_db *db)
 {
-    if (!db)
-        return;
-    if (db->user_tx && !sqlite3_get_autocommit(db->sql))
-        sto_exec(db, "ROLLBACK");
+    if (!db) return;
+    if (db->user_tx && !sqlite3_get_autocommit(db->sql)) sto_exec(db, "ROLLBACK");
     /* Keeps the planner's statistics fresh; cheap when nothing changed. */
     sto_exec(db, "PRAGMA optimize");
     db_free(db);
@@ -219,8 +206,7 @@ int sto_schema_version(struct sto_db *db, int *version)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return sto_sqlite_err(db, rc);
+    if (rc != SQLITE_OK) return sto_sqlite_err(db, rc);
     rc = sqlite3_step(st);
     int err = 0;
     if (rc == SQLITE_ROW)

@@ -20,10 +20,9 @@ static const char SQL_NEXT_SEQ[] =
     "ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq";
 static const char SQL_INSERT[] = "INSERT INTO events (user_id, seq, type, payload, created_at) "
                                  "VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char SQL_ROOM_SEQS[] =
-    "INSERT INTO event_seqs (user_id, last_seq) "
-    "SELECT user_id, 1 FROM memberships WHERE room_id = ?1 "
-    "ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1";
+static const char SQL_ROOM_SEQS[] = "INSERT INTO event_seqs (user_id, last_seq) "
+                                    "SELECT user_id, 1 FROM memberships WHERE room_id = ?1 "
+                                    "ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1";
 static const char SQL_ROOM_INSERT[] =
     "INSERT INTO events (user_id, seq, type, payload, created_at) "
     "SELECT m.user_id, s.last_seq, ?2, ?3, ?4 FROM memberships m "
@@ -60,8 +59,7 @@ static int bind_event(struct sto_db *db, sqlite3_stmt *st, int first, const char
 static int insert_failed(struct sto_db *db, int err)
 {
     /* The only constraints left are the JSON check and the user foreign key. */
-    if (err == -EINVAL)
-        sto_fail(db, err, "payload is not valid JSON, or no such user");
+    if (err == -EINVAL) sto_fail(db, err, "payload is not valid JSON, or no such user");
     return err;
 }
 
@@ -69,10 +67,8 @@ int sto_event_append(struct sto_db *db, int64_t user_id, const char *type, const
                      int64_t *seq)
 {
     int err = check_event(db, type, payload);
-    if (err)
-        return err;
-    if ((err = sto_tx_begin(db)))
-        return err;
+    if (err) return err;
+    if ((err = sto_tx_begin(db))) return err;
     int64_t s = 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_NEXT_SEQ);
     if (!st) {
@@ -86,33 +82,28 @@ int sto_event_append(struct sto_db *db, int64_t user_id, const char *type, const
     else
         err = insert_failed(db, sto_sqlite_err(db, rc));
     sto_stmt_done(st);
-    if (err)
-        goto out;
+    if (err) goto out;
     if (!(st = sto_stmt(db, SQL_INSERT))) {
         err = sto_stmt_err(db);
         goto out;
     }
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int64(st, 2, s);
-    if ((err = bind_event(db, st, 3, type, payload)))
-        goto out;
+    if ((err = bind_event(db, st, 3, type, payload))) goto out;
     err = insert_failed(db, sto_exec_stmt(db, st));
 out:
-    if ((err = sto_tx_end(db, err)) == 0 && seq)
-        *seq = s;
+    if ((err = sto_tx_end(db, err)) == 0 && seq) *seq = s;
     return err;
 }
 
-int sto_event_append_room(struct sto_db *db, int64_t room_id, const char *type,
-                          const char *payload, struct sto_event_target **out, size_t *n)
+int sto_event_append_room(struct sto_db *db, int64_t room_id, const char *type, const char *payload,
+                          struct sto_event_target **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     int err = check_event(db, type, payload);
-    if (err)
-        return err;
-    if ((err = sto_tx_begin(db)))
-        return err;
+    if (err) return err;
+    if ((err = sto_tx_begin(db))) return err;
     struct sto_event_target *arr = NULL;
     size_t cap = 0, count = 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_ROOM_SEQS);
@@ -121,15 +112,13 @@ int sto_event_append_room(struct sto_db *db, int64_t room_id, const char *type,
         goto out;
     }
     sqlite3_bind_int64(st, 1, room_id);
-    if ((err = sto_exec_stmt(db, st)))
-        goto out;
+    if ((err = sto_exec_stmt(db, st))) goto out;
     if (!(st = sto_stmt(db, SQL_ROOM_INSERT))) {
         err = sto_stmt_err(db);
         goto out;
     }
     sqlite3_bind_int64(st, 1, room_id);
-    if ((err = bind_event(db, st, 2, type, payload)))
-        goto out;
+    if ((err = bind_event(db, st, 2, type, payload))) goto out;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) {
@@ -140,8 +129,7 @@ int sto_event_append_room(struct sto_db *db, int64_t room_id, const char *type,
         arr[count].seq = sqlite3_column_int64(st, 1);
         count++;
     }
-    if (!err && rc != SQLITE_DONE)
-        err = insert_failed(db, sto_sqlite_err(db, rc));
+    if (!err && rc != SQLITE_DONE) err = insert_failed(db, sto_sqlite_err(db, rc));
     sto_stmt_done(st);
 out:
     if ((err = sto_tx_end(db, err))) {
@@ -156,8 +144,7 @@ out:
 int sto_event_last_seq(struct sto_db *db, int64_t user_id, int64_t *seq)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_LAST);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     int rc = sqlite3_step(st), err = 0;
     if (rc == SQLITE_ROW)
@@ -177,21 +164,17 @@ int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int l
     *n = 0;
     int64_t last = 0;
     int err = sto_check_limit(db, limit);
-    if (err)
-        return err;
+    if (err) return err;
     /* Read the counter first: events appended after this point only add rows
      * past the ones checked below, and the client gets those live anyway. */
-    if ((err = sto_event_last_seq(db, user_id, &last)))
-        return err;
+    if ((err = sto_event_last_seq(db, user_id, &last))) return err;
     if (after_seq < 0 || after_seq > last)
         return sto_fail(db, -EINVAL, "seq %lld was never handed out (last is %lld)",
                         (long long)after_seq, (long long)last);
-    if (after_seq == last)
-        return 0;
+    if (after_seq == last) return 0;
 
     sqlite3_stmt *st = sto_stmt(db, SQL_SINCE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int64(st, 2, after_seq);
     sqlite3_bind_int(st, 3, limit);
@@ -204,8 +187,7 @@ int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int l
             err = -ERANGE;
             break;
         }
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr))))
-            break;
+        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
         struct sto_event *e = &arr[count];
         e->seq = sqlite3_column_int64(st, 0);
         e->created_at = sqlite3_column_int64(st, 3);
@@ -217,11 +199,9 @@ int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int l
             break;
         }
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
-    if (!err && count == 0)
-        err = -ERANGE; /* after_seq < last, yet nothing is left after it */
+    if (!err && count == 0) err = -ERANGE; /* after_seq < last, yet nothing is left after it */
     if (err) {
         sto_events_free(arr, count);
         if (err == -ERANGE)
@@ -237,19 +217,16 @@ int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int l
 int sto_event_prune(struct sto_db *db, int64_t cutoff_ms, int64_t *n)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_PRUNE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, cutoff_ms);
     int err = sto_exec_stmt(db, st);
-    if (err == 0 && n)
-        *n = sqlite3_changes64(db->sql);
+    if (err == 0 && n) *n = sqlite3_changes64(db->sql);
     return err;
 }
 
 void sto_events_free(struct sto_event *e, size_t n)
 {
-    if (!e)
-        return;
+    if (!e) return;
     for (size_t i = 0; i < n; i++) {
         free(e[i].type);
         free(e[i].payload);

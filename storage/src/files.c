@@ -44,8 +44,7 @@ static int sync_dir(struct sto_db *db, const char *path)
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) < 0) {
         int e = errno;
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return sto_fail(db, -EIO, "fsync %s: %s", path, strerror(e));
     }
     close(fd);
@@ -54,15 +53,12 @@ static int sync_dir(struct sto_db *db, const char *path)
 
 static int make_dir(struct sto_db *db, const char *path, bool *created)
 {
-    if (created)
-        *created = false;
+    if (created) *created = false;
     if (mkdir(path, 0700) == 0) {
-        if (created)
-            *created = true;
+        if (created) *created = true;
         return 0;
     }
-    if (errno == EEXIST)
-        return 0;
+    if (errno == EEXIST) return 0;
     return sto_fail(db, -errno, "mkdir %s: %s", path, strerror(errno));
 }
 
@@ -71,19 +67,16 @@ int sto_files_init(struct sto_db *db)
     char tmp[4096];
     int err;
     snprintf(tmp, sizeof(tmp), "%s/tmp", db->files_dir);
-    if ((err = make_dir(db, db->files_dir, NULL)) || (err = make_dir(db, tmp, NULL)))
-        return err;
+    if ((err = make_dir(db, db->files_dir, NULL)) || (err = make_dir(db, tmp, NULL))) return err;
     /* Leftovers of puts that crashed. Young ones may belong to a put running
      * in another process sharing this data directory: leave those alone. */
     DIR *d = opendir(tmp);
-    if (!d)
-        return sto_fail(db, -errno, "opendir %s: %s", tmp, strerror(errno));
+    if (!d) return sto_fail(db, -errno, "opendir %s: %s", tmp, strerror(errno));
     time_t now = time(NULL);
     struct dirent *e;
     while ((e = readdir(d))) {
         struct stat sb;
-        if (strncmp(e->d_name, "put-", 4) != 0)
-            continue;
+        if (strncmp(e->d_name, "put-", 4) != 0) continue;
         if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
             now - sb.st_mtime > TMP_MAX_AGE_S)
             unlinkat(dirfd(d), e->d_name, 0);
@@ -94,11 +87,9 @@ int sto_files_init(struct sto_db *db)
 
 static bool id_valid(const char *id)
 {
-    if (!id || strlen(id) != STO_FILE_ID_LEN)
-        return false;
+    if (!id || strlen(id) != STO_FILE_ID_LEN) return false;
     for (const char *p = id; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
     return true;
 }
 
@@ -106,8 +97,7 @@ static int blob_path(struct sto_db *db, const char *id, char *path, size_t len, 
 {
     int n = dir_only ? snprintf(path, len, "%s/%.2s", db->files_dir, id)
                      : snprintf(path, len, "%s/%.2s/%s", db->files_dir, id, id + 2);
-    if (n < 0 || (size_t)n >= len)
-        return sto_fail(db, -ENAMETOOLONG, "file store path too long");
+    if (n < 0 || (size_t)n >= len) return sto_fail(db, -ENAMETOOLONG, "file store path too long");
     return 0;
 }
 
@@ -116,10 +106,8 @@ static int write_all(int fd, const void *buf, size_t n)
     const char *p = buf;
     while (n) {
         ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -errno;
         p += w;
         n -= (size_t)w;
     }
@@ -140,8 +128,7 @@ static int copy_in(struct sto_db *db, int fd, const struct sto_reader *src, uint
     }
     for (;;) {
         ssize_t n = src->read(src->ctx, buf, CHUNK);
-        if (n == 0)
-            break;
+        if (n == 0) break;
         if (n < 0 || n > CHUNK) {
             err = sto_fail(db, n < 0 ? (int)n : -EIO, "reading the upload failed");
             goto out;
@@ -187,11 +174,9 @@ static int publish(struct sto_db *db, const char *tmp, const char *id)
     bool created;
     int err;
     if ((err = blob_path(db, id, dir, sizeof(dir), true)) ||
-        (err = blob_path(db, id, path, sizeof(path), false)) ||
-        (err = make_dir(db, dir, &created)))
+        (err = blob_path(db, id, path, sizeof(path), false)) || (err = make_dir(db, dir, &created)))
         return err;
-    if (created && (err = sync_dir(db, db->files_dir)))
-        return err;
+    if (created && (err = sync_dir(db, db->files_dir))) return err;
     struct stat sb;
     if (stat(path, &sb) == 0) {
         unlink(tmp); /* stored before: same bytes, since same hash */
@@ -207,8 +192,7 @@ static int record(struct sto_db *db, const char *id, uint64_t size, const char *
 {
     int64_t now = sto_now(db);
     int err = sto_tx_begin(db);
-    if (err)
-        return err;
+    if (err) return err;
     sqlite3_stmt *st = sto_stmt(db, SQL_FILE_INSERT);
     if (!st) {
         err = sto_stmt_err(db);
@@ -222,8 +206,7 @@ static int record(struct sto_db *db, const char *id, uint64_t size, const char *
         sto_stmt_done(st);
         goto out;
     }
-    if ((err = sto_exec_stmt(db, st)) || !room_id)
-        goto out;
+    if ((err = sto_exec_stmt(db, st)) || !room_id) goto out;
     if (!(st = sto_stmt(db, SQL_ROOM_INSERT))) {
         err = sto_stmt_err(db);
         goto out;
@@ -237,8 +220,7 @@ static int record(struct sto_db *db, const char *id, uint64_t size, const char *
     }
     err = sto_exec_stmt(db, st);
 out:
-    if (err == -EINVAL)
-        sto_fail(db, err, "no such uploader or room");
+    if (err == -EINVAL) sto_fail(db, err, "no such uploader or room");
     return sto_tx_end(db, err);
 }
 
@@ -248,31 +230,25 @@ int sto_file_put(struct sto_db *db, int64_t uploader_id, int64_t room_id, const 
     id[0] = '\0';
     if (!sto_name_valid(name, STO_FILE_NAME_MAX) || !sto_name_valid(mime, STO_MIME_MAX))
         return sto_fail(db, -EINVAL, "file name or type missing, too long or not text");
-    if (!src || !src->read)
-        return sto_fail(db, -EINVAL, "no reader");
+    if (!src || !src->read) return sto_fail(db, -EINVAL, "no reader");
     int err;
-    if (room_id && (err = sto_require_member(db, room_id, uploader_id, NULL)))
-        return err;
+    if (room_id && (err = sto_require_member(db, room_id, uploader_id, NULL))) return err;
 
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s/tmp/put-XXXXXX", db->files_dir);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
-        return sto_fail(db, -errno, "temporary file in %s/tmp: %s", db->files_dir,
-                        strerror(errno));
+        return sto_fail(db, -errno, "temporary file in %s/tmp: %s", db->files_dir, strerror(errno));
     uint64_t size = 0;
     char hex[STO_FILE_ID_LEN + 1];
     err = copy_in(db, fd, src, &size, hex);
-    if (close(fd) < 0 && !err)
-        err = sto_fail(db, -EIO, "close: %s", strerror(errno));
-    if (!err)
-        err = publish(db, tmp, hex);
+    if (close(fd) < 0 && !err) err = sto_fail(db, -EIO, "close: %s", strerror(errno));
+    if (!err) err = publish(db, tmp, hex);
     if (err) {
         unlink(tmp);
         return err;
     }
-    if ((err = record(db, hex, size, mime, name, uploader_id, room_id)))
-        return err;
+    if ((err = record(db, hex, size, mime, name, uploader_id, room_id))) return err;
     memcpy(id, hex, sizeof(hex));
     return 0;
 }
@@ -286,18 +262,16 @@ static ssize_t buf_read(void *ctx, void *out, size_t len)
 {
     struct buf_reader *b = ctx;
     size_t n = len < b->left ? len : b->left;
-    memcpy(out, b->p, n);
+    if (n) memcpy(out, b->p, n);
     b->p += n;
     b->left -= n;
     return (ssize_t)n;
 }
 
 int sto_file_put_buf(struct sto_db *db, int64_t uploader_id, int64_t room_id, const char *name,
-                     const char *mime, const void *buf, size_t len,
-                     char id[STO_FILE_ID_LEN + 1])
+                     const char *mime, const void *buf, size_t len, char id[STO_FILE_ID_LEN + 1])
 {
-    if (!buf && len)
-        return sto_fail(db, -EINVAL, "no data");
+    if (!buf && len) return sto_fail(db, -EINVAL, "no data");
     struct buf_reader b = {buf, len};
     struct sto_reader r = {buf_read, &b};
     if (len > db->file_max_bytes) { /* no need to write it to find out */
@@ -311,11 +285,9 @@ int sto_file_put_buf(struct sto_db *db, int64_t uploader_id, int64_t room_id, co
 int sto_file_get(struct sto_db *db, const char *id, struct sto_file *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!id_valid(id))
-        return sto_fail(db, -EINVAL, "bad file id");
+    if (!id_valid(id)) return sto_fail(db, -EINVAL, "bad file id");
     sqlite3_stmt *st = sto_stmt(db, SQL_GET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     int err = sto_bind_text(db, st, 1, id);
     if (err) {
         sto_stmt_done(st);
@@ -348,8 +320,7 @@ int sto_file_path(struct sto_db *db, const char *id, char *path, size_t path_len
     struct sto_file f;
     int err = sto_file_get(db, id, &f);
     sto_file_clear(&f);
-    if (err || (err = blob_path(db, id, path, path_len, false)))
-        return err;
+    if (err || (err = blob_path(db, id, path, path_len, false))) return err;
     struct stat sb;
     if (stat(path, &sb) < 0)
         return sto_fail(db, -ENOENT, "file %s is missing from the file store", id);
@@ -358,11 +329,9 @@ int sto_file_path(struct sto_db *db, const char *id, char *path, size_t path_len
 
 int sto_file_can_read(struct sto_db *db, int64_t user_id, const char *id)
 {
-    if (!id_valid(id))
-        return sto_fail(db, -EINVAL, "bad file id");
+    if (!id_valid(id)) return sto_fail(db, -EINVAL, "bad file id");
     sqlite3_stmt *st = sto_stmt(db, SQL_CAN_READ);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 2, user_id);
     int err = sto_bind_text(db, st, 1, id);
     if (err) {
@@ -382,8 +351,7 @@ int sto_file_can_read(struct sto_db *db, int64_t user_id, const char *id)
 
 void sto_file_clear(struct sto_file *f)
 {
-    if (!f)
-        return;
+    if (!f) return;
     free(f->mime);
     free(f->name);
     memset(f, 0, sizeof(*f));

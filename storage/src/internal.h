@@ -132,7 +132,7 @@ int sto_role_parse(const char *s, enum sto_role *role);
 int sto_require_member(struct sto_db *db, int64_t room_id, int64_t user_id, enum sto_role *role);
 /* The columns sto_message_from_row reads, with a table prefix ("" or "m."). */
 #define STO_MESSAGE_COLS(p)                                                                        \
-    p "id, " p "room_id, " p "sender_id, " p "body, " p "created_at, " p "edited_at, " p             \
+    p "id, " p "room_id, " p "sender_id, " p "body, " p "created_at, " p "edited_at, " p           \
       "deleted, " p "thread_id, " p "reply_to"
 /* Reads a row whose first columns are STO_MESSAGE_COLS; -ENOMEM. */
 int sto_message_from_row(sqlite3_stmt *st, struct sto_message *m);
@@ -140,8 +140,8 @@ int sto_message_from_row(sqlite3_stmt *st, struct sto_message *m);
 int sto_message_rows(struct sto_db *db, sqlite3_stmt *st, struct sto_message **out, size_t *n);
 /* Checks that every user in ids is a member of the room (-EINVAL if not) and
  * records them as mentioned by the message. */
-int sto_mentions_insert(struct sto_db *db, int64_t message_id, int64_t room_id,
-                        const int64_t *ids, size_t n);
+int sto_mentions_insert(struct sto_db *db, int64_t message_id, int64_t room_id, const int64_t *ids,
+                        size_t n);
 
 /* ---- search.c: a query split into terms ---- */
 

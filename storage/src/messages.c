@@ -26,30 +26,28 @@ static const char SQL_DROP_REACTIONS[] = "DELETE FROM reactions WHERE message_id
 static const char SQL_DROP_MENTIONS[] = "DELETE FROM mentions WHERE message_id = ?1";
 static const char SQL_SITE_ADMIN[] = "SELECT is_admin FROM users WHERE id = ?1";
 static const char SQL_GET[] = "SELECT " STO_MESSAGE_COLS("") " FROM messages WHERE id = ?1";
-static const char SQL_PAGE[] = "SELECT " STO_MESSAGE_COLS("") " FROM messages "
-                               "WHERE room_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
-static const char SQL_AFTER[] = "SELECT " STO_MESSAGE_COLS("") " FROM messages "
-                                "WHERE room_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+static const char SQL_PAGE[] =
+    "SELECT " STO_MESSAGE_COLS("") " FROM messages "
+                                   "WHERE room_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
+static const char SQL_AFTER[] =
+    "SELECT " STO_MESSAGE_COLS("") " FROM messages "
+                                   "WHERE room_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
 
 static int check_body(struct sto_db *db, const char *body)
 {
-    if (!body || !*body)
-        return sto_fail(db, -EINVAL, "empty message");
+    if (!body || !*body) return sto_fail(db, -EINVAL, "empty message");
     if (strlen(body) > STO_BODY_MAX)
         return sto_fail(db, -EMSGSIZE, "message longer than %d bytes", STO_BODY_MAX);
-    if (!sto_utf8_valid(body, 0))
-        return sto_fail(db, -EINVAL, "message is not UTF-8");
+    if (!sto_utf8_valid(body, 0)) return sto_fail(db, -EINVAL, "message is not UTF-8");
     return 0;
 }
 
 /* A thread root or reply target must be a message of the same room. */
 static int check_parent(struct sto_db *db, int64_t parent, int64_t room_id, const char *what)
 {
-    if (!parent)
-        return 0;
+    if (!parent) return 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_ROOM_OF);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, parent);
     int rc = sqlite3_step(st), err = 0;
     if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != room_id)
@@ -66,13 +64,10 @@ int sto_message_insert(struct sto_db *db, const struct sto_message_new *m, int64
                        int64_t *created_at)
 {
     int err = check_body(db, m->body);
-    if (err)
-        return err;
-    if (m->n_mentions && !m->mentions)
-        return sto_fail(db, -EINVAL, "mentions missing");
+    if (err) return err;
+    if (m->n_mentions && !m->mentions) return sto_fail(db, -EINVAL, "mentions missing");
     int64_t now = sto_now(db), new_id = 0;
-    if ((err = sto_tx_begin(db)))
-        return err;
+    if ((err = sto_tx_begin(db))) return err;
     if ((err = sto_require_member(db, m->room_id, m->sender_id, NULL)) ||
         (err = check_parent(db, m->thread_id, m->room_id, "thread")) ||
         (err = check_parent(db, m->reply_to, m->room_id, "reply target")))
@@ -85,22 +80,18 @@ int sto_message_insert(struct sto_db *db, const struct sto_message_new *m, int64
     sqlite3_bind_int64(st, 1, m->room_id);
     sqlite3_bind_int64(st, 2, m->sender_id);
     sqlite3_bind_int64(st, 4, now);
-    if ((err = sto_bind_text(db, st, 3, m->body)) ||
-        (err = sto_bind_id(db, st, 5, m->thread_id)) ||
+    if ((err = sto_bind_text(db, st, 3, m->body)) || (err = sto_bind_id(db, st, 5, m->thread_id)) ||
         (err = sto_bind_id(db, st, 6, m->reply_to))) {
         sto_stmt_done(st);
         goto out;
     }
-    if ((err = sto_exec_stmt(db, st)))
-        goto out;
+    if ((err = sto_exec_stmt(db, st))) goto out;
     new_id = sqlite3_last_insert_rowid(db->sql);
     err = sto_mentions_insert(db, new_id, m->room_id, m->mentions, m->n_mentions);
 out:
     if ((err = sto_tx_end(db, err)) == 0) {
-        if (id)
-            *id = new_id;
-        if (created_at)
-            *created_at = now;
+        if (id) *id = new_id;
+        if (created_at) *created_at = now;
     }
     return err;
 }
@@ -114,8 +105,7 @@ struct msg_state {
 static int message_state(struct sto_db *db, int64_t id, struct msg_state *s)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_STATE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st), err = 0;
     if (rc == SQLITE_ROW) {
@@ -134,8 +124,7 @@ static int message_state(struct sto_db *db, int64_t id, struct msg_state *s)
 static int run_on_id(struct sto_db *db, const char *sql, int64_t id)
 {
     sqlite3_stmt *st = sto_stmt(db, sql);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     return sto_exec_stmt(db, st);
 }
@@ -144,13 +133,10 @@ int sto_message_edit(struct sto_db *db, int64_t id, int64_t actor_id, const char
                      const int64_t *mentions, size_t n_mentions)
 {
     int err = check_body(db, body);
-    if (err)
-        return err;
-    if ((err = sto_tx_begin(db)))
-        return err;
-    struct msg_state s;
-    if ((err = message_state(db, id, &s)))
-        goto out;
+    if (err) return err;
+    if ((err = sto_tx_begin(db))) return err;
+    struct msg_state s = {0};
+    if ((err = message_state(db, id, &s))) goto out;
     if (s.deleted) {
         err = sto_fail(db, -ENOENT, "message was deleted");
         goto out;
@@ -170,8 +156,7 @@ int sto_message_edit(struct sto_db *db, int64_t id, int64_t actor_id, const char
         sto_stmt_done(st);
         goto out;
     }
-    if ((err = sto_exec_stmt(db, st)))
-        goto out;
+    if ((err = sto_exec_stmt(db, st))) goto out;
     if (mentions && (err = run_on_id(db, SQL_DROP_MENTIONS, id)) == 0)
         err = sto_mentions_insert(db, id, s.room_id, mentions, n_mentions);
 out:
@@ -181,8 +166,7 @@ out:
 static int is_site_admin(struct sto_db *db, int64_t user_id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_SITE_ADMIN);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW)
@@ -197,26 +181,21 @@ static int is_site_admin(struct sto_db *db, int64_t user_id)
  * room, or a site administrator. */
 static int may_delete(struct sto_db *db, const struct msg_state *s, int64_t actor_id)
 {
-    if (s->sender_id == actor_id)
-        return 0;
+    if (s->sender_id == actor_id) return 0;
     enum sto_role role;
     int err = sto_member_get(db, s->room_id, actor_id, &role);
-    if (err == 0 && role >= STO_ROLE_ADMIN)
-        return 0;
-    if (err && err != -ENOENT)
-        return err;
+    if (err == 0 && role >= STO_ROLE_ADMIN) return 0;
+    if (err && err != -ENOENT) return err;
     int admin = is_site_admin(db, actor_id);
-    if (admin < 0)
-        return admin;
+    if (admin < 0) return admin;
     return admin ? 0 : sto_fail(db, -EACCES, "not allowed to delete this message");
 }
 
 int sto_message_delete(struct sto_db *db, int64_t id, int64_t actor_id)
 {
     int err = sto_tx_begin(db);
-    if (err)
-        return err;
-    struct msg_state s;
+    if (err) return err;
+    struct msg_state s = {0};
     if ((err = message_state(db, id, &s)) || (err = may_delete(db, &s, actor_id)) || s.deleted)
         goto out;
     if ((err = run_on_id(db, SQL_TOMBSTONE, id)) || (err = run_on_id(db, SQL_DROP_REACTIONS, id)))
@@ -252,8 +231,7 @@ int sto_message_rows(struct sto_db *db, sqlite3_stmt *st, struct sto_message **o
             break;
         count++;
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         sto_messages_free(arr, count);
@@ -268,8 +246,7 @@ int sto_message_get(struct sto_db *db, int64_t id, struct sto_message *out)
 {
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st = sto_stmt(db, SQL_GET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st), err;
     if (rc == SQLITE_ROW)
@@ -288,11 +265,9 @@ static int page(struct sto_db *db, const char *sql, int64_t room_id, int64_t fro
     *out = NULL;
     *n = 0;
     int err = sto_check_limit(db, limit);
-    if (err)
-        return err;
+    if (err) return err;
     sqlite3_stmt *st = sto_stmt(db, sql);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, from);
     sqlite3_bind_int(st, 3, limit);
@@ -313,16 +288,14 @@ int sto_message_after(struct sto_db *db, int64_t room_id, int64_t after_id, int 
 
 void sto_message_clear(struct sto_message *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     free(m->body);
     memset(m, 0, sizeof(*m));
 }
 
 void sto_messages_free(struct sto_message *m, size_t n)
 {
-    if (!m)
-        return;
+    if (!m) return;
     for (size_t i = 0; i < n; i++)
         sto_message_clear(&m[i]);
     free(m);

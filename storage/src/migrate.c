@@ -36,8 +36,7 @@ static int int_query(struct sto_db *db, sqlite3 *sql, const char *q, int *v, con
     if (rc == SQLITE_NOTADB)
         err = sto_fail(db, -EINVAL, "%s is not a lanturn database (not a SQLite file)", what);
     else if (rc != SQLITE_OK)
-        err = sto_fail(db, rc == SQLITE_BUSY ? -EBUSY : -EIO, "%s: %s", what,
-                       sqlite3_errmsg(sql));
+        err = sto_fail(db, rc == SQLITE_BUSY ? -EBUSY : -EIO, "%s: %s", what, sqlite3_errmsg(sql));
     sqlite3_finalize(st);
     return err;
 }
@@ -55,7 +54,8 @@ int sto_check_identity(struct sto_db *db, sqlite3 *sql, const char *what)
         return sto_fail(db, -EINVAL, "%s is not a lanturn database (application_id %d)", what,
                         app_id);
     if (version > sto_schema_latest())
-        return sto_fail(db, -ENOTSUP, "database schema %d is newer than this build (%d); upgrade lanturn",
+        return sto_fail(db, -ENOTSUP,
+                        "database schema %d is newer than this build (%d); upgrade lanturn",
                         version, sto_schema_latest());
     return 0;
 }
@@ -63,15 +63,12 @@ int sto_check_identity(struct sto_db *db, sqlite3 *sql, const char *what)
 static int apply(struct sto_db *db, const struct sto_migration *m)
 {
     int err = sto_exec(db, "BEGIN IMMEDIATE");
-    if (err)
-        return err;
+    if (err) return err;
     /* Read the version again under the write lock: another process opening the
      * same database may have migrated it in the meantime. */
     int version = 0;
-    if ((err = sto_schema_version(db, &version)))
-        goto fail;
-    if (version >= m->version)
-        return sto_exec(db, "COMMIT");
+    if ((err = sto_schema_version(db, &version))) goto fail;
+    if (version >= m->version) return sto_exec(db, "COMMIT");
     if (version != m->version - 1) {
         err = sto_fail(db, -EIO, "schema is at %d, cannot apply %s", version, m->name);
         goto fail;
@@ -85,31 +82,25 @@ static int apply(struct sto_db *db, const struct sto_migration *m)
     /* A pragma takes no parameters; the value is our own integer, not user data. */
     char q[64];
     snprintf(q, sizeof(q), "PRAGMA user_version = %d", m->version);
-    if ((err = sto_exec(db, q)) || (err = sto_exec(db, "COMMIT")))
-        goto fail;
+    if ((err = sto_exec(db, q)) || (err = sto_exec(db, "COMMIT"))) goto fail;
     return 0;
 fail:
-    if (!sqlite3_get_autocommit(db->sql))
-        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(db->sql)) sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
     return err;
 }
 
 int sto_migrate_to(struct sto_db *db, int target)
 {
     int version = 0, err;
-    if ((err = sto_schema_version(db, &version)))
-        return err;
+    if ((err = sto_schema_version(db, &version))) return err;
     for (unsigned i = 0; i < sto_migrations_count; i++) {
         const struct sto_migration *m = &sto_migrations[i];
-        if (m->version <= version || m->version > target)
-            continue;
-        if ((err = apply(db, m)))
-            return err;
+        if (m->version <= version || m->version > target) continue;
+        if ((err = apply(db, m))) return err;
     }
     /* Statements prepared against the old schema would be re-prepared anyway;
      * dropping them keeps the cache small after a restore of an old backup. */
-    if (version < target)
-        sto_stmt_cache_clear(db);
+    if (version < target) sto_stmt_cache_clear(db);
     return 0;
 }
 

@@ -20,19 +20,19 @@ static const char SQL_MENTION_ADD[] =
     "INSERT OR IGNORE INTO mentions (message_id, user_id) VALUES (?1, ?2)";
 static const char SQL_MENTIONS[] =
     "SELECT user_id FROM mentions WHERE message_id = ?1 ORDER BY user_id";
-static const char SQL_INBOX[] = "SELECT " STO_MESSAGE_COLS("m.") " FROM mentions x "
-                                "JOIN messages m ON m.id = x.message_id "
-                                "WHERE x.user_id = ?1 AND x.message_id < ?2 AND m.deleted = 0 "
-                                "AND m.room_id IN (SELECT room_id FROM memberships "
-                                "WHERE user_id = ?1) "
-                                "ORDER BY x.message_id DESC LIMIT ?3";
+static const char SQL_INBOX[] =
+    "SELECT " STO_MESSAGE_COLS("m.") " FROM mentions x "
+                                     "JOIN messages m ON m.id = x.message_id "
+                                     "WHERE x.user_id = ?1 AND x.message_id < ?2 AND m.deleted = 0 "
+                                     "AND m.room_id IN (SELECT room_id FROM memberships "
+                                     "WHERE user_id = ?1) "
+                                     "ORDER BY x.message_id DESC LIMIT ?3";
 
 /* The room of a live message; -ENOENT for a missing message or a tombstone. */
 static int live_message_room(struct sto_db *db, int64_t message_id, int64_t *room_id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_TARGET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, message_id);
     int rc = sqlite3_step(st), err = 0;
     if (rc == SQLITE_ROW && !sqlite3_column_int(st, 1))
@@ -55,10 +55,8 @@ static int check_emoji(struct sto_db *db, const char *emoji)
 int sto_reaction_add(struct sto_db *db, int64_t message_id, int64_t user_id, const char *emoji)
 {
     int err = check_emoji(db, emoji);
-    if (err)
-        return err;
-    if ((err = sto_tx_begin(db)))
-        return err;
+    if (err) return err;
+    if ((err = sto_tx_begin(db))) return err;
     int64_t room_id = 0;
     if ((err = live_message_room(db, message_id, &room_id)) ||
         (err = sto_require_member(db, room_id, user_id, NULL)))
@@ -84,11 +82,9 @@ out:
 int sto_reaction_remove(struct sto_db *db, int64_t message_id, int64_t user_id, const char *emoji)
 {
     int err = check_emoji(db, emoji);
-    if (err)
-        return err;
+    if (err) return err;
     sqlite3_stmt *st = sto_stmt(db, SQL_REMOVE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, message_id);
     sqlite3_bind_int64(st, 2, user_id);
     if ((err = sto_bind_text(db, st, 3, emoji))) {
@@ -96,8 +92,7 @@ int sto_reaction_remove(struct sto_db *db, int64_t message_id, int64_t user_id, 
         return err;
     }
     err = sto_exec_stmt(db, st);
-    if (err == 0 && sqlite3_changes(db->sql) == 0)
-        err = sto_fail(db, -ENOENT, "no such reaction");
+    if (err == 0 && sqlite3_changes(db->sql) == 0) err = sto_fail(db, -ENOENT, "no such reaction");
     return err;
 }
 
@@ -106,15 +101,13 @@ int sto_reaction_list(struct sto_db *db, int64_t message_id, struct sto_reaction
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_LIST);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, message_id);
     struct sto_reaction *arr = NULL;
     size_t cap = 0, count = 0;
     int rc, err = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr))))
-            break;
+        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
         arr[count].user_id = sqlite3_column_int64(st, 0);
         arr[count].created_at = sqlite3_column_int64(st, 2);
         if (!(arr[count].emoji = sto_col_strdup(st, 1))) {
@@ -123,8 +116,7 @@ int sto_reaction_list(struct sto_db *db, int64_t message_id, struct sto_reaction
         }
         count++;
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         sto_reactions_free(arr, count);
@@ -137,30 +129,26 @@ int sto_reaction_list(struct sto_db *db, int64_t message_id, struct sto_reaction
 
 void sto_reactions_free(struct sto_reaction *r, size_t n)
 {
-    if (!r)
-        return;
+    if (!r) return;
     for (size_t i = 0; i < n; i++)
         free(r[i].emoji);
     free(r);
 }
 
-int sto_mentions_insert(struct sto_db *db, int64_t message_id, int64_t room_id,
-                        const int64_t *ids, size_t n)
+int sto_mentions_insert(struct sto_db *db, int64_t message_id, int64_t room_id, const int64_t *ids,
+                        size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int err = sto_member_get(db, room_id, ids[i], NULL);
         if (err == -ENOENT)
             return sto_fail(db, -EINVAL, "mentioned user %lld is not a member of the room",
                             (long long)ids[i]);
-        if (err)
-            return err;
+        if (err) return err;
         sqlite3_stmt *st = sto_stmt(db, SQL_MENTION_ADD);
-        if (!st)
-            return sto_stmt_err(db);
+        if (!st) return sto_stmt_err(db);
         sqlite3_bind_int64(st, 1, message_id);
         sqlite3_bind_int64(st, 2, ids[i]);
-        if ((err = sto_exec_stmt(db, st)))
-            return err;
+        if ((err = sto_exec_stmt(db, st))) return err;
     }
     return 0;
 }
@@ -170,19 +158,16 @@ int sto_mention_list(struct sto_db *db, int64_t message_id, int64_t **user_ids, 
     *user_ids = NULL;
     *n = 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_MENTIONS);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, message_id);
     int64_t *arr = NULL;
     size_t cap = 0, count = 0;
     int rc, err = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr))))
-            break;
+        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
         arr[count++] = sqlite3_column_int64(st, 0);
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         free(arr);
@@ -199,11 +184,9 @@ int sto_mention_inbox(struct sto_db *db, int64_t user_id, int64_t before_id, int
     *out = NULL;
     *n = 0;
     int err = sto_check_limit(db, limit);
-    if (err)
-        return err;
+    if (err) return err;
     sqlite3_stmt *st = sto_stmt(db, SQL_INBOX);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
     sqlite3_bind_int(st, 3, limit);

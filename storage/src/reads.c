@@ -38,27 +38,24 @@ static const char SQL_UNREAD[] =
 
 int sto_read_set(struct sto_db *db, int64_t room_id, int64_t user_id, int64_t message_id)
 {
-    if (message_id < 0)
-        return sto_fail(db, -EINVAL, "bad message id");
+    if (message_id < 0) return sto_fail(db, -EINVAL, "bad message id");
     sqlite3_stmt *st = sto_stmt(db, SQL_SET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, user_id);
     sqlite3_bind_int64(st, 3, message_id);
     sqlite3_bind_int64(st, 4, sto_now(db));
     int err = sto_exec_stmt(db, st);
     if (err == -EINVAL) /* the foreign key to memberships */
-        return sto_fail(db, -EACCES, "user %lld is not a member of room %lld",
-                        (long long)user_id, (long long)room_id);
+        return sto_fail(db, -EACCES, "user %lld is not a member of room %lld", (long long)user_id,
+                        (long long)room_id);
     return err;
 }
 
 int sto_read_get(struct sto_db *db, int64_t room_id, int64_t user_id, int64_t *message_id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_GET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, user_id);
     int rc = sqlite3_step(st), err = 0;
@@ -77,24 +74,21 @@ int sto_unread_counts(struct sto_db *db, int64_t user_id, struct sto_unread **ou
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_UNREAD);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int(st, 2, STO_UNREAD_CAP);
     struct sto_unread *arr = NULL;
     size_t cap = 0, count = 0;
     int rc, err = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr))))
-            break;
+        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
         arr[count].room_id = sqlite3_column_int64(st, 0);
         arr[count].last_read_id = sqlite3_column_int64(st, 1);
         arr[count].unread = sqlite3_column_int64(st, 2);
         arr[count].mentions = sqlite3_column_int64(st, 3);
         count++;
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         free(arr);

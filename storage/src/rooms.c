@@ -68,8 +68,8 @@ int sto_require_member(struct sto_db *db, int64_t room_id, int64_t user_id, enum
 {
     int err = sto_member_get(db, room_id, user_id, role);
     if (err == -ENOENT)
-        return sto_fail(db, -EACCES, "user %lld is not a member of room %lld",
-                        (long long)user_id, (long long)room_id);
+        return sto_fail(db, -EACCES, "user %lld is not a member of room %lld", (long long)user_id,
+                        (long long)room_id);
     return err;
 }
 
@@ -77,8 +77,7 @@ static int add_member(struct sto_db *db, int64_t room_id, int64_t user_id, enum 
                       int64_t now)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_MEMBER_INSERT);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, user_id);
     sqlite3_bind_int64(st, 4, now);
@@ -88,14 +87,11 @@ static int add_member(struct sto_db *db, int64_t room_id, int64_t user_id, enum 
         return err;
     }
     if ((err = sto_exec_stmt(db, st))) {
-        if (err == -EEXIST)
-            return sto_fail(db, err, "already a member");
-        if (err == -EINVAL)
-            return sto_fail(db, err, "no such user or room");
+        if (err == -EEXIST) return sto_fail(db, err, "already a member");
+        if (err == -EINVAL) return sto_fail(db, err, "no such user or room");
         return err;
     }
-    if (!(st = sto_stmt(db, SQL_READ_INIT)))
-        return sto_stmt_err(db);
+    if (!(st = sto_stmt(db, SQL_READ_INIT))) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, user_id);
     sqlite3_bind_int64(st, 3, now);
@@ -106,8 +102,7 @@ static int insert_room(struct sto_db *db, const char *kind, const char *name, co
                        int64_t creator, const char *direct_key, int64_t now, int64_t *id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_INSERT);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     int err;
     sqlite3_bind_int64(st, 4, creator);
     sqlite3_bind_int64(st, 5, now);
@@ -118,8 +113,7 @@ static int insert_room(struct sto_db *db, const char *kind, const char *name, co
         return err;
     }
     if ((err = sto_exec_stmt(db, st))) {
-        if (err == -EINVAL)
-            sto_fail(db, err, "no such user");
+        if (err == -EINVAL) sto_fail(db, err, "no such user");
         return err;
     }
     *id = sqlite3_last_insert_rowid(db->sql);
@@ -135,20 +129,17 @@ int sto_room_create_group(struct sto_db *db, int64_t creator_id, const char *nam
         return sto_fail(db, -EINVAL, "topic too long or not UTF-8");
     int64_t now = sto_now(db), id = 0;
     int err = sto_tx_begin(db);
-    if (err)
-        return err;
+    if (err) return err;
     if ((err = insert_room(db, "group", name, topic, creator_id, NULL, now, &id)) == 0)
         err = add_member(db, id, creator_id, STO_ROLE_OWNER, now);
-    if ((err = sto_tx_end(db, err)) == 0 && room_id)
-        *room_id = id;
+    if ((err = sto_tx_end(db, err)) == 0 && room_id) *room_id = id;
     return err;
 }
 
 static int find_direct(struct sto_db *db, const char *key, int64_t *id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_BY_KEY);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     int err = sto_bind_text(db, st, 1, key);
     if (err) {
         sto_stmt_done(st);
@@ -163,17 +154,14 @@ static int find_direct(struct sto_db *db, const char *key, int64_t *id)
     return err;
 }
 
-int sto_room_create_direct(struct sto_db *db, int64_t a, int64_t b, int64_t *room_id,
-                           bool *created)
+int sto_room_create_direct(struct sto_db *db, int64_t a, int64_t b, int64_t *room_id, bool *created)
 {
     char key[48];
     int64_t lo = a < b ? a : b, hi = a < b ? b : a, id = 0, now = sto_now(db);
     snprintf(key, sizeof(key), "%lld:%lld", (long long)lo, (long long)hi);
-    if (created)
-        *created = false;
+    if (created) *created = false;
     int err = sto_tx_begin(db);
-    if (err)
-        return err;
+    if (err) return err;
     bool made = false;
     err = find_direct(db, key, &id);
     if (err == -ENOENT) {
@@ -183,10 +171,8 @@ int sto_room_create_direct(struct sto_db *db, int64_t a, int64_t b, int64_t *roo
             err = add_member(db, id, hi, STO_ROLE_MEMBER, now);
     }
     if ((err = sto_tx_end(db, err)) == 0) {
-        if (room_id)
-            *room_id = id;
-        if (created)
-            *created = made;
+        if (room_id) *room_id = id;
+        if (created) *created = made;
     }
     return err;
 }
@@ -196,7 +182,7 @@ static int room_from_row(sqlite3_stmt *st, struct sto_room *r)
     memset(r, 0, sizeof(*r));
     r->id = sqlite3_column_int64(st, 0);
     r->kind = strcmp((const char *)sqlite3_column_text(st, 1), "direct") == 0 ? STO_ROOM_DIRECT
-                                                                               : STO_ROOM_GROUP;
+                                                                              : STO_ROOM_GROUP;
     r->name = sto_col_strdup(st, 2);
     r->topic = sto_col_strdup(st, 3);
     r->created_by = sqlite3_column_int64(st, 4);
@@ -213,8 +199,7 @@ int sto_room_get(struct sto_db *db, int64_t room_id, struct sto_room *out)
 {
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st = sto_stmt(db, SQL_GET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     int rc = sqlite3_step(st), err;
     if (rc == SQLITE_ROW)
@@ -232,8 +217,7 @@ int sto_room_list_for_user(struct sto_db *db, int64_t user_id, struct sto_room *
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_FOR_USER);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     struct sto_room *arr = NULL;
     size_t cap = 0, count = 0;
@@ -244,8 +228,7 @@ int sto_room_list_for_user(struct sto_db *db, int64_t user_id, struct sto_room *
             break;
         count++;
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         sto_rooms_free(arr, count);
@@ -260,8 +243,7 @@ int sto_room_list_for_user(struct sto_db *db, int64_t user_id, struct sto_room *
 static int is_direct(struct sto_db *db, int64_t room_id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_KIND);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     int rc = sqlite3_step(st), ret;
     if (rc == SQLITE_ROW)
@@ -281,8 +263,7 @@ int sto_room_update(struct sto_db *db, int64_t room_id, const char *name, const 
     if (topic && !sto_utf8_valid(topic, TOPIC_MAX))
         return sto_fail(db, -EINVAL, "topic too long or not UTF-8");
     sqlite3_stmt *st = sto_stmt(db, SQL_UPDATE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     int err = 0;
     if ((name && (err = sto_bind_text(db, st, 2, name))) ||
@@ -290,8 +271,7 @@ int sto_room_update(struct sto_db *db, int64_t room_id, const char *name, const 
         sto_stmt_done(st);
         return err;
     }
-    if ((err = sto_exec_stmt(db, st)))
-        return err;
+    if ((err = sto_exec_stmt(db, st))) return err;
     if (sqlite3_changes(db->sql) == 0) {
         int d = is_direct(db, room_id);
         return d < 0 ? d : sto_fail(db, -EINVAL, "a direct room has no name or topic");
@@ -302,13 +282,11 @@ int sto_room_update(struct sto_db *db, int64_t room_id, const char *name, const 
 int sto_room_set_archived(struct sto_db *db, int64_t room_id, bool archived)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_ARCHIVE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int(st, 2, archived);
     int err = sto_exec_stmt(db, st);
-    if (err == 0 && sqlite3_changes(db->sql) == 0)
-        err = sto_fail(db, -ENOENT, "no such room");
+    if (err == 0 && sqlite3_changes(db->sql) == 0) err = sto_fail(db, -ENOENT, "no such room");
     return err;
 }
 
@@ -317,23 +295,20 @@ int sto_room_members(struct sto_db *db, int64_t room_id, struct sto_member **out
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_MEMBERS);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     struct sto_member *arr = NULL;
     size_t cap = 0, count = 0;
     int rc, err = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr))))
-            break;
+        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
         arr[count].user_id = sqlite3_column_int64(st, 0);
         if ((err = sto_role_parse((const char *)sqlite3_column_text(st, 1), &arr[count].role)))
             break;
         arr[count].joined_at = sqlite3_column_int64(st, 2);
         count++;
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         free(arr);
@@ -346,11 +321,9 @@ int sto_room_members(struct sto_db *db, int64_t room_id, struct sto_member **out
 
 int sto_member_add(struct sto_db *db, int64_t room_id, int64_t user_id, enum sto_role role)
 {
-    if (!sto_role_name(role))
-        return sto_fail(db, -EINVAL, "bad role");
+    if (!sto_role_name(role)) return sto_fail(db, -EINVAL, "bad role");
     int err = sto_tx_begin(db);
-    if (err)
-        return err;
+    if (err) return err;
     int d = is_direct(db, room_id);
     if (d < 0)
         err = d == -ENOENT ? sto_fail(db, -EINVAL, "no such room") : d;
@@ -364,28 +337,22 @@ int sto_member_add(struct sto_db *db, int64_t room_id, int64_t user_id, enum sto
 int sto_member_remove(struct sto_db *db, int64_t room_id, int64_t user_id)
 {
     int d = is_direct(db, room_id);
-    if (d < 0)
-        return d;
-    if (d)
-        return sto_fail(db, -EINVAL, "the members of a direct room are fixed");
+    if (d < 0) return d;
+    if (d) return sto_fail(db, -EINVAL, "the members of a direct room are fixed");
     sqlite3_stmt *st = sto_stmt(db, SQL_MEMBER_DELETE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, user_id);
     int err = sto_exec_stmt(db, st);
-    if (err == 0 && sqlite3_changes(db->sql) == 0)
-        err = sto_fail(db, -ENOENT, "not a member");
+    if (err == 0 && sqlite3_changes(db->sql) == 0) err = sto_fail(db, -ENOENT, "not a member");
     return err;
 }
 
 int sto_member_set_role(struct sto_db *db, int64_t room_id, int64_t user_id, enum sto_role role)
 {
-    if (!sto_role_name(role))
-        return sto_fail(db, -EINVAL, "bad role");
+    if (!sto_role_name(role)) return sto_fail(db, -EINVAL, "bad role");
     sqlite3_stmt *st = sto_stmt(db, SQL_MEMBER_ROLE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, user_id);
     int err = sto_bind_text(db, st, 3, sto_role_name(role));
@@ -394,24 +361,21 @@ int sto_member_set_role(struct sto_db *db, int64_t room_id, int64_t user_id, enu
         return err;
     }
     err = sto_exec_stmt(db, st);
-    if (err == 0 && sqlite3_changes(db->sql) == 0)
-        err = sto_fail(db, -ENOENT, "not a member");
+    if (err == 0 && sqlite3_changes(db->sql) == 0) err = sto_fail(db, -ENOENT, "not a member");
     return err;
 }
 
 int sto_member_get(struct sto_db *db, int64_t room_id, int64_t user_id, enum sto_role *role)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_MEMBER_GET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, user_id);
     int rc = sqlite3_step(st), err = 0;
     if (rc == SQLITE_ROW) {
         enum sto_role r;
         err = sto_role_parse((const char *)sqlite3_column_text(st, 0), &r);
-        if (err == 0 && role)
-            *role = r;
+        if (err == 0 && role) *role = r;
     } else if (rc == SQLITE_DONE) {
         err = sto_fail(db, -ENOENT, "not a member");
     } else {
@@ -423,8 +387,7 @@ int sto_member_get(struct sto_db *db, int64_t room_id, int64_t user_id, enum sto
 
 void sto_room_clear(struct sto_room *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     free(r->name);
     free(r->topic);
     memset(r, 0, sizeof(*r));
@@ -432,8 +395,7 @@ void sto_room_clear(struct sto_room *r)
 
 void sto_rooms_free(struct sto_room *r, size_t n)
 {
-    if (!r)
-        return;
+    if (!r) return;
     for (size_t i = 0; i < n; i++)
         sto_room_clear(&r[i]);
     free(r);

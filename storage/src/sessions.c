@@ -58,8 +58,7 @@ static void base64url(const uint8_t *in, size_t n, char *out)
 
 static int token_hash(struct sto_db *db, const char *token, uint8_t hash[32])
 {
-    if (sto_sha256(token, strlen(token), hash) < 0)
-        return sto_fail(db, -EIO, "SHA-256 failed");
+    if (sto_sha256(token, strlen(token), hash) < 0) return sto_fail(db, -EIO, "SHA-256 failed");
     return 0;
 }
 
@@ -69,16 +68,14 @@ int sto_session_create(struct sto_db *db, int64_t user_id, int64_t ttl_ms, const
     uint8_t raw[32], hash[32];
     int err;
     token[0] = '\0';
-    if (ttl_ms <= 0)
-        return sto_fail(db, -EINVAL, "session lifetime must be positive");
+    if (ttl_ms <= 0) return sto_fail(db, -EINVAL, "session lifetime must be positive");
     if (user_agent && !sto_utf8_valid(user_agent, 0))
         return sto_fail(db, -EINVAL, "user agent is not UTF-8");
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         return sto_fail(db, -EIO, "no random bytes from OpenSSL");
     base64url(raw, sizeof(raw), token);
     OPENSSL_cleanse(raw, sizeof(raw));
-    if ((err = token_hash(db, token, hash)))
-        goto fail;
+    if ((err = token_hash(db, token, hash))) goto fail;
 
     /* Long user agents are cut at a character boundary, not refused. */
     char ua[USER_AGENT_MAX + 1];
@@ -88,8 +85,7 @@ int sto_session_create(struct sto_db *db, int64_t user_id, int64_t ttl_ms, const
         while (len && ((unsigned char)user_agent[len] & 0xc0) == 0x80)
             len--;
     }
-    if (len)
-        memcpy(ua, user_agent, len);
+    if (len) memcpy(ua, user_agent, len);
     ua[len] = '\0';
 
     int64_t now = sto_now(db);
@@ -107,12 +103,10 @@ int sto_session_create(struct sto_db *db, int64_t user_id, int64_t ttl_ms, const
         goto fail;
     }
     if ((err = sto_exec_stmt(db, st))) {
-        if (err == -EINVAL)
-            sto_fail(db, err, "no such user");
+        if (err == -EINVAL) sto_fail(db, err, "no such user");
         goto fail;
     }
-    if (session_id)
-        *session_id = sqlite3_last_insert_rowid(db->sql);
+    if (session_id) *session_id = sqlite3_last_insert_rowid(db->sql);
     return 0;
 fail:
     OPENSSL_cleanse(token, STO_TOKEN_LEN + 1);
@@ -137,13 +131,10 @@ int sto_session_get(struct sto_db *db, const char *token, struct sto_session *ou
     uint8_t hash[32];
     int err;
     memset(out, 0, sizeof(*out));
-    if (!token || strlen(token) != STO_TOKEN_LEN)
-        return sto_fail(db, -ENOENT, "no such session");
-    if ((err = token_hash(db, token, hash)))
-        return err;
+    if (!token || strlen(token) != STO_TOKEN_LEN) return sto_fail(db, -ENOENT, "no such session");
+    if ((err = token_hash(db, token, hash))) return err;
     sqlite3_stmt *st = sto_stmt(db, SQL_GET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     if ((err = sto_bind_blob(db, st, 1, hash, sizeof(hash)))) {
         sto_stmt_done(st);
         return err;
@@ -171,8 +162,7 @@ int sto_session_get(struct sto_db *db, const char *token, struct sto_session *ou
 static int exists(struct sto_db *db, int64_t id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_EXISTS);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st), err = 0;
     if (rc == SQLITE_DONE)
@@ -186,8 +176,7 @@ static int exists(struct sto_db *db, int64_t id)
 int sto_session_touch(struct sto_db *db, int64_t session_id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_TOUCH);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, session_id);
     sqlite3_bind_int64(st, 2, sto_now(db));
     sqlite3_bind_int64(st, 3, STO_SESSION_TOUCH_MS);
@@ -200,25 +189,21 @@ int sto_session_touch(struct sto_db *db, int64_t session_id)
 int sto_session_revoke(struct sto_db *db, int64_t session_id)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_REVOKE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, session_id);
     int err = sto_exec_stmt(db, st);
-    if (err == 0 && sqlite3_changes(db->sql) == 0)
-        err = sto_fail(db, -ENOENT, "no such session");
+    if (err == 0 && sqlite3_changes(db->sql) == 0) err = sto_fail(db, -ENOENT, "no such session");
     return err;
 }
 
 int sto_session_revoke_user(struct sto_db *db, int64_t user_id, int64_t keep_id, int64_t *n)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_REVOKE_USER);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int64(st, 2, keep_id);
     int err = sto_exec_stmt(db, st);
-    if (err == 0 && n)
-        *n = sqlite3_changes64(db->sql);
+    if (err == 0 && n) *n = sqlite3_changes64(db->sql);
     return err;
 }
 
@@ -227,8 +212,7 @@ int sto_session_list(struct sto_db *db, int64_t user_id, struct sto_session **ou
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = sto_stmt(db, SQL_LIST);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int64(st, 2, sto_now(db));
     struct sto_session *arr = NULL;
@@ -240,8 +224,7 @@ int sto_session_list(struct sto_db *db, int64_t user_id, struct sto_session **ou
             break;
         count++;
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         sto_sessions_free(arr, count);
@@ -255,27 +238,23 @@ int sto_session_list(struct sto_db *db, int64_t user_id, struct sto_session **ou
 int sto_session_prune(struct sto_db *db, int64_t *n)
 {
     sqlite3_stmt *st = sto_stmt(db, SQL_PRUNE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, sto_now(db));
     int err = sto_exec_stmt(db, st);
-    if (err == 0 && n)
-        *n = sqlite3_changes64(db->sql);
+    if (err == 0 && n) *n = sqlite3_changes64(db->sql);
     return err;
 }
 
 void sto_session_clear(struct sto_session *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     free(s->user_agent);
     memset(s, 0, sizeof(*s));
 }
 
 void sto_sessions_free(struct sto_session *s, size_t n)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (size_t i = 0; i < n; i++)
         sto_session_clear(&s[i]);
     free(s);

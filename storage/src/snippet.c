@@ -24,13 +24,11 @@ static size_t match_at(const char *body, size_t len, size_t i, const struct sto_
     size_t best = 0;
     for (size_t k = 0; k < q->n; k++) {
         const struct sto_term *t = &q->t[k];
-        if (t->len > len - i || t->len <= best)
-            continue;
+        if (t->len > len - i || t->len <= best) continue;
         size_t j = 0;
         while (j < t->len && fold((unsigned char)body[i + j]) == fold((unsigned char)t->p[j]))
             j++;
-        if (j == t->len)
-            best = t->len;
+        if (j == t->len) best = t->len;
     }
     return best;
 }
@@ -43,8 +41,7 @@ struct out {
 
 static void put(struct out *o, const char *s, size_t n)
 {
-    if (o->err)
-        return;
+    if (o->err) return;
     if (o->len + n + 1 > o->cap) {
         size_t cap = (o->len + n + 1) * 2;
         char *b = realloc(o->buf, cap);
@@ -68,12 +65,24 @@ static void put_text(struct out *o, const char *s, size_t n, bool html)
     }
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
-        case '&': put(o, "&amp;", 5); break;
-        case '<': put(o, "&lt;", 4); break;
-        case '>': put(o, "&gt;", 4); break;
-        case '"': put(o, "&quot;", 6); break;
-        case '\'': put(o, "&#39;", 5); break;
-        default: put(o, &s[i], 1); break;
+        case '&':
+            put(o, "&amp;", 5);
+            break;
+        case '<':
+            put(o, "&lt;", 4);
+            break;
+        case '>':
+            put(o, "&gt;", 4);
+            break;
+        case '"':
+            put(o, "&quot;", 6);
+            break;
+        case '\'':
+            put(o, "&#39;", 5);
+            break;
+        default:
+            put(o, &s[i], 1);
+            break;
         }
     }
 }
@@ -102,10 +111,8 @@ int sto_snippet(const char *body, const char *query, const char *open, const cha
 {
     struct sto_terms q;
     *out = NULL;
-    if (!body || !open || !close || !sto_utf8_valid(body, 0))
-        return -EINVAL;
-    if (sto_query_terms(query, &q) < 0)
-        q.n = 0; /* nothing to mark: still a useful excerpt */
+    if (!body || !open || !close || !sto_utf8_valid(body, 0)) return -EINVAL;
+    if (sto_query_terms(query, &q) < 0) q.n = 0; /* nothing to mark: still a useful excerpt */
     size_t len = strlen(body), first = len, first_len = 0;
     for (size_t i = 0; i < len && q.n; i++)
         if (char_start(body, i) && (first_len = match_at(body, len, i, &q))) {
@@ -129,8 +136,7 @@ int sto_snippet(const char *body, const char *query, const char *open, const cha
     bool html = flags & STO_SNIPPET_HTML;
     struct out o = {0};
     put(&o, "", 0);
-    if (start > 0)
-        put(&o, "\u2026", strlen("\u2026"));
+    if (start > 0) put(&o, "\u2026", strlen("\u2026"));
     size_t plain = start;
     for (size_t i = start; i < end;) {
         size_t m = q.n && char_start(body, i) ? match_at(body, len, i, &q) : 0;
@@ -138,8 +144,7 @@ int sto_snippet(const char *body, const char *query, const char *open, const cha
             i++;
             continue;
         }
-        if (i + m > end)
-            m = end - i; /* a match cut by the window end: mark the part shown */
+        if (i + m > end) m = end - i; /* a match cut by the window end: mark the part shown */
         put_text(&o, body + plain, i - plain, html);
         put(&o, open, strlen(open));
         put_text(&o, body + i, m, html);
@@ -148,8 +153,7 @@ int sto_snippet(const char *body, const char *query, const char *open, const cha
         plain = i;
     }
     put_text(&o, body + plain, end - plain, html);
-    if (end < len)
-        put(&o, "\u2026", strlen("\u2026"));
+    if (end < len) put(&o, "\u2026", strlen("\u2026"));
     if (o.err) {
         free(o.buf);
         return o.err;

@@ -77,8 +77,7 @@ static bool leaves_stale_state(int rc)
 
 int sto_sqlite_err(struct sto_db *db, int rc)
 {
-    if (leaves_stale_state(rc))
-        db->reconnect = true;
+    if (leaves_stale_state(rc)) db->reconnect = true;
     const char *msg = db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc);
     snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
     return errno_of(rc);
@@ -98,11 +97,9 @@ static int cache_grow(struct sto_db *db)
 {
     unsigned cap = db->cap_stmts ? db->cap_stmts * 2 : 64;
     struct sto_stmt_slot *s = calloc(cap, sizeof(*s));
-    if (!s)
-        return -ENOMEM;
+    if (!s) return -ENOMEM;
     for (unsigned i = 0; i < db->cap_stmts; i++) {
-        if (!db->stmts[i].sql)
-            continue;
+        if (!db->stmts[i].sql) continue;
         unsigned k = slot_of(db->stmts[i].sql, cap);
         while (s[k].sql)
             k = (k + 1) & (cap - 1);
@@ -121,13 +118,11 @@ static int check_connection(struct sto_db *db)
     if (db->user_tx && (autocommit || db->reconnect)) {
         /* SQLite rolled the caller's transaction back, or we must (see
          * sto_db.reconnect); either way the rest of it must not commit alone. */
-        if (!autocommit)
-            sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+        if (!autocommit) sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
         return sto_fail(db, -EIO, "the transaction was rolled back after an error");
     }
     /* Only between operations: no transaction of ours or the caller's open. */
-    if (db->reconnect && !db->user_tx && db->tx_depth == 0 && autocommit)
-        return sto_reconnect(db);
+    if (db->reconnect && !db->user_tx && db->tx_depth == 0 && autocommit) return sto_reconnect(db);
     return 0;
 }
 
@@ -146,8 +141,7 @@ sqlite3_stmt *sto_stmt(struct sto_db *db, const char *sql)
     while (db->stmts[k].sql && db->stmts[k].sql != sql)
         k = (k + 1) & (db->cap_stmts - 1);
     struct sto_stmt_slot *slot = &db->stmts[k];
-    if (slot->sql)
-        return slot->stmt;
+    if (slot->sql) return slot->stmt;
 
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
@@ -168,8 +162,7 @@ int sto_stmt_err(struct sto_db *db)
 
 void sto_stmt_done(sqlite3_stmt *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 }
@@ -189,8 +182,7 @@ int sto_exec_stmt(struct sto_db *db, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     int err = 0;
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        err = sto_sqlite_err(db, rc);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     return err;
 }
@@ -199,12 +191,10 @@ int sto_exec(struct sto_db *db, const char *sql)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(db->sql, sql, NULL, NULL, &msg);
-    if (rc == SQLITE_OK)
-        return 0;
+    if (rc == SQLITE_OK) return 0;
     int code = sqlite3_extended_errcode(db->sql);
     int err = errno_of(code);
-    if (leaves_stale_state(code))
-        db->reconnect = true;
+    if (leaves_stale_state(code)) db->reconnect = true;
     snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg ? msg : sqlite3_errstr(rc));
     sqlite3_free(msg);
     return err;
@@ -246,8 +236,7 @@ static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO sto";
 static int run(struct sto_db *db, const char *sql)
 {
     sqlite3_stmt *st = sto_stmt(db, sql);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     return sto_exec_stmt(db, st);
 }
 
@@ -257,8 +246,7 @@ int sto_tx_begin(struct sto_db *db)
      * lock up front. Inside one: a savepoint, so our part can be undone alone. */
     bool outer = sqlite3_get_autocommit(db->sql);
     int err = run(db, outer ? SQL_BEGIN : SQL_SAVEPOINT);
-    if (err == 0 && db->tx_depth++ == 0)
-        db->tx_outer = outer;
+    if (err == 0 && db->tx_depth++ == 0) db->tx_outer = outer;
     return err;
 }
 
@@ -267,20 +255,16 @@ int sto_tx_end(struct sto_db *db, int rc)
     bool savepoint = !(--db->tx_depth == 0 && db->tx_outer);
     if (rc == 0) {
         int err = run(db, savepoint ? SQL_RELEASE : SQL_COMMIT);
-        if (err == 0)
-            return 0;
+        if (err == 0) return 0;
         rc = err;
     }
     /* An error may already have rolled the whole transaction back (SQLITE_FULL,
      * SQLITE_IOERR): then there is nothing left to undo. */
-    if (sqlite3_get_autocommit(db->sql))
-        return rc;
-    if (savepoint && db->reconnect) {
-        /* Undoing our savepoint is not enough: the connection's FTS5 state may
-         * be stale (see sto_db.reconnect), so the caller's whole transaction
-         * goes, and its next call says so. */
-        run(db, SQL_ROLLBACK);
-    } else if (savepoint) {
+    if (sqlite3_get_autocommit(db->sql)) return rc;
+    /* After an error that leaves the connection's FTS5 state stale (see
+     * sto_db.reconnect) undoing our savepoint is not enough: the caller's
+     * whole transaction goes, and its next call says so. */
+    if (savepoint && !db->reconnect) {
         run(db, SQL_ROLLBACK_TO);
         run(db, SQL_RELEASE);
     } else {
@@ -291,28 +275,23 @@ int sto_tx_end(struct sto_db *db, int rc)
 
 int sto_begin(struct sto_db *db)
 {
-    if (db->user_tx || db->tx_depth)
-        return sto_fail(db, -EINVAL, "a transaction is already open");
+    if (db->user_tx || db->tx_depth) return sto_fail(db, -EINVAL, "a transaction is already open");
     int err = run(db, SQL_BEGIN);
-    if (err == 0)
-        db->user_tx = true;
+    if (err == 0) db->user_tx = true;
     return err;
 }
 
 int sto_commit(struct sto_db *db)
 {
-    if (!db->user_tx)
-        return sto_fail(db, -EINVAL, "no transaction is open");
+    if (!db->user_tx) return sto_fail(db, -EINVAL, "no transaction is open");
     int err = run(db, SQL_COMMIT);
-    if (err == 0 || sqlite3_get_autocommit(db->sql))
-        db->user_tx = false;
+    if (err == 0 || sqlite3_get_autocommit(db->sql)) db->user_tx = false;
     return err;
 }
 
 int sto_rollback(struct sto_db *db)
 {
-    if (!db->user_tx)
-        return sto_fail(db, -EINVAL, "no transaction is open");
+    if (!db->user_tx) return sto_fail(db, -EINVAL, "no transaction is open");
     db->user_tx = false;
     if (sqlite3_get_autocommit(db->sql))
         return 0; /* SQLite already rolled it back after an I/O error */
@@ -326,22 +305,18 @@ char *sto_col_strdup(sqlite3_stmt *st, int col)
     const unsigned char *s = sqlite3_column_text(st, col);
     int n = sqlite3_column_bytes(st, col);
     char *out = malloc((size_t)n + 1);
-    if (!out)
-        return NULL;
-    if (s)
-        memcpy(out, s, (size_t)n);
+    if (!out) return NULL;
+    if (s) memcpy(out, s, (size_t)n);
     out[n] = '\0';
     return out;
 }
 
 int sto_grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
-    if (n < *cap)
-        return 0;
+    if (n < *cap) return 0;
     size_t c = *cap ? *cap * 2 : 16;
     void *p = realloc(*(void **)arr, c * elem);
-    if (!p)
-        return -ENOMEM;
+    if (!p) return -ENOMEM;
     *(void **)arr = p;
     *cap = c;
     return 0;

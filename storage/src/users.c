@@ -61,13 +61,11 @@ int sto_user_create(struct sto_db *db, const char *name, const char *display_nam
     int err;
     if (!sto_name_valid(name, STO_NAME_MAX))
         return sto_fail(db, -EINVAL, "user name must be 1..%d bytes of text", STO_NAME_MAX);
-    if (display_name && !sto_utf8_valid(display_name, STO_NAME_MAX * 2))
+    if (display_name && !sto_utf8_valid(display_name, STO_DISPLAY_NAME_MAX))
         return sto_fail(db, -EINVAL, "display name too long or not UTF-8");
-    if (pw && (err = check_password(db, pw)))
-        return err;
+    if (pw && (err = check_password(db, pw))) return err;
     sqlite3_stmt *st = sto_stmt(db, SQL_CREATE);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     if ((err = sto_bind_text(db, st, 1, name)) ||
         (err = sto_bind_text(db, st, 2, display_name ? display_name : name)) ||
         (err = bind_password(db, st, 3, pw)) || (err = sto_bind_i64(db, st, 6, is_admin)) ||
@@ -76,12 +74,10 @@ int sto_user_create(struct sto_db *db, const char *name, const char *display_nam
         return err;
     }
     if ((err = sto_exec_stmt(db, st))) {
-        if (err == -EEXIST)
-            sto_fail(db, err, "user name \"%s\" is taken", name);
+        if (err == -EEXIST) sto_fail(db, err, "user name \"%s\" is taken", name);
         return err;
     }
-    if (id)
-        *id = sqlite3_last_insert_rowid(db->sql);
+    if (id) *id = sqlite3_last_insert_rowid(db->sql);
     return 0;
 }
 
@@ -119,8 +115,7 @@ int sto_user_get(struct sto_db *db, int64_t id, struct sto_user *out)
 {
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st = sto_stmt(db, SQL_GET);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     return get_one(db, st, out);
 }
@@ -128,11 +123,9 @@ int sto_user_get(struct sto_db *db, int64_t id, struct sto_user *out)
 int sto_user_by_name(struct sto_db *db, const char *name, struct sto_user *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!name)
-        return sto_fail(db, -EINVAL, "no name");
+    if (!name) return sto_fail(db, -EINVAL, "no name");
     sqlite3_stmt *st = sto_stmt(db, SQL_BY_NAME);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     int err = sto_bind_text(db, st, 1, name);
     if (err) {
         sto_stmt_done(st);
@@ -146,11 +139,9 @@ int sto_user_list(struct sto_db *db, int64_t after_id, int limit, struct sto_use
     *out = NULL;
     *n = 0;
     int err = sto_check_limit(db, limit);
-    if (err)
-        return err;
+    if (err) return err;
     sqlite3_stmt *st = sto_stmt(db, SQL_LIST);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int(st, 2, limit);
     struct sto_user *arr = NULL;
@@ -162,8 +153,7 @@ int sto_user_list(struct sto_db *db, int64_t after_id, int limit, struct sto_use
             break;
         count++;
     }
-    if (!err && rc != SQLITE_DONE)
-        err = sto_sqlite_err(db, rc);
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     if (err) {
         sto_users_free(arr, count);
@@ -178,8 +168,7 @@ int sto_user_list(struct sto_db *db, int64_t after_id, int limit, struct sto_use
 static int update_one(struct sto_db *db, sqlite3_stmt *st, const char *what)
 {
     int err = sto_exec_stmt(db, st);
-    if (err == 0 && sqlite3_changes(db->sql) == 0)
-        err = sto_fail(db, -ENOENT, "no such %s", what);
+    if (err == 0 && sqlite3_changes(db->sql) == 0) err = sto_fail(db, -ENOENT, "no such %s", what);
     return err;
 }
 
@@ -189,8 +178,7 @@ int sto_user_set_password(struct sto_db *db, int64_t id, const struct sto_passwo
     if (!pw || (err = check_password(db, pw)))
         return pw ? err : sto_fail(db, -EINVAL, "no password");
     sqlite3_stmt *st = sto_stmt(db, SQL_SET_PW);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     if ((err = bind_password(db, st, 2, pw))) {
         sto_stmt_done(st);
@@ -204,8 +192,7 @@ static void *dup_blob(sqlite3_stmt *st, int col, size_t *len)
     size_t n = (size_t)sqlite3_column_bytes(st, col);
     const void *p = sqlite3_column_blob(st, col);
     void *out = malloc(n ? n : 1);
-    if (out && n)
-        memcpy(out, p, n);
+    if (out && n) memcpy(out, p, n);
     *len = n;
     return out;
 }
@@ -214,8 +201,7 @@ int sto_user_password(struct sto_db *db, int64_t id, struct sto_password_buf *ou
 {
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st = sto_stmt(db, SQL_GET_PW);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st), err = 0;
     if (rc == SQLITE_ROW) {
@@ -237,11 +223,10 @@ int sto_user_password(struct sto_db *db, int64_t id, struct sto_password_buf *ou
 
 int sto_user_set_display_name(struct sto_db *db, int64_t id, const char *display_name)
 {
-    if (!display_name || !sto_utf8_valid(display_name, STO_NAME_MAX * 2))
+    if (!display_name || !sto_utf8_valid(display_name, STO_DISPLAY_NAME_MAX))
         return sto_fail(db, -EINVAL, "display name too long or not UTF-8");
     sqlite3_stmt *st = sto_stmt(db, SQL_SET_DISPLAY);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     int err = sto_bind_text(db, st, 2, display_name);
     if (err) {
@@ -254,8 +239,7 @@ int sto_user_set_display_name(struct sto_db *db, int64_t id, const char *display
 static int set_flag(struct sto_db *db, const char *sql, int64_t id, bool on)
 {
     sqlite3_stmt *st = sto_stmt(db, sql);
-    if (!st)
-        return sto_stmt_err(db);
+    if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, on);
     return update_one(db, st, "user");
@@ -269,8 +253,7 @@ int sto_user_set_admin(struct sto_db *db, int64_t id, bool is_admin)
 int sto_user_set_disabled(struct sto_db *db, int64_t id, bool disabled)
 {
     int err = sto_tx_begin(db);
-    if (err)
-        return err;
+    if (err) return err;
     err = set_flag(db, SQL_SET_DISABLED, id, disabled);
     if (err == 0 && disabled) {
         sqlite3_stmt *st = sto_stmt(db, SQL_REVOKE_ALL);
@@ -286,8 +269,7 @@ int sto_user_set_disabled(struct sto_db *db, int64_t id, bool disabled)
 
 void sto_user_clear(struct sto_user *u)
 {
-    if (!u)
-        return;
+    if (!u) return;
     free(u->name);
     free(u->display_name);
     memset(u, 0, sizeof(*u));
@@ -295,8 +277,7 @@ void sto_user_clear(struct sto_user *u)
 
 void sto_users_free(struct sto_user *u, size_t n)
 {
-    if (!u)
-        return;
+    if (!u) return;
     for (size_t i = 0; i < n; i++)
         sto_user_clear(&u[i]);
     free(u);
@@ -304,12 +285,9 @@ void sto_users_free(struct sto_user *u, size_t n)
 
 void sto_password_clear(struct sto_password_buf *p)
 {
-    if (!p)
-        return;
-    if (p->hash)
-        OPENSSL_cleanse(p->hash, p->hash_len);
-    if (p->salt)
-        OPENSSL_cleanse(p->salt, p->salt_len);
+    if (!p) return;
+    if (p->hash) OPENSSL_cleanse(p->hash, p->hash_len);
+    if (p->salt) OPENSSL_cleanse(p->salt, p->salt_len);
     free(p->hash);
     free(p->salt);
     free(p->params);

@@ -20,8 +20,7 @@ static void fx_open(struct fx *f)
 {
     char err[STO_ERR_MAX] = "";
     int rc = sto_open(f->dir, &f->db, err, sizeof(err));
-    if (rc != 0)
-        fail_msg("sto_open %s: %d %s", f->dir, rc, err);
+    if (rc != 0) fail_msg("sto_open %s: %d %s", f->dir, rc, err);
     sto_set_clock(f->db, fx_clock, f);
 }
 
@@ -74,13 +73,11 @@ void fx_rm_rf(const char *dir)
 int fx_count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
-    if (!d)
-        return -1;
+    if (!d) return -1;
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
     closedir(d);
     return n;
 }
@@ -89,8 +86,7 @@ int64_t fx_user(struct fx *f, const char *name)
 {
     int64_t id = 0;
     int rc = sto_user_create(f->db, name, NULL, false, NULL, &id);
-    if (rc != 0)
-        fail_msg("user %s: %d %s", name, rc, sto_errmsg(f->db));
+    if (rc != 0) fail_msg("user %s: %d %s", name, rc, sto_errmsg(f->db));
     return id;
 }
 
@@ -98,8 +94,7 @@ int64_t fx_group(struct fx *f, int64_t owner, const char *name)
 {
     int64_t id = 0;
     int rc = sto_room_create_group(f->db, owner, name, NULL, &id);
-    if (rc != 0)
-        fail_msg("room %s: %d %s", name, rc, sto_errmsg(f->db));
+    if (rc != 0) fail_msg("room %s: %d %s", name, rc, sto_errmsg(f->db));
     return id;
 }
 
@@ -108,7 +103,6 @@ int64_t fx_msg(struct fx *f, int64_t room, int64_t sender, const char *body)
     struct sto_message_new m = {.room_id = room, .sender_id = sender, .body = body};
     int64_t id = 0;
     int rc = sto_message_insert(f->db, &m, &id, NULL);
-    if (rc != 0)
-        fail_msg("message: %d %s", rc, sto_errmsg(f->db));
+    if (rc != 0) fail_msg("message: %d %s", rc, sto_errmsg(f->db));
     return id;
 }

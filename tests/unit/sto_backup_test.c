@@ -218,9 +218,9 @@ static void test_backup_while_another_connection_writes(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
-    assert_int_equal(sqlite3_prepare_v2(s, "SELECT count(*) FROM messages WHERE body = 'late'", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(s, "SELECT count(*) FROM messages WHERE body = 'late'", -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     sqlite3_finalize(st);
@@ -239,8 +239,7 @@ static void expect_refused(struct fx *f, void (*edit)(const char *path), int wan
     fx_msg(f, 1, 1, "not in the backup");
     char *before = dump(f->db->sql);
     int rc = sto_restore(f->db, path, NULL);
-    if (rc != want)
-        fail_msg("restore gave %d (%s), wanted %d", rc, sto_errmsg(f->db), want);
+    if (rc != want) fail_msg("restore gave %d (%s), wanted %d", rc, sto_errmsg(f->db), want);
     print_message("refused: %s\n", sto_errmsg(f->db));
     char *after = dump(f->db->sql);
     assert_string_equal(before, after);
@@ -349,17 +348,16 @@ static void test_restore_of_an_older_schema_is_migrated(void **state)
     sqlite3 *s = NULL;
     assert_int_equal(sqlite3_open(path, &s), SQLITE_OK);
     assert_int_equal(sqlite3_exec(s, sto_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(s,
-                     "PRAGMA user_version = 1;"
-                     "INSERT INTO users (id, name, created_at) VALUES (1, 'old', 0);"
-                     "INSERT INTO rooms (id, kind, name, created_by, created_at) "
-                     "  VALUES (1, 'group', 'r', 1, 0);"
-                     "INSERT INTO memberships VALUES (1, 1, 'owner', 0);"
-                     "INSERT INTO messages (room_id, sender_id, body, created_at) "
-                     "  VALUES (1, 1, 'from an old backup', 0);",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s,
+                                  "PRAGMA user_version = 1;"
+                                  "INSERT INTO users (id, name, created_at) VALUES (1, 'old', 0);"
+                                  "INSERT INTO rooms (id, kind, name, created_by, created_at) "
+                                  "  VALUES (1, 'group', 'r', 1, 0);"
+                                  "INSERT INTO memberships VALUES (1, 1, 'owner', 0);"
+                                  "INSERT INTO messages (room_id, sender_id, body, created_at) "
+                                  "  VALUES (1, 1, 'from an old backup', 0);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(s);
 
     assert_int_equal(sto_restore(f->db, path, NULL), 0);

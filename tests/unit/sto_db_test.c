@@ -61,9 +61,9 @@ static void test_new_database_is_migrated_to_latest(void **state)
     assert_int_equal(v, sto_schema_latest());
     sqlite3 *s = raw_open(f);
     assert_int_equal(raw_int(s, "PRAGMA application_id"), STO_APPLICATION_ID);
-    const char *tables[] = {"users",  "sessions",  "rooms",     "memberships", "messages",
-                            "reactions", "mentions", "read_positions", "event_seqs", "events",
-                            "files",  "file_rooms", "audit_log", "messages_fts"};
+    const char *tables[] = {"users",     "sessions",   "rooms",          "memberships", "messages",
+                            "reactions", "mentions",   "read_positions", "event_seqs",  "events",
+                            "files",     "file_rooms", "audit_log",      "messages_fts"};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(s, "SELECT count(*) FROM sqlite_schema WHERE name = ?",
@@ -71,8 +71,7 @@ static void test_new_database_is_migrated_to_latest(void **state)
                          SQLITE_OK);
         sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        if (sqlite3_column_int(st, 0) != 1)
-            fail_msg("table %s missing", tables[i]);
+        if (sqlite3_column_int(st, 0) != 1) fail_msg("table %s missing", tables[i]);
         sqlite3_finalize(st);
     }
     /* The indexes the history, membership and event queries rely on. */
@@ -118,7 +117,8 @@ static void test_newer_schema_is_refused_with_upgrade_message(void **state)
     char err[STO_ERR_MAX], want[STO_ERR_MAX];
     assert_int_equal(sto_open(f->dir, &db, err, sizeof(err)), -ENOTSUP);
     assert_null(db);
-    snprintf(want, sizeof(want), "database schema %d is newer than this build (%d); upgrade lanturn",
+    snprintf(want, sizeof(want),
+             "database schema %d is newer than this build (%d); upgrade lanturn",
              sto_schema_latest() + 5, sto_schema_latest());
     assert_string_equal(err, want);
 
@@ -140,9 +140,9 @@ static void test_foreign_database_is_refused_and_untouched(void **state)
     snprintf(path, sizeof(path), "%s/%s", dir, STO_DB_FILE);
     sqlite3 *s = NULL;
     assert_int_equal(sqlite3_open(path, &s), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(s, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", NULL, NULL,
-                                  NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(s, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(s);
 
     struct sto_db *db = NULL;
@@ -201,17 +201,16 @@ static void test_migration_from_schema_1_indexes_existing_messages(void **state)
     sqlite3 *s = NULL;
     assert_int_equal(sqlite3_open(path, &s), SQLITE_OK);
     assert_int_equal(sqlite3_exec(s, sto_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(s,
-                     "PRAGMA user_version = 1;"
-                     "INSERT INTO users (id, name, created_at) VALUES (1, 'old', 0);"
-                     "INSERT INTO rooms (id, kind, name, created_by, created_at) "
-                     "  VALUES (1, 'group', 'r', 1, 0);"
-                     "INSERT INTO memberships VALUES (1, 1, 'owner', 0);"
-                     "INSERT INTO messages (room_id, sender_id, body, created_at) "
-                     "  VALUES (1, 1, 'written before search existed', 0);",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s,
+                                  "PRAGMA user_version = 1;"
+                                  "INSERT INTO users (id, name, created_at) VALUES (1, 'old', 0);"
+                                  "INSERT INTO rooms (id, kind, name, created_by, created_at) "
+                                  "  VALUES (1, 'group', 'r', 1, 0);"
+                                  "INSERT INTO memberships VALUES (1, 1, 'owner', 0);"
+                                  "INSERT INTO messages (room_id, sender_id, body, created_at) "
+                                  "  VALUES (1, 1, 'written before search existed', 0);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(s);
 
     struct sto_db *db = NULL;
@@ -318,8 +317,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_database_is_migrated_to_latest, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_newer_schema_is_refused_with_upgrade_message,
-                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_is_refused_with_upgrade_message, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_database_is_refused_and_untouched, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_pragmas_make_commits_durable, fx_setup, fx_teardown),

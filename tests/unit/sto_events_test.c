@@ -27,8 +27,7 @@ static void test_seq_is_monotonic_per_user(void **state)
     assert_int_equal(last, 0);
     for (int64_t i = 1; i <= 10; i++) {
         append(f, alice, i);
-        if (i % 3 == 0)
-            append(f, bob, i / 3); /* interleaved, counted apart */
+        if (i % 3 == 0) append(f, bob, i / 3); /* interleaved, counted apart */
     }
     assert_int_equal(sto_event_last_seq(f->db, alice, &last), 0);
     assert_int_equal(last, 10);
@@ -62,8 +61,7 @@ static void test_since_returns_exactly_the_missed_events(void **state)
     int64_t after = 0, expect = 1;
     for (;;) {
         assert_int_equal(sto_event_since(f->db, alice, after, 7, &e, &n), 0);
-        if (n == 0)
-            break;
+        if (n == 0) break;
         for (size_t i = 0; i < n; i++)
             assert_int_equal(e[i].seq, expect++);
         after = e[n - 1].seq;

@@ -44,8 +44,8 @@ static void test_put_stores_by_sha256(void **state)
     struct fx *f = *state;
     struct world w = make_world(f);
     char id[STO_FILE_ID_LEN + 1];
-    assert_int_equal(sto_file_put_buf(f->db, w.alice, w.room, "abc.txt", "text/plain", "abc", 3, id),
-                     0);
+    assert_int_equal(
+        sto_file_put_buf(f->db, w.alice, w.room, "abc.txt", "text/plain", "abc", 3, id), 0);
     assert_string_equal(id, ABC_SHA256);
 
     char path[512], want[512];
@@ -122,19 +122,17 @@ static void test_size_limit_refuses_and_leaves_nothing(void **state)
 }
 
 struct chunks {
-    size_t left;  /* bytes still to give */
-    int fail_at;  /* call number that fails, 0: never */
+    size_t left; /* bytes still to give */
+    int fail_at; /* call number that fails, 0: never */
     int calls;
 };
 
 static ssize_t chunk_read(void *ctx, void *buf, size_t len)
 {
     struct chunks *c = ctx;
-    if (++c->calls == c->fail_at)
-        return -EIO;
+    if (++c->calls == c->fail_at) return -EIO;
     size_t n = len < 1000 ? len : 1000;
-    if (n > c->left)
-        n = c->left;
+    if (n > c->left) n = c->left;
     memset(buf, 'z', n);
     c->left -= n;
     return (ssize_t)n;
@@ -177,18 +175,16 @@ static void test_read_permission_follows_rooms(void **state)
     struct fx *f = *state;
     struct world w = make_world(f);
     char id[STO_FILE_ID_LEN + 1], avatar[STO_FILE_ID_LEN + 1];
-    assert_int_equal(sto_file_put_buf(f->db, w.bob, w.room, "plan.pdf", "application/pdf", "%PDF",
-                                      4, id),
-                     0);
+    assert_int_equal(
+        sto_file_put_buf(f->db, w.bob, w.room, "plan.pdf", "application/pdf", "%PDF", 4, id), 0);
     assert_int_equal(sto_file_can_read(f->db, w.bob, id), 0);   /* uploader */
     assert_int_equal(sto_file_can_read(f->db, w.alice, id), 0); /* member */
     assert_int_equal(sto_file_can_read(f->db, w.carol, id), -EACCES);
 
     /* Shared again in carol's room: now she may read it too. */
     int64_t other = fx_group(f, w.carol, "other");
-    assert_int_equal(sto_file_put_buf(f->db, w.carol, other, "copy.pdf", "application/pdf",
-                                      "%PDF", 4, id),
-                     0);
+    assert_int_equal(
+        sto_file_put_buf(f->db, w.carol, other, "copy.pdf", "application/pdf", "%PDF", 4, id), 0);
     assert_int_equal(sto_file_can_read(f->db, w.carol, id), 0);
 
     assert_int_equal(sto_file_put_buf(f->db, w.carol, w.room, "x", "x/y", "x", 1, avatar), -EACCES);

@@ -323,7 +323,7 @@ static void test_read_positions_and_unread_counts(void **state)
 
     struct sto_unread u = unread_for(f, w.bob, w.room);
     assert_int_equal(u.last_read_id, 0);
-    assert_int_equal(u.unread, 3);   /* not bob's own, not the tombstone */
+    assert_int_equal(u.unread, 3); /* not bob's own, not the tombstone */
     assert_int_equal(u.mentions, 1);
 
     assert_int_equal(sto_read_set(f->db, w.room, w.bob, first), 0);

@@ -19,8 +19,7 @@ static long failures;
 
 static bool fail_now(void)
 {
-    if (countdown <= 0)
-        return false;
+    if (countdown <= 0) return false;
     if (--countdown == 0) {
         failures++;
         return true;
@@ -72,8 +71,9 @@ static void check_consistent(const char *dir)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
-    if (sqlite3_exec(s, "INSERT INTO messages_fts(messages_fts, rank) "
-                        "VALUES ('integrity-check', 1)",
+    if (sqlite3_exec(s,
+                     "INSERT INTO messages_fts(messages_fts, rank) "
+                     "VALUES ('integrity-check', 1)",
                      NULL, NULL, NULL) != SQLITE_OK)
         fail_msg("search index: %s", sqlite3_errmsg(s));
     /* Atomicity of the compound writes below: a message with "@" in it was
@@ -119,8 +119,7 @@ static void test_open_survives_allocation_failures(void **state)
         long hit = failures;
         inject(0);
         if (rc != 0) {
-            if (!acceptable(rc))
-                fail_msg("open with allocation %ld failing: %d %s", n, rc, err);
+            if (!acceptable(rc)) fail_msg("open with allocation %ld failing: %d %s", n, rc, err);
             assert_null(db);
             /* Whatever was applied is whole: a clean open finishes the job. */
             assert_int_equal(sto_open(dir, &db, err, sizeof(err)), 0);
@@ -131,8 +130,7 @@ static void test_open_survives_allocation_failures(void **state)
         }
         sto_close(db);
         fx_rm_rf(dir);
-        if (!hit)
-            break; /* ran to the end without reaching allocation n */
+        if (!hit) break; /* ran to the end without reaching allocation n */
     }
     print_message("open: %ld of %ld allocation failure points tried\n", tried, n);
 }
@@ -193,8 +191,7 @@ static int step(struct sto_db *db, struct world *w, int i)
     case 8: {
         char token[STO_TOKEN_LEN + 1];
         struct sto_session s;
-        if ((rc = sto_session_create(db, w->bob, 1000, "ua", token, &id)))
-            return rc;
+        if ((rc = sto_session_create(db, w->bob, 1000, "ua", token, &id))) return rc;
         rc = sto_session_get(db, token, &s);
         sto_session_clear(&s);
         return rc;
@@ -231,18 +228,15 @@ static void test_operations_survive_every_allocation_failure(void **state)
             long hit = failures;
             inject(0);
             if (rc != 0 && !acceptable(rc))
-                fail_msg("step %d with allocation %ld failing: %d %s", i, n, rc,
-                         sto_errmsg(f->db));
+                fail_msg("step %d with allocation %ld failing: %d %s", i, n, rc, sto_errmsg(f->db));
             if (rc != 0) {
                 /* The same connection must be fit for the next operation, and
                  * that operation must leave a sound database. */
                 rc = step(f->db, &w, i);
-                if (rc != 0)
-                    fail_msg("step %d after a failure: %d %s", i, rc, sto_errmsg(f->db));
+                if (rc != 0) fail_msg("step %d after a failure: %d %s", i, rc, sto_errmsg(f->db));
                 check_consistent(f->dir);
             }
-            if (!hit)
-                break;
+            if (!hit) break;
             points++;
         }
     }
@@ -272,8 +266,7 @@ static void test_failure_inside_a_transaction_aborts_all_of_it(void **state)
         if (rc == 0) {
             assert_int_equal(sto_commit(f->db), 0);
         } else {
-            if (!acceptable(rc))
-                fail_msg("insert with allocation %ld failing: %d", n, rc);
+            if (!acceptable(rc)) fail_msg("insert with allocation %ld failing: %d", n, rc);
             if (rc != -EINVAL) {
                 /* Nothing of the transaction may commit, even piecemeal. */
                 assert_int_equal(sto_message_insert(f->db, &m, NULL, NULL), -EIO);
@@ -286,8 +279,7 @@ static void test_failure_inside_a_transaction_aborts_all_of_it(void **state)
             }
             check_consistent(f->dir);
         }
-        if (!hit)
-            break;
+        if (!hit) break;
     }
     print_message("transactions aborted: %ld\n", aborted);
 }
@@ -297,8 +289,8 @@ int main(void)
     install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_survives_allocation_failures),
-        cmocka_unit_test_setup_teardown(test_operations_survive_every_allocation_failure,
-                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_operations_survive_every_allocation_failure, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_failure_inside_a_transaction_aborts_all_of_it,
                                         fx_setup, fx_teardown),
     };

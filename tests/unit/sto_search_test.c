@@ -34,12 +34,10 @@ static size_t find(struct fx *f, int64_t user, const char *query, int64_t *ids)
     struct sto_search_hit *h;
     size_t n;
     int rc = sto_search(f->db, user, query, 0, 16, &h, &n);
-    if (rc != 0)
-        fail_msg("search \"%s\": %d %s", query, rc, sto_errmsg(f->db));
+    if (rc != 0) fail_msg("search \"%s\": %d %s", query, rc, sto_errmsg(f->db));
     for (size_t i = 0; i < n; i++) {
         ids[i] = h[i].message_id;
-        if (i > 0)
-            assert_true(ids[i] < ids[i - 1]);
+        if (i > 0) assert_true(ids[i] < ids[i - 1]);
     }
     sto_search_free(h, n);
     return n;
@@ -54,7 +52,7 @@ static void test_english_word_is_found(void **state)
     int64_t ids[16];
     assert_int_equal(find(f, w.bob, "brown", ids), 1);
     assert_int_equal(ids[0], fox);
-    assert_int_equal(find(f, w.bob, "BROWN", ids), 1); /* case-insensitive */
+    assert_int_equal(find(f, w.bob, "BROWN", ids), 1);     /* case-insensitive */
     assert_int_equal(find(f, w.bob, "quick fox", ids), 1); /* every term, any order */
     assert_int_equal(find(f, w.bob, "fox quick", ids), 1);
     assert_int_equal(find(f, w.bob, "quick cat", ids), 0);
@@ -73,7 +71,7 @@ static void test_japanese_without_spaces_is_found(void **state)
     /* 2 characters: no trigram exists, the fallback must still find it. */
     assert_int_equal(find(f, w.bob, "会議", ids), 1);
     assert_int_equal(ids[0], jp);
-    assert_int_equal(find(f, w.bob, "は", ids), 2); /* 1 character */
+    assert_int_equal(find(f, w.bob, "は", ids), 2);             /* 1 character */
     assert_int_equal(find(f, w.bob, "会議\u3000今日", ids), 1); /* ideographic space splits */
     assert_int_equal(find(f, w.bob, "会議 明日", ids), 0);
 }
@@ -204,7 +202,7 @@ static void test_short_query_scan_is_bounded_by_the_window(void **state)
     for (int i = 0; i < 20; i++)
         fx_msg(f, w.room, w.alice, "filler");
     int64_t ids[16];
-    assert_int_equal(find(f, w.bob, "会議", ids), 0); /* older than the 10 newest */
+    assert_int_equal(find(f, w.bob, "会議", ids), 0);       /* older than the 10 newest */
     assert_int_equal(find(f, w.bob, "会議 notes", ids), 1); /* a long term: the index */
     /* Paging back moves the window with it. */
     struct sto_search_hit *h;

@@ -120,16 +120,16 @@ static void test_session_token_is_stored_only_as_hash(void **state)
     int64_t sid = 0;
     assert_int_equal(sto_session_create(f->db, alice, 3600000, "Firefox/120", token, &sid), 0);
     assert_int_equal(strlen(token), STO_TOKEN_LEN);
-    assert_int_equal(strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                     STO_TOKEN_LEN);
+    assert_int_equal(
+        strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        STO_TOKEN_LEN);
 
     /* The stored value is SHA-256(token), and the token itself is nowhere. */
     uint8_t want[32];
     assert_int_equal(sto_sha256(token, strlen(token), want), 0);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(f->db->sql,
-                                        "SELECT token_hash FROM sessions WHERE id = ?", -1, &st,
-                                        NULL),
+    assert_int_equal(sqlite3_prepare_v2(f->db->sql, "SELECT token_hash FROM sessions WHERE id = ?",
+                                        -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_int64(st, 1, sid);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);

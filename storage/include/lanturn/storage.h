@@ -39,9 +39,9 @@ struct sto_db;
 #define STO_ERR_MAX 256          /* room for any message sto_open writes */
 
 struct sto_config {
-    const char *data_dir;    /* created (0700) if missing */
-    uint64_t file_max_bytes; /* largest file sto_file_put accepts */
-    int busy_timeout_ms;     /* how long a write waits for another writer */
+    const char *data_dir;        /* created (0700) if missing */
+    uint64_t file_max_bytes;     /* largest file sto_file_put accepts */
+    int busy_timeout_ms;         /* how long a write waits for another writer */
     int64_t search_short_window; /* see sto_search */
 };
 #define STO_FILE_MAX_DEFAULT (100u << 20)
@@ -94,7 +94,8 @@ int sto_restore(struct sto_db *db, const char *src_path, const struct sto_progre
 
 /* ---- users ---- */
 
-#define STO_NAME_MAX 64 /* bytes, user and room names */
+#define STO_NAME_MAX 64          /* bytes, user and room names */
+#define STO_DISPLAY_NAME_MAX 128 /* bytes */
 
 struct sto_user {
     int64_t id;
@@ -334,8 +335,8 @@ int sto_event_append(struct sto_db *db, int64_t user_id, const char *type, const
                      int64_t *seq);
 /* The same event to every member of a room, atomically; *out lists the seq
  * each member got (caller frees it with free()). */
-int sto_event_append_room(struct sto_db *db, int64_t room_id, const char *type,
-                          const char *payload, struct sto_event_target **out, size_t *n);
+int sto_event_append_room(struct sto_db *db, int64_t room_id, const char *type, const char *payload,
+                          struct sto_event_target **out, size_t *n);
 /* Exactly the events with seq > after_seq, in order, at most limit.
  * -ERANGE: some of them were pruned (the client must resync from scratch);
  * -EINVAL: after_seq is beyond the last seq handed out. */
@@ -375,8 +376,7 @@ struct sto_reader {
 int sto_file_put(struct sto_db *db, int64_t uploader_id, int64_t room_id, const char *name,
                  const char *mime, const struct sto_reader *src, char id[STO_FILE_ID_LEN + 1]);
 int sto_file_put_buf(struct sto_db *db, int64_t uploader_id, int64_t room_id, const char *name,
-                     const char *mime, const void *buf, size_t len,
-                     char id[STO_FILE_ID_LEN + 1]);
+                     const char *mime, const void *buf, size_t len, char id[STO_FILE_ID_LEN + 1]);
 int sto_file_get(struct sto_db *db, const char *id, struct sto_file *out);
 /* The path of the stored bytes; -ENOENT if unknown or missing on disk. */
 int sto_file_path(struct sto_db *db, const char *id, char *path, size_t path_len);
@@ -421,8 +421,8 @@ struct sto_search_hit {
  * index; 1-2 character terms are matched with LIKE, and a query made only of
  * such terms looks at the search_short_window newest messages (below
  * before_id) of the whole store, so its cost stays bounded. */
-int sto_search(struct sto_db *db, int64_t user_id, const char *query, int64_t before_id,
-               int limit, struct sto_search_hit **out, size_t *n);
+int sto_search(struct sto_db *db, int64_t user_id, const char *query, int64_t before_id, int limit,
+               struct sto_search_hit **out, size_t *n);
 void sto_search_free(struct sto_search_hit *h, size_t n);
 
 #define STO_SNIPPET_HTML 1u /* escape & < > " ' outside the markers */
