@@ -85,10 +85,11 @@ static int set_pragmas(struct sto_db *db)
                             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384")))
         return err;
     /* Schema changes and hidden writes to sqlite_master only through our code. */
-    int on = 1;
-    sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
-    sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DQS_DML, 0, &on);
-    sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DQS_DDL, 0, &on);
+    int ignored;
+    if (sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, 1, &ignored) != SQLITE_OK ||
+        sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DQS_DML, 0, &ignored) != SQLITE_OK ||
+        sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DQS_DDL, 0, &ignored) != SQLITE_OK)
+        return sto_fail(db, -EIO, "cannot configure the connection: %s", sqlite3_errmsg(db->sql));
     /* Check what the pragmas really did: a SQLite built without foreign keys
      * would accept the pragma and ignore it. */
     if ((err = pragma_text(db, "PRAGMA foreign_keys", "1")) ||

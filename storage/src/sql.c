@@ -200,6 +200,10 @@ int sto_exec(struct sto_db *db, const char *sql)
     return err;
 }
 
+/* sqlite3_bind_int64() and sqlite3_bind_int() fail only for a parameter index
+ * the statement lacks, a bug every test would hit, so call sites bind integers
+ * directly without checking. Text and blobs can fail at run time (out of
+ * memory, too big) and always go through these helpers. */
 int sto_bind_i64(struct sto_db *db, sqlite3_stmt *st, int i, int64_t v)
 {
     int rc = sqlite3_bind_int64(st, i, v);
