@@ -50,7 +50,7 @@ static void test_put_stores_by_sha256(void **state)
 
     char path[512], want[512];
     assert_int_equal(sto_file_path(f->db, id, path, sizeof(path)), 0);
-    snprintf(want, sizeof(want), "%s/files/ba/%s", f->dir, ABC_SHA256 + 2);
+    snprintf(want, sizeof(want), "%s/files/ba/%s", f->dir, &ABC_SHA256[2]);
     assert_string_equal(path, want);
     FILE *fp = fopen(path, "rb");
     assert_non_null(fp);
