@@ -1,0 +1,691 @@
+/*
+ * hub.c - connections, request dispatch, replies and event delivery.
+ *
+ * Ordering is what makes reconnects exact: everything runs on one thread, an
+ * event is stored (getting the user's next seq) before it is pushed, and a
+ * connection's replay in hello is queued before any later push. So a device
+ * sees every seq once, in order, whether it was online or catching up.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+#define REPLAY_BATCH 500
+#define LIMITED_IN_A_ROW_MAX 200 /* a client ignoring rate_limited is closed */
+
+void sig_hub_config_defaults(struct sig_hub_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->turn_ttl_s = 8 * 3600;
+    c->relay_only = true;
+    c->max_frame = 64 * 1024;
+    c->rate_per_s = 20;
+    c->rate_burst = 100;
+    c->ring_timeout_ms = 45000;
+    c->replay_max = 20000;
+    c->max_connections = 10000;
+}
+
+struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,
+                            const struct sig_hub_env *env)
+{
+    struct sig_hub *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->cfg = cfg;
+    h->db = db;
+    h->env = env;
+    h->next_conn_id = 1;
+    return h;
+}
+
+void sig_hub_free(struct sig_hub *h)
+{
+    if (!h)
+        return;
+    calls_free(h);
+    while (h->conns) {
+        struct sig_conn *c = h->conns;
+        h->conns = c->next;
+        free(c);
+    }
+    free(h);
+}
+
+/* ---- connections ---- */
+
+static struct sig_conn **bucket(struct sig_hub *h, int64_t user_id)
+{
+    return &h->users[(uint64_t)user_id % USER_BUCKETS];
+}
+
+struct sig_conn *user_conns(struct sig_hub *h, int64_t user_id)
+{
+    for (struct sig_conn *c = *bucket(h, user_id); c; c = c->user_next)
+        if (c->user_id == user_id)
+            return c;
+    return NULL;
+}
+
+struct sig_conn *conn_by_id(struct sig_hub *h, uint32_t id)
+{
+    for (struct sig_conn *c = h->conns; c; c = c->next)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
+
+enum presence user_presence(struct sig_hub *h, int64_t user_id)
+{
+    enum presence p = PRESENCE_OFFLINE;
+    for (struct sig_conn *c = *bucket(h, user_id); c; c = c->user_next) {
+        if (c->user_id != user_id || c->closing)
+            continue;
+        if (!c->away)
+            return PRESENCE_ONLINE;
+        p = PRESENCE_AWAY;
+    }
+    return p;
+}
+
+const char *presence_name(enum presence p)
+{
+    return p == PRESENCE_ONLINE ? "online" : p == PRESENCE_AWAY ? "away" : "offline";
+}
+
+/* Everyone logged in hears about presence: the appliance serves one
+ * organisation, and its client shows everyone's status in the user list. */
+void presence_changed(struct sig_hub *h, int64_t user_id, enum presence before)
+{
+    enum presence now = user_presence(h, user_id);
+    if (now == before)
+        return;
+    json_t *data = json_pack("{sI ss}", "user", (json_int_t)user_id, "status", presence_name(now));
+    if (!data)
+        return;
+    for (struct sig_conn *c = h->conns; c; c = c->next)
+        if (c->user_id && !c->closing)
+            send_ephemeral(h, c, "presence", data);
+    json_decref(data);
+}
+
+static void user_link(struct sig_hub *h, struct sig_conn *c)
+{
+    struct sig_conn **b = bucket(h, c->user_id);
+    c->user_next = *b;
+    *b = c;
+}
+
+static void user_unlink(struct sig_hub *h, struct sig_conn *c)
+{
+    for (struct sig_conn **p = bucket(h, c->user_id); *p; p = &(*p)->user_next)
+        if (*p == c) {
+            *p = c->user_next;
+            return;
+        }
+}
+
+struct sig_conn *sig_hub_open(struct sig_hub *h, void *handle, const char *peer_addr,
+                              int64_t now)
+{
+    if (h->cfg->max_connections && h->stats.connections >= h->cfg->max_connections) {
+        lt_log(LT_LOG_WARN, "signal", "conn_refused", "reason=limit connections=%" PRIu64,
+               h->stats.connections);
+        return NULL;
+    }
+    struct sig_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->handle = handle;
+    c->id = h->next_conn_id++;
+    if (h->next_conn_id == 0)
+        h->next_conn_id = 1;
+    lt_log_token(peer_addr ? peer_addr : "?", c->addr, sizeof c->addr);
+    c->tokens = h->cfg->rate_burst;
+    c->tokens_at = now;
+    c->next = h->conns;
+    if (h->conns)
+        h->conns->prev = c;
+    h->conns = c;
+    h->stats.connections++;
+    return c;
+}
+
+void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
+{
+    if (!c)
+        return;
+    calls_conn_closed(h, c, now);
+    if (c->user_id) {
+        enum presence before = user_presence(h, c->user_id);
+        user_unlink(h, c);
+        h->stats.authenticated--;
+        int64_t uid = c->user_id;
+        c->user_id = 0;
+        presence_changed(h, uid, before);
+        if (!user_conns(h, uid))
+            h->stats.users_online--;
+        lt_log(LT_LOG_INFO, "signal", "ws_close", "conn=%u user=%" PRId64, c->id, uid);
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    h->stats.connections--;
+    free(c);
+}
+
+static void conn_close(struct sig_hub *h, struct sig_conn *c, int code, const char *reason)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    h->env->close(h->env->ctx, c->handle, code, reason);
+}
+
+/* ---- sending ---- */
+
+void conn_send_text(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len)
+{
+    if (c->closing)
+        return;
+    if (h->env->send(h->env->ctx, c->handle, text, len) != 0) {
+        lt_log(LT_LOG_WARN, "signal", "ws_overflow", "conn=%u user=%" PRId64, c->id, c->user_id);
+        conn_close(h, c, 1008, "send queue full; reconnect with your last seq");
+    }
+}
+
+void conn_send_json(struct sig_hub *h, struct sig_conn *c, json_t *frame)
+{
+    if (!frame)
+        return;
+    char *text = json_dumps(frame, JSON_COMPACT);
+    json_decref(frame);
+    if (text) {
+        conn_send_text(h, c, text, strlen(text));
+        free(text);
+    }
+}
+
+void send_ephemeral(struct sig_hub *h, struct sig_conn *c, const char *event, json_t *data)
+{
+    conn_send_json(h, c, json_pack("{ss ss sO}", "type", "event", "event", event, "data", data));
+}
+
+void user_send_ephemeral(struct sig_hub *h, int64_t user_id, const char *event, json_t *data,
+                         const struct sig_conn *except)
+{
+    for (struct sig_conn *c = *bucket(h, user_id); c; c = c->user_next)
+        if (c->user_id == user_id && c != except)
+            send_ephemeral(h, c, event, data);
+}
+
+static int event_frame(char **out, int64_t seq, const char *type, const char *payload)
+{
+    return asprintf(out, "{\"type\":\"event\",\"seq\":%" PRId64 ",\"event\":\"%s\",\"data\":%s}",
+                    seq, type, payload);
+}
+
+void sig_hub_deliver(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,
+                     const char *payload)
+{
+    struct sig_conn *c = user_conns(h, user_id);
+    if (!c)
+        return;
+    char *frame;
+    int len = event_frame(&frame, seq, type, payload);
+    if (len < 0)
+        return;
+    for (; c; c = c->user_next)
+        if (c->user_id == user_id) {
+            conn_send_text(h, c, frame, (size_t)len);
+            h->stats.events_sent++;
+        }
+    free(frame);
+}
+
+int room_event_store(struct sig_hub *h, int64_t room_id, const char *event, json_t *data,
+                     struct pending_event *pe)
+{
+    memset(pe, 0, sizeof *pe);
+    pe->type = event;
+    if (!(pe->payload = json_dumps(data, JSON_COMPACT)))
+        return -ENOMEM;
+    int err = sto_event_append_room(h->db, room_id, event, pe->payload, &pe->t, &pe->n);
+    if (err) {
+        lt_log(LT_LOG_ERROR, "signal", "event_store", "room=%" PRId64 " err=%d", room_id, err);
+        pending_event_drop(pe);
+    }
+    return err;
+}
+
+void pending_event_send(struct sig_hub *h, struct pending_event *pe)
+{
+    for (size_t i = 0; i < pe->n; i++)
+        sig_hub_deliver(h, pe->t[i].user_id, pe->t[i].seq, pe->type, pe->payload);
+    pending_event_drop(pe);
+}
+
+void pending_event_drop(struct pending_event *pe)
+{
+    free(pe->t);
+    free(pe->payload);
+    pe->t = NULL;
+    pe->payload = NULL;
+    pe->n = 0;
+}
+
+int room_event(struct sig_hub *h, int64_t room_id, const char *event, json_t *data)
+{
+    struct pending_event pe;
+    int err = room_event_store(h, room_id, event, data, &pe);
+    if (err == 0)
+        pending_event_send(h, &pe);
+    return err;
+}
+
+int user_event(struct sig_hub *h, int64_t user_id, const char *event, json_t *data)
+{
+    char *payload = json_dumps(data, JSON_COMPACT);
+    if (!payload)
+        return -ENOMEM;
+    int64_t seq;
+    int err = sto_event_append(h->db, user_id, event, payload, &seq);
+    if (err == 0)
+        sig_hub_deliver(h, user_id, seq, event, payload);
+    free(payload);
+    return err;
+}
+
+void sig_hub_session_revoked(struct sig_hub *h, int64_t user_id, int64_t session_id)
+{
+    for (struct sig_conn *c = h->conns; c; c = c->next)
+        if (c->user_id && (session_id ? c->session_id == session_id : c->user_id == user_id))
+            conn_close(h, c, 4001, "session ended");
+}
+
+/* ---- requests ---- */
+
+int req_fail(struct req *r, const char *code, const char *fmt, ...)
+{
+    r->err_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err_msg, sizeof r->err_msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int req_fail_sto(struct req *r, int err, const char *what)
+{
+    switch (err) {
+    case -ENOENT: return req_fail(r, "not_found", "%s: not found", what);
+    case -EACCES: return req_fail(r, "forbidden", "%s: not allowed", what);
+    case -EEXIST: return req_fail(r, "conflict", "%s: already exists", what);
+    case -EINVAL: return req_fail(r, "bad_request", "%s: %s", what, sto_errmsg(r->hub->db));
+    case -EMSGSIZE: return req_fail(r, "too_large", "%s: too long", what);
+    case -EFBIG: return req_fail(r, "too_large", "%s: too large", what);
+    case -EBUSY: return req_fail(r, "unavailable", "%s: the server is busy, try again", what);
+    default:
+        lt_log(LT_LOG_ERROR, "signal", "storage_error", "what=\"%s\" err=%d", what, err);
+        return req_fail(r, "internal", "%s failed on the server", what);
+    }
+}
+
+int req_id_opt(struct req *r, const char *field, int64_t *out)
+{
+    json_t *v = json_object_get(r->msg, field);
+    *out = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return req_fail(r, "bad_request", "\"%s\" must be a positive integer", field);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+int req_id(struct req *r, const char *field, int64_t *out)
+{
+    if (req_id_opt(r, field, out) != 0)
+        return -1;
+    return *out ? 0 : req_fail(r, "bad_request", "\"%s\" is required", field);
+}
+
+int req_str_opt(struct req *r, const char *field, const char **out)
+{
+    json_t *v = json_object_get(r->msg, field);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return req_fail(r, "bad_request", "\"%s\" must be a string", field);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return req_fail(r, "bad_request", "\"%s\" must not contain NUL", field);
+    *out = json_string_value(v);
+    return 0;
+}
+
+int req_str(struct req *r, const char *field, const char **out)
+{
+    if (req_str_opt(r, field, out) != 0)
+        return -1;
+    return *out ? 0 : req_fail(r, "bad_request", "\"%s\" is required", field);
+}
+
+int req_bool_opt(struct req *r, const char *field, bool *out)
+{
+    json_t *v = json_object_get(r->msg, field);
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return req_fail(r, "bad_request", "\"%s\" must be true or false", field);
+    *out = json_is_true(v);
+    return 0;
+}
+
+int req_limit(struct req *r, int dflt, int max, int *out)
+{
+    json_t *v = json_object_get(r->msg, "limit");
+    *out = dflt;
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max)
+        return req_fail(r, "bad_request", "\"limit\" must be 1..%d", max);
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+int req_member(struct req *r, int64_t room_id, enum sto_role *role)
+{
+    int err = sto_member_get(r->hub->db, room_id, r->conn->user_id, role);
+    if (err == -ENOENT)
+        return req_fail(r, "forbidden", "you are not a member of room %" PRId64, room_id);
+    return err ? req_fail_sto(r, err, "membership") : 0;
+}
+
+static const struct {
+    const char *type;
+    handler_fn fn;
+} HANDLERS[] = {
+    {"ping", h_ping},
+    {"user.me", h_user_me},
+    {"user.list", h_user_list},
+    {"presence.set", h_presence_set},
+    {"presence.list", h_presence_list},
+    {"typing", h_typing},
+    {"turn.credentials", h_turn_credentials},
+    {"search", h_search},
+    {"room.list", h_room_list},
+    {"room.get", h_room_get},
+    {"room.create", h_room_create},
+    {"room.direct", h_room_direct},
+    {"room.update", h_room_update},
+    {"room.invite", h_room_invite},
+    {"room.leave", h_room_leave},
+    {"room.kick", h_room_kick},
+    {"room.members", h_room_members},
+    {"message.send", h_message_send},
+    {"message.edit", h_message_edit},
+    {"message.delete", h_message_delete},
+    {"message.history", h_message_history},
+    {"reaction.add", h_reaction_add},
+    {"reaction.remove", h_reaction_remove},
+    {"read.mark", h_read_mark},
+    {"unread", h_unread},
+    {"call.invite", h_call_invite},
+    {"call.ringing", h_call_ringing},
+    {"call.accept", h_call_accept},
+    {"call.decline", h_call_decline},
+    {"call.cancel", h_call_cancel},
+    {"call.hangup", h_call_hangup},
+    {"call.signal", h_call_signal},
+    {"call.list", h_call_list},
+};
+
+static handler_fn find_handler(const char *type)
+{
+    for (size_t i = 0; i < sizeof HANDLERS / sizeof HANDLERS[0]; i++)
+        if (strcmp(HANDLERS[i].type, type) == 0)
+            return HANDLERS[i].fn;
+    return NULL;
+}
+
+/* Token bucket per connection. */
+static bool rate_ok(struct sig_hub *h, struct sig_conn *c, int64_t now)
+{
+    if (now > c->tokens_at) {
+        c->tokens += (double)(now - c->tokens_at) * h->cfg->rate_per_s / 1000.0;
+        if (c->tokens > h->cfg->rate_burst)
+            c->tokens = h->cfg->rate_burst;
+        c->tokens_at = now;
+    }
+    if (c->tokens < 1.0)
+        return false;
+    c->tokens -= 1.0;
+    return true;
+}
+
+static void send_error(struct sig_hub *h, struct sig_conn *c, json_t *id, const char *code,
+                       const char *message)
+{
+    h->stats.errors++;
+    json_t *frame = json_pack("{ss s{ss ss}}", "type", "error", "error", "code", code, "message",
+                              message);
+    if (frame && id)
+        json_object_set(frame, "id", id);
+    conn_send_json(h, c, frame);
+}
+
+static bool id_valid(json_t *id)
+{
+    if (json_is_integer(id))
+        return true;
+    return json_is_string(id) && json_string_length(id) <= 64;
+}
+
+void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len,
+                  int64_t now)
+{
+    if (c->closing)
+        return;
+    h->stats.requests++;
+    if (len > h->cfg->max_frame) {
+        send_error(h, c, NULL, "too_large", "frame too large");
+        conn_close(h, c, 1009, "frame too large");
+        return;
+    }
+    if (!rate_ok(h, c, now)) {
+        h->stats.rate_limited++;
+        if (++c->limited_in_a_row > LIMITED_IN_A_ROW_MAX) {
+            conn_close(h, c, 1008, "rate limit");
+            return;
+        }
+        send_error(h, c, NULL, "rate_limited", "too many requests; slow down");
+        return;
+    }
+    c->limited_in_a_row = 0;
+    json_error_t jerr;
+    json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!msg || !json_is_object(msg)) {
+        char m[200];
+        if (msg)
+            snprintf(m, sizeof m, "a request must be a JSON object");
+        else
+            snprintf(m, sizeof m, "bad JSON at byte %d: %s", jerr.position, jerr.text);
+        send_error(h, c, NULL, "bad_request", m);
+        json_decref(msg);
+        return;
+    }
+    json_t *id = json_object_get(msg, "id");
+    if (id && !id_valid(id)) {
+        send_error(h, c, NULL, "bad_request", "\"id\" must be an integer or a short string");
+        json_decref(msg);
+        return;
+    }
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    handler_fn fn = NULL;
+    if (!type)
+        send_error(h, c, id, "bad_request", "\"type\" is required");
+    else if (strcmp(type, "hello") == 0)
+        fn = h_hello;
+    else if (!c->user_id)
+        send_error(h, c, id, "unauthorized", "send hello with your token first");
+    else if (!(fn = find_handler(type))) {
+        char m[120];
+        snprintf(m, sizeof m, "unknown type \"%.60s\"", type);
+        send_error(h, c, id, "unknown_type", m);
+    }
+    if (fn) {
+        struct req r = {.hub = h, .conn = c, .msg = msg, .now = now};
+        int rc = fn(&r);
+        if (rc > 0) { /* the handler replied itself */
+            if (c->user_id && fn == h_hello)
+                calls_on_hello(h, c);
+        } else if (rc == 0) {
+            json_t *frame = json_pack("{ss so}", "type", "reply", "result",
+                                      r.result ? r.result : json_object());
+            if (frame && id)
+                json_object_set(frame, "id", id);
+            conn_send_json(h, c, frame);
+        } else {
+            json_decref(r.result);
+            send_error(h, c, id, r.err_code, r.err_msg);
+        }
+    }
+    json_decref(msg);
+}
+
+/* ---- hello: authenticate and catch up ---- */
+
+static int replay(struct sig_hub *h, struct sig_conn *c, int64_t since, int64_t *count)
+{
+    *count = 0;
+    for (;;) {
+        struct sto_event *e = NULL;
+        size_t n = 0;
+        int err = sto_event_since(h->db, c->user_id, since, REPLAY_BATCH, &e, &n);
+        if (err)
+            return err;
+        for (size_t i = 0; i < n; i++) {
+            char *frame;
+            int len = event_frame(&frame, e[i].seq, e[i].type, e[i].payload);
+            if (len >= 0) {
+                conn_send_text(h, c, frame, (size_t)len);
+                free(frame);
+            }
+            since = e[i].seq;
+        }
+        sto_events_free(e, n);
+        *count += (int64_t)n;
+        if (n < REPLAY_BATCH || c->closing)
+            return 0;
+    }
+}
+
+int h_hello(struct req *r)
+{
+    struct sig_hub *h = r->hub;
+    struct sig_conn *c = r->conn;
+    const char *token;
+    int64_t since = -1;
+    if (c->user_id)
+        return req_fail(r, "bad_request", "already said hello on this connection");
+    if (req_str(r, "token", &token) != 0)
+        return -1;
+    json_t *s = json_object_get(r->msg, "since");
+    if (s && !json_is_null(s)) {
+        if (!json_is_integer(s) || json_integer_value(s) < 0)
+            return req_fail(r, "bad_request", "\"since\" must be a seq (an integer >= 0)");
+        since = json_integer_value(s);
+    }
+    bool away = false;
+    if (req_bool_opt(r, "away", &away) != 0)
+        return -1;
+
+    struct sto_session sess = {0};
+    int err = sto_session_get(h->db, token, &sess);
+    sto_session_clear(&sess);
+    if (err == -ENOENT || err == -EACCES) {
+        lt_log(LT_LOG_INFO, "signal", "hello_refused", "conn=%u addr=%s", c->id, c->addr);
+        return req_fail(r, "unauthorized", "the token is unknown, expired or revoked; log in again");
+    }
+    if (err)
+        return req_fail_sto(r, err, "session");
+    struct sto_user u = {0};
+    if ((err = sto_user_get(h->db, sess.user_id, &u)) != 0)
+        return req_fail_sto(r, err, "user");
+    sto_session_touch(h->db, sess.id);
+
+    int64_t last = 0;
+    if ((err = sto_event_last_seq(h->db, u.id, &last)) != 0) {
+        sto_user_clear(&u);
+        return req_fail_sto(r, err, "events");
+    }
+    bool resync = since >= 0 && (since > last || last - since > h->cfg->replay_max);
+
+    enum presence before = user_presence(h, u.id);
+    if (!user_conns(h, u.id))
+        h->stats.users_online++;
+    c->user_id = u.id;
+    c->session_id = sess.id;
+    c->is_admin = u.is_admin;
+    c->away = away;
+    user_link(h, c);
+    h->stats.authenticated++;
+
+    r->result = json_pack("{so sI sI sb si}", "user", json_user(&u, PRESENCE_ONLINE), "conn",
+                          (json_int_t)c->id, "last_seq", (json_int_t)last, "resync", resync,
+                          "ping_interval_s", 25);
+    lt_log(LT_LOG_INFO, "signal", "hello", "conn=%u user=%" PRId64 " addr=%s since=%" PRId64
+           " last_seq=%" PRId64, c->id, u.id, c->addr, since, last);
+    sto_user_clear(&u);
+
+    /* The reply must go before the replayed events: the glue sends frames in
+     * queue order, so queue it now and hand back nothing. */
+    json_t *frame = json_pack("{ss sO}", "type", "reply", "result", r->result);
+    json_t *id = json_object_get(r->msg, "id");
+    if (frame && id)
+        json_object_set(frame, "id", id);
+    conn_send_json(h, c, frame);
+    json_decref(r->result);
+    r->result = NULL;
+    if (since >= 0 && !resync) {
+        int64_t n = 0;
+        if ((err = replay(h, c, since, &n)) == -ERANGE) {
+            send_ephemeral(h, c, "resync", json_object());
+        } else if (err) {
+            lt_log(LT_LOG_ERROR, "signal", "replay_failed", "conn=%u err=%d", c->id, err);
+            conn_close(h, c, 1011, "could not read missed events");
+        }
+        h->stats.events_replayed += (uint64_t)n;
+    }
+    presence_changed(h, c->user_id, before);
+    return 1; /* replied already */
+}
+
+int64_t sig_hub_next_deadline(const struct sig_hub *h)
+{
+    return calls_next_deadline(h);
+}
+
+void sig_hub_tick(struct sig_hub *h, int64_t now)
+{
+    calls_tick(h, now);
+}
+
+void sig_hub_stats(const struct sig_hub *h, struct sig_hub_stats *out)
+{
+    *out = h->stats;
+    out->calls = 0;
+    for (const struct sig_call *k = h->calls; k; k = k->next)
+        out->calls++;
+}

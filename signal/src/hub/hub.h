@@ -1,0 +1,84 @@
+/*
+ * hub.h - signald's WebSocket protocol engine (prefix sig_hub_), sans-I/O.
+ *
+ * The hub owns the connections' protocol state: who is logged in on which
+ * connection, rate limits, presence, typing, calls, and the per-user event
+ * streams kept in storage. It never touches a socket: the network glue feeds
+ * it text frames with the time and sends what it asks for through struct
+ * sig_hub_env. docs/PROTOCOL.md describes the messages.
+ */
+#ifndef SIG_HUB_H
+#define SIG_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sto_db;
+struct sig_hub;
+struct sig_conn;
+
+struct sig_hub_config {
+    const char *turn_secret;      /* NULL or "": no TURN credentials handed out */
+    const char *const *turn_urls; /* e.g. "turn:10.0.0.5:3478?transport=udp" */
+    size_t n_turn_urls;
+    int64_t turn_ttl_s;           /* lifetime of TURN credentials */
+    bool relay_only;              /* iceTransportPolicy "relay" */
+    size_t max_frame;             /* bytes of one incoming text frame */
+    unsigned rate_per_s;          /* requests per second per connection ... */
+    unsigned rate_burst;          /* ... with bursts up to this many */
+    int64_t ring_timeout_ms;      /* an unanswered call ends after this */
+    int64_t replay_max;           /* more missed events than this: resync */
+    unsigned max_connections;     /* 0: unlimited */
+};
+
+void sig_hub_config_defaults(struct sig_hub_config *c);
+
+struct sig_hub_env {
+    void *ctx;
+    /* Queue one text frame on the connection. 0, or -ENOBUFS when its queue
+     * is full: the hub then closes it (the client catches up by seq). */
+    int (*send)(void *ctx, void *handle, const char *text, size_t len);
+    /* Close the connection with a WebSocket close code. The glue must still
+     * call sig_hub_closed() when it is gone. */
+    void (*close)(void *ctx, void *handle, int code, const char *reason);
+};
+
+struct sig_hub_stats {
+    uint64_t connections;    /* open now */
+    uint64_t authenticated;  /* of those, past hello */
+    uint64_t users_online;
+    uint64_t calls;          /* ringing or active */
+    uint64_t requests, errors, events_sent, events_replayed, rate_limited;
+};
+
+/* The hub keeps pointers to cfg, db and env; they must outlive it. */
+struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,
+                            const struct sig_hub_env *env);
+void sig_hub_free(struct sig_hub *h);
+
+/* A WebSocket connection opened from peer_addr. NULL when refused (limit or
+ * out of memory): the glue closes it. */
+struct sig_conn *sig_hub_open(struct sig_hub *h, void *handle, const char *peer_addr,
+                              int64_t now);
+/* One complete text frame. */
+void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len,
+                  int64_t now);
+/* The connection is gone; c is freed. */
+void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now);
+
+/* Ring timeouts; call at or after sig_hub_next_deadline(). */
+void sig_hub_tick(struct sig_hub *h, int64_t now);
+int64_t sig_hub_next_deadline(const struct sig_hub *h); /* INT64_MAX: nothing due */
+
+/* A session ended elsewhere (logout, password change, user disabled): close
+ * its connections. session_id 0 with user_id: every session of the user. */
+void sig_hub_session_revoked(struct sig_hub *h, int64_t user_id, int64_t session_id);
+/* An event some other part stored for the user (e.g. a file upload's message):
+ * deliver it to the user's connections. */
+void sig_hub_deliver(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,
+                     const char *payload);
+
+void sig_hub_stats(const struct sig_hub *h, struct sig_hub_stats *out);
+
+#endif

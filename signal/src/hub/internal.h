@@ -1,0 +1,175 @@
+/*
+ * internal.h - what the hub's files share: connections, the request being
+ * handled, reply helpers and the handler table. Not for outside use.
+ */
+#ifndef SIG_HUB_INTERNAL_H
+#define SIG_HUB_INTERNAL_H
+
+#include "hub.h"
+
+#include <jansson.h>
+
+#include "lanturn/storage.h"
+
+#define USER_BUCKETS 1024
+#define ADDR_MAX 64
+
+enum presence { PRESENCE_OFFLINE, PRESENCE_AWAY, PRESENCE_ONLINE };
+
+struct sig_conn {
+    struct sig_conn *prev, *next; /* every connection */
+    struct sig_conn *user_next;   /* the user's connections (after hello) */
+    void *handle;
+    uint32_t id; /* shown to clients: call signalling addresses a device by it */
+    int64_t user_id, session_id; /* 0 until hello */
+    bool is_admin;
+    bool away;
+    bool closing;
+    char addr[ADDR_MAX];
+    double tokens;
+    int64_t tokens_at;
+    unsigned limited_in_a_row;
+    struct sig_call *call; /* the call this device is in, if any */
+};
+
+struct call_member {
+    int64_t user_id;
+    uint32_t conn_id; /* 0 until the user answers on a device */
+    enum { CM_INVITED, CM_RINGING, CM_JOINED, CM_DECLINED, CM_LEFT } state;
+};
+
+struct sig_call {
+    struct sig_call *next;
+    char id[33];
+    int64_t room_id;
+    bool video;
+    bool active; /* someone answered */
+    int64_t created_at;
+    int64_t ring_deadline;
+    struct call_member *m; /* m[0] is the caller */
+    size_t n;
+};
+
+struct sig_hub {
+    const struct sig_hub_config *cfg;
+    struct sto_db *db;
+    const struct sig_hub_env *env;
+    struct sig_conn *conns;
+    struct sig_conn *users[USER_BUCKETS];
+    struct sig_call *calls;
+    uint32_t next_conn_id;
+    struct sig_hub_stats stats;
+};
+
+/* One request being handled. A handler fills result (an object, may stay
+ * NULL for {}) or calls req_fail() and returns its value. */
+struct req {
+    struct sig_hub *hub;
+    struct sig_conn *conn;
+    json_t *msg;
+    int64_t now;
+    json_t *result;
+    const char *err_code;
+    char err_msg[200];
+};
+
+typedef int (*handler_fn)(struct req *r);
+
+/* -1, having set the error code and message. */
+int req_fail(struct req *r, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Maps a storage errno to an error; what says what was being done. */
+int req_fail_sto(struct req *r, int err, const char *what);
+
+/* Field readers: 0, or a bad_request failure naming the field. */
+int req_id(struct req *r, const char *field, int64_t *out);          /* required, > 0 */
+int req_id_opt(struct req *r, const char *field, int64_t *out);      /* absent: 0 */
+int req_str(struct req *r, const char *field, const char **out);     /* required */
+int req_str_opt(struct req *r, const char *field, const char **out); /* absent: NULL */
+int req_bool_opt(struct req *r, const char *field, bool *out);       /* absent: unchanged */
+int req_limit(struct req *r, int dflt, int max, int *out);           /* "limit" */
+/* Membership check: 0 or a forbidden failure. role may be NULL. */
+int req_member(struct req *r, int64_t room_id, enum sto_role *role);
+
+/* Sending. Each takes ownership of nothing; frames are built per call. */
+void conn_send_json(struct sig_hub *h, struct sig_conn *c, json_t *frame); /* steals frame */
+void conn_send_text(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len);
+/* An ephemeral event (no seq) to one connection / every device of a user. */
+void send_ephemeral(struct sig_hub *h, struct sig_conn *c, const char *event, json_t *data);
+void user_send_ephemeral(struct sig_hub *h, int64_t user_id, const char *event, json_t *data,
+                         const struct sig_conn *except);
+/* Store an event for every member of the room, then push it to the devices
+ * online. data is borrowed. */
+int room_event(struct sig_hub *h, int64_t room_id, const char *event, json_t *data);
+/* The same in two steps, for a change and its event in one transaction:
+ * store inside the transaction, send after the commit (or drop on rollback). */
+struct pending_event {
+    const char *type;
+    char *payload;
+    struct sto_event_target *t;
+    size_t n;
+};
+int room_event_store(struct sig_hub *h, int64_t room_id, const char *event, json_t *data,
+                     struct pending_event *pe);
+void pending_event_send(struct sig_hub *h, struct pending_event *pe); /* also frees */
+void pending_event_drop(struct pending_event *pe);
+int user_event(struct sig_hub *h, int64_t user_id, const char *event, json_t *data);
+
+struct sig_conn *user_conns(struct sig_hub *h, int64_t user_id);
+struct sig_conn *conn_by_id(struct sig_hub *h, uint32_t id);
+enum presence user_presence(struct sig_hub *h, int64_t user_id);
+void presence_changed(struct sig_hub *h, int64_t user_id, enum presence before);
+
+/* JSON views of storage rows. */
+json_t *json_user(const struct sto_user *u, enum presence p);
+json_t *json_room(struct sig_hub *h, const struct sto_room *room, int64_t viewer_id);
+json_t *json_message(struct sig_hub *h, const struct sto_message *m);
+const char *presence_name(enum presence p);
+
+/* Handlers, by file. */
+int h_hello(struct req *r);
+int h_ping(struct req *r);
+int h_user_me(struct req *r);
+int h_user_list(struct req *r);
+int h_presence_set(struct req *r);
+int h_presence_list(struct req *r);
+int h_typing(struct req *r);
+int h_turn_credentials(struct req *r);
+int h_search(struct req *r);
+
+int h_room_list(struct req *r);
+int h_room_get(struct req *r);
+int h_room_create(struct req *r);
+int h_room_direct(struct req *r);
+int h_room_update(struct req *r);
+int h_room_invite(struct req *r);
+int h_room_leave(struct req *r);
+int h_room_kick(struct req *r);
+int h_room_members(struct req *r);
+
+int h_message_send(struct req *r);
+int h_message_edit(struct req *r);
+int h_message_delete(struct req *r);
+int h_message_history(struct req *r);
+int h_reaction_add(struct req *r);
+int h_reaction_remove(struct req *r);
+int h_read_mark(struct req *r);
+int h_unread(struct req *r);
+
+int h_call_invite(struct req *r);
+int h_call_ringing(struct req *r);
+int h_call_accept(struct req *r);
+int h_call_decline(struct req *r);
+int h_call_cancel(struct req *r);
+int h_call_hangup(struct req *r);
+int h_call_signal(struct req *r);
+int h_call_list(struct req *r);
+
+/* calls.c, for the hub's lifecycle. */
+void calls_conn_closed(struct sig_hub *h, struct sig_conn *c, int64_t now);
+void calls_tick(struct sig_hub *h, int64_t now);
+int64_t calls_next_deadline(const struct sig_hub *h);
+void calls_on_hello(struct sig_hub *h, struct sig_conn *c);
+void calls_free(struct sig_hub *h);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * views.c - the JSON shapes of users, rooms and messages on the wire
+ * (docs/PROTOCOL.md, "Objects").
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *role_name(enum sto_role r)
+{
+    return r == STO_ROLE_OWNER ? "owner" : r == STO_ROLE_ADMIN ? "admin" : "member";
+}
+
+json_t *json_user(const struct sto_user *u, enum presence p)
+{
+    return json_pack("{sI ss ss sb sb ss}", "id", (json_int_t)u->id, "name", u->name,
+                     "display_name", u->display_name ? u->display_name : u->name, "is_admin",
+                     u->is_admin, "disabled", u->disabled, "presence", presence_name(p));
+}
+
+json_t *json_room(struct sig_hub *h, const struct sto_room *room, int64_t viewer_id)
+{
+    json_t *members = json_array();
+    struct sto_member *m = NULL;
+    size_t n = 0;
+    json_t *role = NULL;
+    if (sto_room_members(h->db, room->id, &m, &n) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            json_array_append_new(members, json_pack("{sI ss}", "user", (json_int_t)m[i].user_id,
+                                                     "role", role_name(m[i].role)));
+            if (m[i].user_id == viewer_id)
+                role = json_string(role_name(m[i].role));
+        }
+        sto_members_free(m);
+    }
+    int64_t last_read = 0;
+    sto_read_get(h->db, room->id, viewer_id, &last_read);
+    return json_pack("{sI ss ss ss sI sI sb so so sI}", "id", (json_int_t)room->id, "kind",
+                     room->kind == STO_ROOM_DIRECT ? "direct" : "group", "name",
+                     room->name ? room->name : "", "topic", room->topic ? room->topic : "",
+                     "created_by", (json_int_t)room->created_by, "created_at",
+                     (json_int_t)room->created_at, "archived", room->archived, "members", members,
+                     "role", role ? role : json_null(), "last_read", (json_int_t)last_read);
+}
+
+/* Reactions grouped by emoji, in the order each emoji first appeared. */
+static json_t *json_reactions(struct sig_hub *h, int64_t message_id)
+{
+    json_t *out = json_array();
+    struct sto_reaction *rx = NULL;
+    size_t n = 0;
+    if (sto_reaction_list(h->db, message_id, &rx, &n) != 0)
+        return out;
+    for (size_t i = 0; i < n; i++) {
+        json_t *group = NULL;
+        size_t k;
+        json_t *g;
+        json_array_foreach(out, k, g)
+        {
+            if (strcmp(json_string_value(json_object_get(g, "emoji")), rx[i].emoji) == 0) {
+                group = g;
+                break;
+            }
+        }
+        if (!group) {
+            group = json_pack("{ss s[]}", "emoji", rx[i].emoji, "users");
+            json_array_append_new(out, group);
+        }
+        json_array_append_new(json_object_get(group, "users"), json_integer(rx[i].user_id));
+    }
+    sto_reactions_free(rx, n);
+    return out;
+}
+
+json_t *json_message(struct sig_hub *h, const struct sto_message *m)
+{
+    json_t *mentions = json_array();
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (!m->deleted && sto_mention_list(h->db, m->id, &ids, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(mentions, json_integer(ids[i]));
+        free(ids);
+    }
+    json_t *j = json_pack("{sI sI sI ss sI sb so so}", "id", (json_int_t)m->id, "room",
+                          (json_int_t)m->room_id, "sender", (json_int_t)m->sender_id, "body",
+                          m->body ? m->body : "", "created_at", (json_int_t)m->created_at,
+                          "deleted", m->deleted, "mentions", mentions, "reactions",
+                          m->deleted ? json_array() : json_reactions(h, m->id));
+    if (j && m->edited_at)
+        json_object_set_new(j, "edited_at", json_integer(m->edited_at));
+    if (j && m->thread_id)
+        json_object_set_new(j, "thread", json_integer(m->thread_id));
+    if (j && m->reply_to)
+        json_object_set_new(j, "reply_to", json_integer(m->reply_to));
+    return j;
+}

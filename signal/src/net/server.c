@@ -1,0 +1,209 @@
+/*
+ * server.c - the libwebsockets context, its two vhosts (HTTPS on `listen`,
+ * WebSocket on `ws_listen`), the tick timer and the run loop.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../cfg.h"
+#include "../hub/hub.h"
+#include "util/log.h"
+
+static volatile sig_atomic_t stop_signal;
+static struct lws_context *signal_ctx;
+
+int64_t net_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t net_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void net_peer(struct lws *wsi, char *out, size_t cap)
+{
+    out[0] = '\0';
+    lws_get_peer_simple(wsi, out, cap);
+    if (!out[0])
+        snprintf(out, cap, "?");
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct sig_server *s = lws_context_user(lws_get_context(wsi));
+    struct pss *p = user;
+    if (!p) /* connections that never got as far as a request */
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return ws_callback(s, wsi, reason, p, in, len);
+    default:
+        return http_callback(s, wsi, reason, p, in, len);
+    }
+}
+
+static const struct lws_protocols PROTOCOLS[] = {
+    {SIG_PROTOCOL, callback, sizeof(struct pss), 16384, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Pings an idle WebSocket after 30 s and drops it if nothing came back by 70 s. */
+static const lws_retry_bo_t IDLE_POLICY = {
+    .secs_since_valid_ping = 30,
+    .secs_since_valid_hangup = 70,
+};
+
+static void lws_log_to_ours(int level, const char *line)
+{
+    char buf[300];
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        n--;
+    snprintf(buf, sizeof buf, "%.*s", (int)(n < 250 ? n : 250), line);
+    lt_log(level == LLL_ERR ? LT_LOG_ERROR : LT_LOG_WARN, "lws", "log", "msg=\"%s\"", buf);
+}
+
+static int make_vhost(struct sig_server *s, const char *name, const struct sig_listen *l,
+                      bool with_http, char *err, size_t cap)
+{
+    const struct sig_config *cfg = s->cfg;
+    struct lws_context_creation_info vi;
+    memset(&vi, 0, sizeof vi);
+    vi.vhost_name = name;
+    vi.port = l->port;
+    vi.iface = l->host;
+    vi.protocols = PROTOCOLS;
+    vi.mounts = with_http ? s->mounts : NULL;
+    vi.retry_and_idle_policy = &IDLE_POLICY;
+    vi.alpn = "http/1.1";
+    vi.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (cfg->tls_cert) {
+        vi.ssl_cert_filepath = cfg->tls_cert;
+        vi.ssl_private_key_filepath = cfg->tls_key;
+        vi.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+        vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    }
+    if (!lws_create_vhost(s->ctx, &vi)) {
+        snprintf(err, cap, "cannot listen on %s:%d (%s): in use, no permission, or a bad "
+                 "certificate/key", l->host, l->port, name);
+        return -EADDRINUSE;
+    }
+    lt_log(LT_LOG_INFO, "signal", "listen", "vhost=%s addr=%s port=%d tls=%s", name, l->host,
+           l->port, cfg->tls_cert ? "yes" : "no");
+    return 0;
+}
+
+struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *db, char *err,
+                                  size_t err_cap)
+{
+    struct sig_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    s->cfg = cfg;
+    s->db = db;
+    snprintf(s->tmp_dir, sizeof s->tmp_dir, "%s/tmp", cfg->data_dir);
+    if (mkdir(s->tmp_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, err_cap, "cannot create %s: %s", s->tmp_dir, strerror(errno));
+        free(s);
+        return NULL;
+    }
+    /* The API and healthz are ours; everything else is the browser client. */
+    s->mounts[0] = (struct lws_http_mount){.mount_next = &s->mounts[1], .mountpoint = "/api",
+                                           .origin = SIG_PROTOCOL, .origin_protocol =
+                                               LWSMPRO_CALLBACK, .mountpoint_len = 4};
+    s->mounts[1] = (struct lws_http_mount){.mount_next = &s->mounts[2], .mountpoint = "/healthz",
+                                           .origin = SIG_PROTOCOL, .origin_protocol =
+                                               LWSMPRO_CALLBACK, .mountpoint_len = 8};
+    s->mounts[2] = (struct lws_http_mount){.mountpoint = "/", .origin = cfg->web_root,
+                                           .def = "index.html", .origin_protocol = LWSMPRO_FILE,
+                                           .mountpoint_len = 1};
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                   LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.user = s;
+    info.protocols = PROTOCOLS;
+    if (!(s->ctx = lws_create_context(&info))) {
+        snprintf(err, err_cap, "libwebsockets could not start");
+        free(s);
+        return NULL;
+    }
+    if (make_vhost(s, "https", &cfg->listen, true, err, err_cap) ||
+        (cfg->ws_listen.port && make_vhost(s, "ws", &cfg->ws_listen, false, err, err_cap))) {
+        sig_server_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sig_server_env(struct sig_server *s, struct sig_hub_env *env)
+{
+    ws_env(s, env);
+}
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+    struct sig_server *s = lws_container_of(sul, struct sig_server, tick);
+    sig_hub_tick(s->hub, net_now_ms());
+    lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, 250 * LWS_US_PER_MS);
+}
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+    if (signal_ctx)
+        lws_cancel_service(signal_ctx);
+}
+
+int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *api)
+{
+    s->hub = hub;
+    s->api = api;
+    signal_ctx = s->ctx;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, 250 * LWS_US_PER_MS);
+    int rc = 0;
+    while (!stop_signal)
+        if (lws_service(s->ctx, 0) < 0) {
+            rc = -EIO;
+            break;
+        }
+    lt_log(LT_LOG_INFO, "signal", "stopping", "signal=%d", (int)stop_signal);
+    signal_ctx = NULL;
+    return rc;
+}
+
+void sig_server_free(struct sig_server *s)
+{
+    if (!s)
+        return;
+    if (s->ctx)
+        lws_context_destroy(s->ctx);
+    free(s);
+}

@@ -1,0 +1,165 @@
+/*
+ * ws.c - WebSocket connections: reassemble text messages, hand them to the
+ * hub, and write the hub's frames from a per-connection queue, one frame per
+ * SERVER_WRITEABLE (libwebsockets' own advice). A queue that grows past
+ * OUT_QUEUE_MAX_BYTES means the client stopped reading: it is closed, and
+ * catches up by seq when it returns.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cfg.h"
+#include "../hub/hub.h"
+#include "util/log.h"
+
+static int queue_frame(void *ctx, void *handle, const char *text, size_t len)
+{
+    (void)ctx;
+    struct lws *wsi = handle;
+    struct pss *p = lws_wsi_user(wsi);
+    if (p->out_bytes + len > OUT_QUEUE_MAX_BYTES)
+        return -ENOBUFS;
+    struct frame *f = malloc(sizeof *f + LWS_PRE + len);
+    if (!f)
+        return -ENOBUFS;
+    f->next = NULL;
+    f->len = len;
+    memcpy(f->data + LWS_PRE, text, len);
+    if (p->out_tail)
+        p->out_tail->next = f;
+    else
+        p->out_head = f;
+    p->out_tail = f;
+    p->out_bytes += len;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void close_conn(void *ctx, void *handle, int code, const char *reason)
+{
+    (void)ctx;
+    struct lws *wsi = handle;
+    struct pss *p = lws_wsi_user(wsi);
+    p->close_code = code;
+    snprintf(p->close_reason, sizeof p->close_reason, "%s", reason);
+    lws_callback_on_writable(wsi);
+}
+
+void ws_env(struct sig_server *s, struct sig_hub_env *env)
+{
+    env->ctx = s;
+    env->send = queue_frame;
+    env->close = close_conn;
+}
+
+static void free_queue(struct pss *p)
+{
+    while (p->out_head) {
+        struct frame *f = p->out_head;
+        p->out_head = f->next;
+        free(f);
+    }
+    p->out_tail = NULL;
+    p->out_bytes = 0;
+    free(p->rx);
+    p->rx = NULL;
+    p->rx_len = 0;
+}
+
+static int refuse(struct lws *wsi, struct pss *p, enum lws_close_status code, const char *why)
+{
+    lws_close_reason(wsi, code, (unsigned char *)why, strlen(why));
+    free(p->rx);
+    p->rx = NULL;
+    p->rx_len = 0;
+    return -1;
+}
+
+static int on_receive(struct sig_server *s, struct lws *wsi, struct pss *p, const void *in,
+                      size_t len)
+{
+    if (!p->conn)
+        return -1;
+    if (lws_frame_is_binary(wsi))
+        return refuse(wsi, p, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "text frames only");
+    size_t max = s->cfg->hub.max_frame;
+    if (p->rx_len + len > max) {
+        lt_log(LT_LOG_WARN, "signal", "ws_too_large", "bytes=%zu max=%zu", p->rx_len + len, max);
+        return refuse(wsi, p, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+    }
+    bool whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) &&
+                 !lws_remaining_packet_payload(wsi);
+    if (whole && !p->rx) {
+        sig_hub_recv(s->hub, p->conn, in, len, net_now_ms());
+        return 0;
+    }
+    char *grown = realloc(p->rx, p->rx_len + len + 1);
+    if (!grown)
+        return refuse(wsi, p, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    p->rx = grown;
+    memcpy(p->rx + p->rx_len, in, len);
+    p->rx_len += len;
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+        char *msg = p->rx;
+        size_t n = p->rx_len;
+        p->rx = NULL;
+        p->rx_len = 0;
+        sig_hub_recv(s->hub, p->conn, msg, n, net_now_ms());
+        free(msg);
+    }
+    return 0;
+}
+
+static int on_writeable(struct lws *wsi, struct pss *p)
+{
+    struct frame *f = p->out_head;
+    if (f) {
+        p->out_head = f->next;
+        if (!p->out_head)
+            p->out_tail = NULL;
+        p->out_bytes -= f->len;
+        int n = lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
+        free(f);
+        if (n < 0)
+            return -1;
+        if (p->out_head || p->close_code)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (p->close_code) { /* queued frames first, then the close */
+        lws_close_reason(wsi, (enum lws_close_status)p->close_code,
+                         (unsigned char *)p->close_reason, strlen(p->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons reason,
+                struct pss *p, void *in, size_t len)
+{
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED: {
+        char peer[PEER_MAX];
+        net_peer(wsi, peer, sizeof peer);
+        p->conn = sig_hub_open(s->hub, wsi, peer, net_now_ms());
+        if (!p->conn)
+            return refuse(wsi, p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "server full");
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(s, wsi, p, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(wsi, p);
+    case LWS_CALLBACK_CLOSED:
+        if (p->conn)
+            sig_hub_closed(s->hub, p->conn, net_now_ms());
+        p->conn = NULL;
+        free_queue(p);
+        return 0;
+    default:
+        return 0;
+    }
+}
