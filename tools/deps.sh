@@ -17,6 +17,21 @@ lanturn_install_packages() {
         { echo "error: apt-get install failed" >&2; return 1; }
 }
 
-LANTURN_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libconfig-dev openssl)
+LANTURN_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libconfig-dev openssl
+                        libsqlite3-dev libwebsockets-dev libjansson-dev)
 LANTURN_TEST_PACKAGES=(libcmocka-dev libnice-dev libglib2.0-dev clang libclang-rt-14-dev valgrind
-                       coturn iproute2 procps libsqlite3-dev sqlite3)
+                       coturn iproute2 procps sqlite3 curl)
+
+# lanturn_install_node: node and npm for the protocol and browser tests. A
+# machine may already have Node.js from elsewhere (with its own npm); Debian's
+# packages are the fallback.
+lanturn_install_node() {
+    command -v node >/dev/null && command -v npm >/dev/null && return 0
+    lanturn_install_packages nodejs npm
+}
+
+# lanturn_npm_ci DIR: install DIR's locked npm packages (quick when current).
+lanturn_npm_ci() {
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        { echo "error: npm ci failed in $1" >&2; return 1; }
+}

@@ -613,6 +613,7 @@ int h_hello(struct req *r)
 
     struct sto_session sess = {0};
     int err = sto_session_get(h->db, token, &sess);
+    int64_t session_id = sess.id, user_id = sess.user_id;
     sto_session_clear(&sess);
     if (err == -ENOENT || err == -EACCES) {
         lt_log(LT_LOG_INFO, "signal", "hello_refused", "conn=%u addr=%s", c->id, c->addr);
@@ -621,9 +622,9 @@ int h_hello(struct req *r)
     if (err)
         return req_fail_sto(r, err, "session");
     struct sto_user u = {0};
-    if ((err = sto_user_get(h->db, sess.user_id, &u)) != 0)
+    if ((err = sto_user_get(h->db, user_id, &u)) != 0)
         return req_fail_sto(r, err, "user");
-    sto_session_touch(h->db, sess.id);
+    sto_session_touch(h->db, session_id);
 
     int64_t last = 0;
     if ((err = sto_event_last_seq(h->db, u.id, &last)) != 0) {
@@ -636,7 +637,7 @@ int h_hello(struct req *r)
     if (!user_conns(h, u.id))
         h->stats.users_online++;
     c->user_id = u.id;
-    c->session_id = sess.id;
+    c->session_id = session_id;
     c->is_admin = u.is_admin;
     c->away = away;
     user_link(h, c);
