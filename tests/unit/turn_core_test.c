@@ -46,6 +46,7 @@ struct t {
     uint8_t key[STUN_LONG_TERM_KEY_LEN];
     struct stun_msg resp;
     uint8_t tid_seed;
+    int conn; /* requests go over this stream connection; 0 = UDP socket 1 */
 };
 
 static int fake_open(void *ctx, const struct stun_addr *addr, void *owner, bool df, int *handle)
@@ -165,7 +166,10 @@ static int request_from(struct t *t, const struct stun_addr *from, uint16_t meth
     size_t len;
     assert_int_equal(stun_build_finish(&b, &len), 0);
     unsigned before = t->f.n_sent;
-    turn_core_on_client(t->core, 1, &t->local, from, buf, len, t->now);
+    if (t->conn)
+        turn_core_on_stream(t->core, t->conn, &t->local, from, buf, len, t->now);
+    else
+        turn_core_on_client(t->core, 1, &t->local, from, buf, len, t->now);
     assert_int_equal(t->f.n_sent, before + 1);
     int code = last_response(t);
     const struct stun_attr *n = stun_find(&t->resp, STUN_ATTR_NONCE);
@@ -597,6 +601,84 @@ static void shared_secret_credentials_work_until_they_expire(void **state)
     t->f.wall = 1700000101; /* past the expiry in the user name */
     assert_int_equal(request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, user, key), 401);
 }
+/* ---- TCP/TLS connections (turn_core_on_stream) ---- */
+
+static void stream_allocation_answers_on_its_connection_and_pads_channel_data(void **state)
+{
+    struct t *t = *state;
+    t->conn = 7;
+    allocate_ok(t);
+    assert_int_equal(t->f.sent[t->f.n_sent - 1].handle, 7);
+    assert_true(turn_core_has_allocation(t->core, 7, &t->client));
+    assert_false(turn_core_has_allocation(t->core, 1, &t->client)); /* UDP is another 5-tuple */
+    struct bind_arg bind = {0x4001, &t->peer};
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &bind), 0);
+    /* client to peer: the frame carries its padding, the peer gets the payload */
+    uint8_t cd[] = {0x40, 0x01, 0x00, 0x03, 'a', 'b', 'c', 0};
+    turn_core_on_stream(t->core, 7, &t->local, &t->client, cd, sizeof(cd), t->now);
+    struct sent *s = &t->f.sent[t->f.n_sent - 1];
+    assert_int_equal(s->handle, 100);
+    assert_int_equal(s->len, 3);
+    /* peer to client: RFC 8656 §12.5 padding to 4 bytes, on the connection */
+    assert_int_equal(peer_sends(t, &t->peer, "xyzzy"), 1);
+    s = &t->f.sent[t->f.n_sent - 1];
+    uint8_t want[] = {0x40, 0x01, 0x00, 0x05, 'x', 'y', 'z', 'z', 'y', 0, 0, 0};
+    assert_int_equal(s->handle, 7);
+    assert_int_equal(s->len, sizeof(want));
+    assert_memory_equal(s->buf, want, sizeof(want));
+    /* already a multiple of 4: no padding */
+    assert_int_equal(peer_sends(t, &t->peer, "abcd"), 1);
+    assert_int_equal(t->f.sent[t->f.n_sent - 1].len, 8);
+}
+
+static void closing_the_connection_deletes_its_allocation(void **state)
+{
+    struct t *t = *state;
+    t->conn = 7;
+    allocate_ok(t);
+    assert_int_equal(request(t, TURN_CREATE_PERMISSION, add_peer, &t->peer), 0);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 1);
+    turn_core_on_client_closed(t->core, 7, &t->client);
+    assert_int_equal(t->f.closed, 1);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 0);
+    assert_int_equal(turn_core_stats(t->core)->permissions, 0);
+    assert_false(turn_core_has_allocation(t->core, 7, &t->client));
+    /* a new connection that gets the same handle starts from nothing */
+    assert_int_equal(request(t, TURN_REFRESH, add_lifetime, &(uint32_t){600}), 437);
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 0);
+    assert_int_equal(t->f.opened, 2);
+    /* closing twice, or a connection without an allocation, does nothing */
+    turn_core_on_client_closed(t->core, 7, &t->client);
+    turn_core_on_client_closed(t->core, 7, &t->client);
+    turn_core_on_client_closed(t->core, 8, &t->client);
+    assert_int_equal(t->f.closed, 2);
+}
+
+static void closing_a_stream_never_touches_udp_allocations(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t); /* over UDP socket 1 */
+    turn_core_on_client_closed(t->core, 1, &t->client);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 1);
+    assert_int_equal(t->f.closed, 0);
+    /* UDP ChannelData keeps its unpadded form */
+    struct bind_arg bind = {0x4001, &t->peer};
+    assert_int_equal(request(t, TURN_CHANNEL_BIND, add_channel, &bind), 0);
+    assert_int_equal(peer_sends(t, &t->peer, "xyzzy"), 1);
+    assert_int_equal(t->f.sent[t->f.n_sent - 1].len, 9);
+}
+
+static void stream_and_udp_allocations_from_one_address_are_separate(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t); /* UDP */
+    t->conn = 9;
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 0);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 2);
+    turn_core_on_client_closed(t->core, 9, &t->client);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 1);
+    assert_true(turn_core_has_allocation(t->core, 1, &t->client));
+}
 
 static void malformed_datagrams_are_counted_and_unanswered(void **state)
 {
@@ -635,6 +717,10 @@ int main(void)
         T(ipv6_allocation_needs_an_ipv6_relay),
         T(shared_secret_credentials_work_until_they_expire),
         T(malformed_datagrams_are_counted_and_unanswered),
+        T(stream_allocation_answers_on_its_connection_and_pads_channel_data),
+        T(closing_the_connection_deletes_its_allocation),
+        T(closing_a_stream_never_touches_udp_allocations),
+        T(stream_and_udp_allocations_from_one_address_are_separate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -243,6 +243,18 @@ int stun_chandata_parse(const uint8_t *buf, size_t len, uint16_t *chan, const ui
 /* Write the 4-byte header for channel `chan` carrying `len` payload bytes. */
 void stun_chandata_put_header(uint8_t hdr[STUN_CHANDATA_HEADER_LEN], uint16_t chan, uint16_t len);
 
+/* ---- stream framing (stream_frame.c) ---- */
+
+/* Largest frame on a stream: a STUN header and a 65532-byte body (ChannelData
+ * is at most 4 + 65536 with padding). */
+#define STUN_STREAM_FRAME_MAX (STUN_HEADER_LEN + 65532)
+/* Length of the next complete STUN or ChannelData message at the start of
+ * buf (ChannelData with its padding, RFC 8656 §12.5). 0 with *frame_len set,
+ * 0 with *frame_len = 0 when more bytes are needed, or -EBADMSG when the
+ * bytes cannot start either kind of message; STUN must carry the magic
+ * cookie. *why, when why is not NULL, gets a static string for the log. */
+int stun_stream_frame(const uint8_t *buf, size_t len, size_t *frame_len, const char **why);
+
 /* ---- addresses (addr.c) ---- */
 
 /* "1.2.3.4:5", "[::1]:5", or without port when port is 0 and with_port false. */

@@ -101,8 +101,9 @@ static void user_unref(struct turn_core *c, struct turn_user_entry *e)
 
 /* ---- allocations ---- */
 
-struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, const struct stun_addr *local,
-                                     const struct stun_addr *client, const char *user)
+struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream,
+                                     const struct stun_addr *local, const struct stun_addr *client,
+                                     const char *user)
 {
     struct turn_alloc *a = calloc(1, sizeof(*a));
     if (!a)
@@ -113,6 +114,7 @@ struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, const struc
         return NULL;
     }
     a->lsock = lsock;
+    a->stream = stream;
     a->local = *local;
     a->client = *client;
     a->relay_handle = -1;

@@ -143,7 +143,7 @@ static void handle_send(struct turn_core *c, int lsock, const struct stun_addr *
     relay_to_peer(c, a, &peer, data->val, data->len, now_ms);
 }
 
-void turn_core_on_client(struct turn_core *c, int lsock, const struct stun_addr *local,
+static void client_input(struct turn_core *c, int lsock, bool stream, const struct stun_addr *local,
                          const struct stun_addr *from, uint8_t *buf, size_t len, uint64_t now_ms)
 {
     if (stun_looks_like_chandata(buf, len)) {
@@ -156,11 +156,38 @@ void turn_core_on_client(struct turn_core *c, int lsock, const struct stun_addr 
         return;
     }
     if (m.cls == STUN_REQUEST) {
-        turn_handle_request(c, lsock, local, from, &m, now_ms);
+        turn_handle_request(c, lsock, stream, local, from, &m, now_ms);
         schedule_tick(c, now_ms);
     } else if (m.cls == STUN_INDICATION && m.method == TURN_SEND && m.has_cookie) {
         handle_send(c, lsock, from, &m, now_ms);
     }
+}
+
+void turn_core_on_client(struct turn_core *c, int lsock, const struct stun_addr *local,
+                         const struct stun_addr *from, uint8_t *buf, size_t len, uint64_t now_ms)
+{
+    client_input(c, lsock, false, local, from, buf, len, now_ms);
+}
+
+void turn_core_on_stream(struct turn_core *c, int conn, const struct stun_addr *local,
+                         const struct stun_addr *from, uint8_t *buf, size_t len, uint64_t now_ms)
+{
+    client_input(c, conn, true, local, from, buf, len, now_ms);
+}
+
+/* An allocation made over TCP or TLS lives only as long as its connection
+ * (RFC 8656: its 5-tuple is the connection's); the shell may reuse the
+ * handle for a new connection, so nothing of the old one may remain. */
+void turn_core_on_client_closed(struct turn_core *c, int conn, const struct stun_addr *from)
+{
+    struct turn_alloc *a = turn_alloc_find(c, conn, from);
+    if (a && a->stream)
+        turn_alloc_destroy(c, a, "connection-closed");
+}
+
+bool turn_core_has_allocation(struct turn_core *c, int handle, const struct stun_addr *from)
+{
+    return turn_alloc_find(c, handle, from) != NULL;
 }
 
 /* Write a Data indication header for `len` payload bytes from `peer` in the
@@ -206,8 +233,11 @@ void turn_core_on_peer(struct turn_core *c, void *owner, const struct stun_addr 
         if (len > 0xffff)
             return;
         stun_chandata_put_header(buf - STUN_CHANDATA_HEADER_LEN, ch->number, (uint16_t)len);
+        /* RFC 8656 §12.5: over a stream, ChannelData is padded to 4 bytes. */
+        size_t pad = a->stream ? (4 - (len & 3)) & 3 : 0;
+        memset(buf + len, 0, pad);
         c->env.send(c->env.ctx, a->lsock, &a->client, buf - STUN_CHANDATA_HEADER_LEN,
-                    len + STUN_CHANDATA_HEADER_LEN);
+                    len + STUN_CHANDATA_HEADER_LEN + pad);
     } else {
         if (len > 0xffff - 64)
             return;

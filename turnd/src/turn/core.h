@@ -1,5 +1,6 @@
 /*
- * core.h - the TURN server state machine (RFC 8656 over UDP), sans-I/O.
+ * core.h - the TURN server state machine (RFC 8656 over UDP, TCP and TLS),
+ * sans-I/O.
  *
  * The core owns allocations, permissions, channels, nonces and quotas. It
  * never touches a socket or a clock: the shell feeds it datagrams with the
@@ -110,6 +111,21 @@ void turn_core_free(struct turn_core *core);
  * modified. */
 void turn_core_on_client(struct turn_core *core, int lsock, const struct stun_addr *local,
                          const struct stun_addr *from, uint8_t *buf, size_t len, uint64_t now_ms);
+
+/* One whole STUN or ChannelData message (a frame cut by stun_stream_frame())
+ * from TCP or TLS connection `conn`, whose local address is `local` and
+ * remote address `from`. Answers and relayed data go to env->send with
+ * handle `conn`; ChannelData towards the client is padded to 4 bytes. An
+ * allocation made here ends with the connection: the shell must call
+ * turn_core_on_client_closed() before it reuses `conn`. */
+void turn_core_on_stream(struct turn_core *core, int conn, const struct stun_addr *local,
+                         const struct stun_addr *from, uint8_t *buf, size_t len, uint64_t now_ms);
+/* Stream connection `conn` from `from` is gone: delete its allocation, if
+ * any. Does nothing for UDP 5-tuples. */
+void turn_core_on_client_closed(struct turn_core *core, int conn, const struct stun_addr *from);
+/* Whether the 5-tuple (handle, from) has an allocation now; lets a shell
+ * time out idle connections that have none. */
+bool turn_core_has_allocation(struct turn_core *core, int handle, const struct stun_addr *from);
 
 /* A datagram from a peer arrived on the relay socket registered with `owner`.
  * buf points at the payload; TURN_HEADROOM bytes before it and TURN_TAILROOM

@@ -39,7 +39,8 @@ struct turn_user_entry {
 struct turn_alloc {
     struct turn_alloc *hash_next;       /* 5-tuple hash chain */
     struct turn_alloc *prev, *next;     /* list of all allocations */
-    int lsock;                          /* listening socket the client uses */
+    int lsock;                          /* listening socket or stream connection */
+    bool stream;                        /* lsock is a TCP/TLS connection */
     struct stun_addr client;            /* with lsock/local: the 5-tuple */
     struct stun_addr local;
     struct stun_addr relay;
@@ -99,8 +100,9 @@ static inline int turn_family_index(uint16_t af)
 /* ---- alloc.c ---- */
 struct turn_alloc *turn_alloc_find(struct turn_core *c, int lsock, const struct stun_addr *client);
 /* Creates and links an allocation; takes a reference on the user entry. */
-struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, const struct stun_addr *local,
-                                     const struct stun_addr *client, const char *user);
+struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream,
+                                     const struct stun_addr *local, const struct stun_addr *client,
+                                     const char *user);
 void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *reason);
 unsigned turn_user_alloc_count(struct turn_core *c, const char *user);
 /* Pick and bind a relay port on ip. even/reserve_next for EVEN-PORT. Fills
@@ -136,7 +138,8 @@ void turn_auth_check(struct turn_core *c, const struct stun_msg *m, const struct
                      uint64_t now_ms, struct turn_auth *out);
 
 /* ---- requests.c ---- */
-void turn_handle_request(struct turn_core *c, int lsock, const struct stun_addr *local,
+/* stream: the request came over a TCP/TLS connection `lsock`. */
+void turn_handle_request(struct turn_core *c, int lsock, bool stream, const struct stun_addr *local,
                          const struct stun_addr *from, const struct stun_msg *m, uint64_t now_ms);
 
 /* ---- core.c ---- */

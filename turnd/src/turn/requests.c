@@ -43,6 +43,7 @@ struct reply {
 struct request {
     struct turn_core *c;
     int lsock;
+    bool stream;
     const struct stun_addr *local;
     const struct stun_addr *from;
     const struct stun_msg *m;
@@ -223,7 +224,8 @@ static int handle_allocate(struct request *q)
     if (zero)
         lifetime = c->cfg->lifetime_default;
 
-    struct turn_alloc *a = turn_alloc_create(c, q->lsock, q->local, q->from, q->auth.user);
+    struct turn_alloc *a =
+        turn_alloc_create(c, q->lsock, q->stream, q->local, q->from, q->auth.user);
     if (!a)
         return STUN_ERR_INSUFFICIENT_CAPACITY;
     struct turn_reservation *reservation = NULL;
@@ -374,11 +376,11 @@ static int handle_channel_bind(struct request *q)
     return 0;
 }
 
-void turn_handle_request(struct turn_core *c, int lsock, const struct stun_addr *local,
+void turn_handle_request(struct turn_core *c, int lsock, bool stream, const struct stun_addr *local,
                          const struct stun_addr *from, const struct stun_msg *m, uint64_t now_ms)
 {
-    struct request q = {.c = c, .lsock = lsock, .local = local, .from = from, .m = m,
-                        .now_ms = now_ms};
+    struct request q = {.c = c, .lsock = lsock, .stream = stream, .local = local, .from = from,
+                        .m = m, .now_ms = now_ms};
     if (m->method == STUN_BINDING) {
         handle_binding(&q);
         return;
