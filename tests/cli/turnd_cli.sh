@@ -32,6 +32,14 @@ expect_error "relay_ip is required when listening on a wildcard" $'turnd: { list
 expect_error "bad address range '10.0.0.0/33'" $'turnd: {\n deny_peer = ["10.0.0.0/33"];\n};'
 expect_error "listen: bad address 'nonsense'" 'turnd: { };' --listen nonsense
 "$TURND" --relay-ports 10-20 2>&1 | grep -q "relay-ports" || fail "bad --relay-ports accepted"
+expect_error "t.conf:2: tcp: expected true or false" $'turnd: {\n tcp = "yes";\n};'
+expect_error "t.conf:3: max_connections: must be between 1 and 1000000" \
+    $'turnd: {\n\n max_connections = 0;\n};'
+expect_error "t.conf:2: idle_timeout: must be between 5 and 3600" $'turnd: {\n idle_timeout = 1;\n};'
+expect_error "tls_cert and tls_key go together" $'turnd: {\n tls_cert = "/c.pem";\n};'
+expect_error "tls_listen needs tls_cert and tls_key" $'turnd: {\n tls_listen = ["127.0.0.1:443"];\n};'
+expect_error "tls_listen: bad address 'x'" $'turnd: { tls_cert = "c"; tls_key = "k"; };' --tls-listen x
+expect_error "t.conf:2: tls_key: empty file name" $'turnd: {\n tls_key = "";\n};'
 
 # A full file, flags on top, printed and loaded back.
 cat >"$dir/full.conf" <<'CONF'
@@ -45,6 +53,12 @@ turnd:
   users = ( { name = "alice"; password = "a:b:c"; } );
   deny_peer = ["10.9.0.0/16"];
   user_quota = 3;
+  tcp = false;
+  tls_cert = "/etc/lanturn/turn.pem";
+  tls_key = "/etc/lanturn/turn.key";
+  tls_listen = ["127.0.0.1", "[::1]:443"];
+  max_connections = 100;
+  idle_timeout = 20;
 };
 CONF
 "$TURND" --config "$dir/full.conf" --realm flag-realm --user bob:pw --print-config >"$dir/printed.conf" ||
@@ -54,6 +68,14 @@ grep -q 'name = "alice"' "$dir/printed.conf" && grep -q 'name = "bob"' "$dir/pri
     fail "users from file and flag not merged"
 grep -q 'user_quota = 3' "$dir/printed.conf" || fail "user_quota lost"
 grep -q 'a:b:c' "$dir/printed.conf" && fail "a password was printed"
+grep -q 'tls_listen = \["127.0.0.1:5349", "\[::1\]:443"\]' "$dir/printed.conf" ||
+    fail "tls_listen lost or without its default port"
+grep -q 'tcp = false' "$dir/printed.conf" && grep -q 'max_connections = 100' "$dir/printed.conf" &&
+    grep -q 'idle_timeout = 20' "$dir/printed.conf" && grep -q 'tls_key = "/etc/lanturn/turn.key"' \
+    "$dir/printed.conf" || fail "stream settings lost"
+# TLS without tls_listen: the listen addresses on 5349.
+"$TURND" --listen 127.0.0.1:4000 --tls-cert c.pem --tls-key k.pem --print-config |
+    grep -q 'tls_listen = \["127.0.0.1:5349"\]' || fail "default tls_listen"
 sed 's/<redacted>/x/' "$dir/printed.conf" >"$dir/reloaded.conf"
 "$TURND" --config "$dir/reloaded.conf" --print-config >"$dir/printed2.conf" || fail "printed config does not load"
 diff "$dir/printed.conf" "$dir/printed2.conf" || fail "printed config changed on reload"

@@ -1,13 +1,33 @@
 #!/bin/bash
 # Proves: coturn's turnutils_uclient, a TURN client nobody here wrote, relays
 # through turnd with zero loss in the given mode.
-# usage: uclient.sh MODE   (see the case below; "wrong-password" must fail)
+# usage: uclient.sh MODE   (see the case below; "wrong-password" must fail;
+#                          a tcp- or tls- prefix runs the mode over TCP or TLS)
 . "$(dirname "$0")/../lib/common.sh"
 MODE=${1:?mode}
 PEER_PORT=$((PORT + 1))
 SECRET=interop-secret-$RANDOM
+# tcp-* modes run the same session over TCP, tls-* over TLS (RFC 8656 §3.1).
+TLS_PORT=$((PORT + 5))
+transport=()
+case "$MODE" in
+tcp-*) transport=(-t); MODE=${MODE#tcp-} ;;
+tls-*) transport=(-t -S); MODE=${MODE#tls-} ;;
+esac
+tls=()
+if [ "${transport[*]}" = "-t -S" ]; then
+    make_cert "$LOGDIR/tls"
+    tls=(--tls-cert "$LOGDIR/tls/cert.pem" --tls-key "$LOGDIR/tls/key.pem"
+        --tls-listen "127.0.0.1:$TLS_PORT")
+fi
 start_turnd turnd --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --realm interop \
-    --user alice:wonderland --secret "$SECRET" --allow-peer 127.0.0.1/32
+    --user alice:wonderland --secret "$SECRET" --allow-peer 127.0.0.1/32 "${tls[@]}"
+wait_tcp "127.0.0.1:$PORT" || fail "turnd does not listen on TCP"
+server_port=$PORT
+if [ ${#tls[@]} -gt 0 ]; then
+    wait_tcp "127.0.0.1:$TLS_PORT" || fail "turnd does not listen on TLS"
+    server_port=$TLS_PORT
+fi
 turnutils_peer -L 127.0.0.1 -p "$PEER_PORT" >"$LOGDIR/peer.log" 2>&1 &
 PIDS+=($!)
 wait_udp "127.0.0.1:$PEER_PORT" || fail "turnutils_peer did not start"
@@ -32,9 +52,13 @@ wrong-password) auth=(-u alice -w wrong); flags=(-y); expect=fail ;;
 wrong-secret) auth=(-u carol -W not-the-secret); flags=(-y); expect=fail ;;
 *) fail "unknown mode $MODE" ;;
 esac
-timeout 60 turnutils_uclient "${auth[@]}" -p "$PORT" -n 30 -l 200 "${flags[@]}" 127.0.0.1 \
-    >"$LOGDIR/uclient.log" 2>&1
+timeout 60 turnutils_uclient "${transport[@]}" "${auth[@]}" -p "$server_port" -n 30 -l 200 \
+    "${flags[@]}" 127.0.0.1 >"$LOGDIR/uclient.log" 2>&1
 rc=$?
+case "${transport[*]}" in # the session really ran over the stream transport
+-t) grep -q "event=conn_opened transport=tcp" "$LOGDIR/turnd.log" || fail "no TCP connection" ;;
+"-t -S") grep -q "event=conn_opened transport=tls" "$LOGDIR/turnd.log" || fail "no TLS connection" ;;
+esac
 if verdict=$(uclient_ok "$LOGDIR/uclient.log") && [ $rc = 0 ]; then result=pass; else result=fail; fi
 echo "mode=$MODE expect=$expect result=$result rc=$rc $verdict"
 [ "$result" = "$expect" ] || fail "uclient mode $MODE: expected $expect, got $result"

@@ -1,12 +1,15 @@
 #!/bin/bash
 # Proves: turnd runs a real client's session (allocations, permissions,
-# channels, relayed data, refresh-to-zero, shutdown) with no memory errors
-# and no leaks under valgrind, and exits 0 on SIGTERM.
+# channels, relayed data, refresh-to-zero, shutdown) over UDP, TCP and TLS
+# with no memory errors and no leaks under valgrind, and exits 0 on SIGTERM.
 . "$(dirname "$0")/../lib/common.sh"
 PEER_PORT=$((PORT + 1))
+TLS_PORT=$((PORT + 5))
+make_cert "$LOGDIR/tls"
 valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=99 "$TURND" --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 \
     --relay-ports "$RELAY_LO-$RELAY_HI" --user vg:pw --allow-peer 127.0.0.1/32 \
+    --tls-cert "$LOGDIR/tls/cert.pem" --tls-key "$LOGDIR/tls/key.pem" --tls-listen "127.0.0.1:$TLS_PORT" \
     >"$LOGDIR/valgrind.log" 2>&1 &
 VG=$!
 PIDS+=($VG)
@@ -19,6 +22,13 @@ uclient_ok "$LOGDIR/c2c.log" || fail "client-to-client run lost data"
 timeout 120 turnutils_uclient -u vg -w pw -p "$PORT" -n 20 -l 200 -e 127.0.0.1 -r "$PEER_PORT" \
     127.0.0.1 >"$LOGDIR/peer-run.log" 2>&1
 uclient_ok "$LOGDIR/peer-run.log" || fail "peer run lost data"
+# TCP and TLS connections: framing, write queues, OpenSSL, connection-closed cleanup.
+timeout 120 turnutils_uclient -t -u vg -w pw -p "$PORT" -n 20 -l 200 -e 127.0.0.1 -r "$PEER_PORT" \
+    127.0.0.1 >"$LOGDIR/tcp-run.log" 2>&1
+uclient_ok "$LOGDIR/tcp-run.log" || fail "TCP run lost data"
+timeout 120 turnutils_uclient -t -S -u vg -w pw -p "$TLS_PORT" -n 20 -l 200 -y 127.0.0.1 \
+    >"$LOGDIR/tls-run.log" 2>&1
+uclient_ok "$LOGDIR/tls-run.log" || fail "TLS run lost data"
 kill -TERM $VG
 wait $VG
 rc=$?

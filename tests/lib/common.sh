@@ -32,12 +32,23 @@ fail() {
     exit 1
 }
 
-wait_udp() { # wait_udp ADDR:PORT
+wait_listening() { # wait_listening u|t ADDR:PORT: a UDP or TCP socket is bound there
     for _ in $(seq 1 100); do
-        ss -Hlun 2>/dev/null | awk '{print $4}' | grep -qx "$1" && return 0
+        ss -Hl${1}n 2>/dev/null | awk '{print $4}' | grep -qx "$2" && return 0
         sleep 0.05
     done
     return 1
+}
+wait_udp() { wait_listening u "$1"; }
+wait_tcp() { wait_listening t "$1"; }
+
+
+# make_cert DIR: a throwaway self-signed certificate for localhost (DIR/cert.pem, DIR/key.pem).
+make_cert() {
+    mkdir -p "$1"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+        -subj /CN=localhost -keyout "$1/key.pem" -out "$1/cert.pem" >"$1/openssl.log" 2>&1 ||
+        fail "openssl could not make a certificate: $(cat "$1/openssl.log")"
 }
 
 # start_turnd NAME ARGS...: run turnd (binary in $TURND) in the background.

@@ -19,6 +19,8 @@
 struct pending {
     char *listen[TURND_MAX_LISTEN];
     unsigned n_listen;
+    char *tls_listen[TURND_MAX_LISTEN];
+    unsigned n_tls_listen;
     char *relay[4];
     unsigned n_relay;
     char *users[MAX_USERS]; /* "name:password" */
@@ -47,6 +49,7 @@ static void free_list(char **list, unsigned *n)
 static void pending_release(struct pending *p)
 {
     free_list(p->listen, &p->n_listen);
+    free_list(p->tls_listen, &p->n_tls_listen);
     free_list(p->relay, &p->n_relay);
     for (unsigned i = 0; i < p->n_users; i++) {
         memset(p->users[i], 0, strlen(p->users[i]));
@@ -115,7 +118,8 @@ static const char *const known_keys[] = {
     "allow_peer",      "deny_peer",        "lifetime_default",    "lifetime_max",
     "permission_lifetime", "channel_lifetime", "nonce_lifetime",  "max_allocations",
     "user_quota",      "max_permissions",  "max_channels",        "log_level",
-    "log_timestamps",
+    "log_timestamps",  "tcp",              "tls_listen",          "tls_cert",
+    "tls_key",         "max_connections",  "idle_timeout",
 };
 
 struct file_ctx {
@@ -201,6 +205,8 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
                                                                   : NULL;
     if (!strcmp(key, "listen"))
         return read_strings(f, s, p->listen, &p->n_listen, TURND_MAX_LISTEN);
+    if (!strcmp(key, "tls_listen"))
+        return read_strings(f, s, p->tls_listen, &p->n_tls_listen, TURND_MAX_LISTEN);
     if (!strcmp(key, "relay_ip"))
         return read_strings(f, s, p->relay, &p->n_relay, 4);
     if (!strcmp(key, "users"))
@@ -221,10 +227,10 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         }
         return rc;
     }
-    if (!strcmp(key, "log_timestamps")) {
+    if (!strcmp(key, "log_timestamps") || !strcmp(key, "tcp")) {
         if (config_setting_type(s) != CONFIG_TYPE_BOOL)
             return bad(f, s, "expected true or false");
-        cfg->log_timestamps = config_setting_get_bool(s);
+        *(key[0] == 't' ? &cfg->tcp : &cfg->log_timestamps) = config_setting_get_bool(s);
         return 0;
     }
     struct {
@@ -241,6 +247,8 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         {"user_quota", &c->max_allocations_per_user, 0, 10000000},
         {"max_permissions", &c->max_permissions, 1, 65536},
         {"max_channels", &c->max_channels, 1, 4096},
+        {"max_connections", &cfg->max_connections, 1, 1000000},
+        {"idle_timeout", &cfg->idle_timeout, 5, 3600},
     };
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
         if (!strcmp(key, ints[i].name))
@@ -263,6 +271,9 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         return set_str(&p->secret, str);
     if (!strcmp(key, "secret_file"))
         return set_str(&p->secret_file, str);
+    if (!strcmp(key, "tls_cert") || !strcmp(key, "tls_key"))
+        return *str ? set_str(key[4] == 'c' ? &cfg->tls_cert : &cfg->tls_key, str)
+                    : bad(f, s, "empty file name");
     if (!strcmp(key, "log_level"))
         return lt_log_level_parse(str, &cfg->log_level)
                    ? bad(f, s, "expected error, warn, info or debug")
@@ -348,6 +359,24 @@ static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t
             a->port = TURND_DEFAULT_PORT;
         cfg->n_listen++;
     }
+    if (!cfg->tls_cert != !cfg->tls_key)
+        return fail(err, cap, "tls_cert and tls_key go together: set both or neither");
+    if (p->n_tls_listen > 0 && !cfg->tls_cert)
+        return fail(err, cap, "tls_listen needs tls_cert and tls_key");
+    for (unsigned i = 0; cfg->tls_cert && i < p->n_tls_listen; i++) {
+        struct stun_addr *a = &cfg->tls_listen[cfg->n_tls_listen];
+        if (stun_addr_parse(p->tls_listen[i], a) != 0)
+            return fail(err, cap, "tls_listen: bad address '%s' (use IP:PORT or [IPv6]:PORT)",
+                        p->tls_listen[i]);
+        if (a->port == 0)
+            a->port = TURND_DEFAULT_TLS_PORT;
+        cfg->n_tls_listen++;
+    }
+    /* TLS without tls_listen: the listen addresses on port 5349 (RFC 8656 §3.1). */
+    for (unsigned i = 0; cfg->tls_cert && p->n_tls_listen == 0 && i < cfg->n_listen; i++) {
+        cfg->tls_listen[cfg->n_tls_listen] = cfg->listen[i];
+        cfg->tls_listen[cfg->n_tls_listen++].port = TURND_DEFAULT_TLS_PORT;
+    }
     for (unsigned i = 0; i < p->n_relay; i++) {
         struct stun_addr a;
         if (stun_addr_parse(p->relay[i], &a) != 0 || a.port != 0)
@@ -400,6 +429,9 @@ static void defaults(struct turnd_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->log_level = LT_LOG_INFO;
+    cfg->tcp = true;
+    cfg->max_connections = 4096;
+    cfg->idle_timeout = 30;
     turn_core_config_defaults(&cfg->core);
 }
 
@@ -439,6 +471,12 @@ enum {
     OPT_USER_QUOTA,
     OPT_LOG_LEVEL,
     OPT_LOG_TIMESTAMPS,
+    OPT_NO_TCP,
+    OPT_TLS_LISTEN,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_MAX_CONNECTIONS,
+    OPT_IDLE_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -459,6 +497,12 @@ static const struct option long_options[] = {
     {"user-quota", required_argument, NULL, OPT_USER_QUOTA},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-timestamps", no_argument, NULL, OPT_LOG_TIMESTAMPS},
+    {"no-tcp", no_argument, NULL, OPT_NO_TCP},
+    {"tls-listen", required_argument, NULL, OPT_TLS_LISTEN},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -466,15 +510,24 @@ static void usage(FILE *out)
 {
     fputs(
         "Usage: turnd [OPTION]...\n"
-        "lanturn's STUN/TURN server (RFC 8489, RFC 8656) over UDP.\n"
+        "lanturn's STUN/TURN server (RFC 8489, RFC 8656) over UDP, TCP and TLS.\n"
         "\n"
         "Settings come from built-in defaults, then the `turnd { }` group of the config\n"
         "file, then these flags; flags win. List flags given here replace the file's\n"
         "--listen list and add to its users and peer rules.\n"
         "\n"
         "  -c, --config FILE        libconfig file (production: /etc/lanturn/lanturn.conf)\n"
-        "      --listen ADDR:PORT   UDP address to serve STUN/TURN on, repeatable; IPv6 as\n"
-        "                           [::1]:3478; port 3478 when omitted (default 127.0.0.1:3478)\n"
+        "      --listen ADDR:PORT   UDP and TCP address to serve STUN/TURN on, repeatable;\n"
+        "                           IPv6 as [::1]:3478; port 3478 when omitted\n"
+        "                           (default 127.0.0.1:3478)\n"
+        "      --no-tcp             UDP only on the listen addresses\n"
+        "      --tls-cert F         PEM certificate chain: turns on TURN over TLS\n"
+        "      --tls-key F          PEM private key of --tls-cert\n"
+        "      --tls-listen ADDR:PORT  TLS address, repeatable; port 5349 when omitted\n"
+        "                           (default: the listen addresses on port 5349)\n"
+        "      --max-connections N  TCP and TLS connections at once (default 4096)\n"
+        "      --idle-timeout S     close a TCP/TLS connection without an allocation after\n"
+        "                           S seconds without a message (default 30)\n"
         "      --relay-ip ADDR      address relays are allocated on, one per family\n"
         "                           (default: the first listen address)\n"
         "      --relay-ports LO-HI  relay port range (default 49152-65535)\n"
@@ -508,7 +561,7 @@ static void usage(FILE *out)
 }
 
 static int apply_flag(int opt, const char *arg, struct turnd_config *cfg, struct pending *p,
-                      bool *listen_replaced, char *err, size_t cap)
+                      bool *listen_replaced, bool *tls_listen_replaced, char *err, size_t cap)
 {
     struct turn_core_config *c = &cfg->core;
     unsigned long v;
@@ -521,6 +574,33 @@ static int apply_flag(int opt, const char *arg, struct turnd_config *cfg, struct
         return push(p->listen, &p->n_listen, TURND_MAX_LISTEN, arg)
                    ? fail(err, cap, "--listen: too many addresses")
                    : 0;
+    case OPT_TLS_LISTEN:
+        if (!*tls_listen_replaced) {
+            free_list(p->tls_listen, &p->n_tls_listen);
+            *tls_listen_replaced = true;
+        }
+        return push(p->tls_listen, &p->n_tls_listen, TURND_MAX_LISTEN, arg)
+                   ? fail(err, cap, "--tls-listen: too many addresses")
+                   : 0;
+    case OPT_NO_TCP:
+        cfg->tcp = false;
+        return 0;
+    case OPT_TLS_CERT:
+    case OPT_TLS_KEY:
+        if (!*arg)
+            return fail(err, cap, "--tls-%s: empty file name",
+                        opt == OPT_TLS_CERT ? "cert" : "key");
+        return set_str(opt == OPT_TLS_CERT ? &cfg->tls_cert : &cfg->tls_key, arg);
+    case OPT_MAX_CONNECTIONS:
+        if (parse_uint(arg, 1000000, &v) || v < 1)
+            return fail(err, cap, "--max-connections: expected a number from 1 to 1000000");
+        cfg->max_connections = (uint32_t)v;
+        return 0;
+    case OPT_IDLE_TIMEOUT:
+        if (parse_uint(arg, 3600, &v) || v < 5)
+            return fail(err, cap, "--idle-timeout: expected seconds from 5 to 3600");
+        cfg->idle_timeout = (uint32_t)v;
+        return 0;
     case OPT_RELAY_IP:
         return push(p->relay, &p->n_relay, 4, arg) ? fail(err, cap, "--relay-ip: too many") : 0;
     case OPT_RELAY_PORTS:
@@ -578,7 +658,7 @@ int turnd_config_from_args(struct turnd_config *cfg, int argc, char **argv, FILE
     defaults(cfg);
     *action = TURND_RUN;
     struct pending p = {0};
-    bool print = false, listen_replaced = false;
+    bool print = false, listen_replaced = false, tls_listen_replaced = false;
     int rc = 0, opt;
 
     /* First pass: --help, --version and --config, so the file loads before flags apply. */
@@ -610,7 +690,8 @@ int turnd_config_from_args(struct turnd_config *cfg, int argc, char **argv, FILE
     while ((opt = getopt_long(argc, argv, "hVc:", long_options, NULL)) != -1) {
         if (opt == OPT_PRINT)
             print = true;
-        else if ((rc = apply_flag(opt, optarg, cfg, &p, &listen_replaced, err, err_cap)) != 0)
+        else if ((rc = apply_flag(opt, optarg, cfg, &p, &listen_replaced, &tls_listen_replaced,
+                                  err, err_cap)) != 0)
             goto out;
     }
     rc = finish(cfg, &p, err, err_cap);
@@ -642,7 +723,16 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
         stun_addr_format(&cfg->listen[i], true, a, sizeof(a));
         fprintf(out, "%s\"%s\"", i ? ", " : "", a);
     }
-    fprintf(out, "];\n  relay_ip = [");
+    fprintf(out, "];\n  tcp = %s;\n  tls_listen = [", cfg->tcp ? "true" : "false");
+    for (unsigned i = 0; i < cfg->n_tls_listen; i++) {
+        stun_addr_format(&cfg->tls_listen[i], true, a, sizeof(a));
+        fprintf(out, "%s\"%s\"", i ? ", " : "", a);
+    }
+    fprintf(out, "];\n");
+    if (cfg->tls_cert)
+        fprintf(out, "  tls_cert = \"%s\";\n  tls_key = \"%s\";\n", cfg->tls_cert, cfg->tls_key);
+    fprintf(out, "  max_connections = %u;\n  idle_timeout = %u;\n  relay_ip = [",
+            cfg->max_connections, cfg->idle_timeout);
     for (unsigned i = 0; i < c->n_relay_ip; i++) {
         stun_addr_format(&c->relay_ip[i], false, a, sizeof(a));
         fprintf(out, "%s\"%s\"", i ? ", " : "", a);
@@ -673,6 +763,9 @@ void turnd_config_release(struct turnd_config *cfg)
 {
     free(cfg->config_path);
     cfg->config_path = NULL;
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    cfg->tls_cert = cfg->tls_key = NULL;
     free_list(cfg->allow_peer, &cfg->n_allow_peer);
     free_list(cfg->deny_peer, &cfg->n_deny_peer);
     turn_core_config_release(&cfg->core);

@@ -14,10 +14,17 @@
 
 #define TURND_MAX_LISTEN 16
 #define TURND_DEFAULT_PORT 3478
+#define TURND_DEFAULT_TLS_PORT 5349
 
 struct turnd_config {
-    struct stun_addr listen[TURND_MAX_LISTEN]; /* UDP listening addresses */
+    struct stun_addr listen[TURND_MAX_LISTEN]; /* UDP (and TCP) listening addresses */
     unsigned n_listen;
+    bool tcp;                                      /* TURN over TCP on `listen` too */
+    struct stun_addr tls_listen[TURND_MAX_LISTEN]; /* TURN over TLS */
+    unsigned n_tls_listen;
+    char *tls_cert, *tls_key; /* PEM files; TLS is on when both are set */
+    uint32_t max_connections; /* TCP + TLS connections */
+    uint32_t idle_timeout;    /* seconds, for connections without an allocation */
     enum lt_log_level log_level;
     bool log_timestamps;
     char *config_path; /* NULL when started from flags alone */

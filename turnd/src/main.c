@@ -1,6 +1,7 @@
 /*
  * main.c - turnd, lanturn's STUN/TURN server: configuration, wiring of the
- * sans-I/O core to the epoll shell, and a clean stop on SIGTERM/SIGINT.
+ * sans-I/O core to the epoll shell (UDP, TCP and TLS), and a clean stop on
+ * SIGTERM/SIGINT.
  */
 #include "cfg.h"
 #include "io/io.h"
@@ -21,32 +22,38 @@ static int collect_own_addresses(struct turnd_config *cfg)
     for (unsigned i = 0; rc == 0 && i < cfg->n_listen; i++)
         if (!stun_addr_is_any(&cfg->listen[i]))
             rc = turn_policy_add_own(p, &cfg->listen[i]);
+    for (unsigned i = 0; rc == 0 && i < cfg->n_tls_listen; i++)
+        if (!stun_addr_is_any(&cfg->tls_listen[i]))
+            rc = turn_policy_add_own(p, &cfg->tls_listen[i]);
     for (unsigned i = 0; rc == 0 && i < cfg->core.n_relay_ip; i++)
         rc = turn_policy_add_relay(p, &cfg->core.relay_ip[i]);
     return rc;
 }
 
+/* "a,b,c" into out, cut short when it does not fit. */
+static void format_addrs(const struct stun_addr *addrs, unsigned n, bool with_port, char *out,
+                         size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < n; i++) {
+        char a[64];
+        stun_addr_format(&addrs[i], with_port, a, sizeof(a));
+        o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", i ? "," : "", a);
+    }
+}
+
 static void log_started(const struct turnd_config *cfg)
 {
-    char listen[256] = "", relay[128] = "";
-    size_t o = 0;
-    for (unsigned i = 0; i < cfg->n_listen; i++) {
-        char a[64];
-        stun_addr_format(&cfg->listen[i], true, a, sizeof(a));
-        o += (size_t)snprintf(listen + o, o < sizeof(listen) ? sizeof(listen) - o : 0, "%s%s",
-                              i ? "," : "", a);
-    }
-    o = 0;
-    for (unsigned i = 0; i < cfg->core.n_relay_ip; i++) {
-        char a[64];
-        stun_addr_format(&cfg->core.relay_ip[i], false, a, sizeof(a));
-        o += (size_t)snprintf(relay + o, o < sizeof(relay) ? sizeof(relay) - o : 0, "%s%s",
-                              i ? "," : "", a);
-    }
+    char listen[256], tls[256], relay[128];
+    format_addrs(cfg->listen, cfg->n_listen, true, listen, sizeof(listen));
+    format_addrs(cfg->tls_listen, cfg->n_tls_listen, true, tls, sizeof(tls));
+    format_addrs(cfg->core.relay_ip, cfg->core.n_relay_ip, false, relay, sizeof(relay));
     lt_log(LT_LOG_INFO, "turnd", "started",
-           "version=%s listen=%s transport=udp relay=%s ports=%u-%u realm=%s users=%u "
-           "shared_secret=%s peer_rules=%u",
-           LANTURN_VERSION, listen, relay, cfg->core.port_lo, cfg->core.port_hi, cfg->core.realm,
+           "version=%s listen=%s transport=%s tls_listen=%s relay=%s ports=%u-%u realm=%s "
+           "users=%u shared_secret=%s peer_rules=%u",
+           LANTURN_VERSION, listen, cfg->tcp ? "udp,tcp" : "udp", cfg->n_tls_listen ? tls : "-",
+           relay, cfg->core.port_lo, cfg->core.port_hi, cfg->core.realm,
            cfg->core.n_users, cfg->core.secret ? "yes" : "no", cfg->core.policy.n_rules);
     if (cfg->core.n_users == 0 && !cfg->core.secret)
         lt_log(LT_LOG_WARN, "turnd", "no_credentials",
@@ -85,7 +92,17 @@ int main(int argc, char **argv)
 
     int status = 1;
     struct turn_core *core = NULL;
-    struct tio_server *server = tio_server_new(cfg.listen, cfg.n_listen, err, sizeof(err));
+    struct tio_stream_config stream = {
+        .tcp = cfg.tcp,
+        .tls_listen = cfg.tls_listen,
+        .n_tls_listen = cfg.n_tls_listen,
+        .tls_cert = cfg.tls_cert,
+        .tls_key = cfg.tls_key,
+        .max_connections = cfg.max_connections,
+        .idle_timeout_s = cfg.idle_timeout,
+    };
+    struct tio_server *server =
+        tio_server_new(cfg.listen, cfg.n_listen, &stream, err, sizeof(err));
     if (!server) {
         lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"%s\"", err);
         goto out;

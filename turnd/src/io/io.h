@@ -1,7 +1,8 @@
 /*
  * io.h - turnd's I/O shell (prefix tio_): an epoll loop that owns the
- * listening and relay sockets, feeds datagrams to the TURN core and sends
- * what the core asks for. The core's int handles are file descriptors.
+ * listening, connection and relay sockets, feeds datagrams and stream frames
+ * to the TURN core and sends what the core asks for. The core's int handles
+ * are file descriptors.
  */
 #ifndef LANTURN_TIO_H
 #define LANTURN_TIO_H
@@ -15,9 +16,21 @@
 
 struct tio_server;
 
-/* Create the epoll loop and bind every listening address (UDP). On error
- * returns NULL and writes a message into err. */
-struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_listen, char *err,
+/* TURN over TCP and TLS (RFC 8656 §3.1): the client leg only, relays stay UDP. */
+struct tio_stream_config {
+    bool tcp;                           /* TCP on every UDP listen address */
+    const struct stun_addr *tls_listen; /* TLS listening addresses */
+    unsigned n_tls_listen;
+    const char *tls_cert, *tls_key; /* PEM files; needed when n_tls_listen > 0 */
+    unsigned max_connections;       /* TCP + TLS together */
+    unsigned idle_timeout_s;        /* for connections without an allocation */
+};
+
+/* Create the epoll loop and bind every listening address: UDP on `listen`,
+ * plus TCP and TLS as `stream` says (NULL = UDP only). On error returns NULL
+ * and writes a message into err. */
+struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_listen,
+                                  const struct tio_stream_config *stream, char *err,
                                   size_t err_cap);
 /* The env that makes the core use this server's sockets and clocks. */
 void tio_server_env(struct tio_server *s, struct turn_env *env);

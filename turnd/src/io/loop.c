@@ -4,11 +4,13 @@
  * keep TURN_HEADROOM bytes in front for the core's headers. Signals arrive
  * through a signalfd so shutdown happens between batches, never inside one.
  *
- * Sockets are looked up by file descriptor. A relay socket closed while
- * events for it are still queued in the current batch is only marked dead
- * and freed after the batch, so no event ever reaches freed memory.
+ * Sockets are looked up by file descriptor. A relay socket or connection
+ * closed while events for it are still queued in the current batch is only
+ * marked dead and freed after the batch, so no event ever reaches freed
+ * memory. TCP and TLS connections live in tcp.c; this file hands them their
+ * events and routes the core's sends to them.
  */
-#include "io.h"
+#include "internal.h"
 #include "../util/log.h"
 
 #include <errno.h>
@@ -23,39 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 32
+#define BATCH TIO_BATCH
 #define SLOT_SIZE 16384 /* largest datagram we read; bigger ones are cut and dropped */
 #define MAX_EVENTS 256
-
-enum sock_kind { SOCK_LISTENER, SOCK_RELAY, SOCK_SIGNAL };
-
-struct tio_sock {
-    int fd;
-    enum sock_kind kind;
-    bool dead;
-    void *owner; /* relay: the core's allocation, or NULL for a reserved port */
-    struct stun_addr local;
-    struct tio_sock *next_dead;
-};
-
-struct tio_server {
-    int epfd;
-    struct tio_sock **by_fd;
-    unsigned max_fd;
-    struct tio_sock *listeners[16];
-    unsigned n_listeners;
-    struct tio_sock signal_sock;
-    struct tio_sock *dead;
-    struct turn_core *core;
-    bool stop;
-
-    /* recvmmsg batch: buffers with headroom, addresses, iovecs. */
-    uint8_t *bufs;
-    struct mmsghdr msgs[BATCH];
-    struct iovec iov[BATCH];
-    struct sockaddr_storage addrs[BATCH];
-    uint64_t send_errors;
-};
 
 uint64_t tio_now_ms(void)
 {
@@ -82,11 +54,11 @@ static void random_bytes(void *ctx, uint8_t *buf, size_t len)
     }
 }
 
-static int watch(struct tio_server *s, struct tio_sock *sock)
+int tio_watch(struct tio_server *s, struct tio_sock *sock, uint32_t events)
 {
     if ((unsigned)sock->fd >= s->max_fd)
         return -EMFILE;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = sock};
+    struct epoll_event ev = {.events = events, .data.ptr = sock};
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, sock->fd, &ev) != 0)
         return -errno;
     s->by_fd[sock->fd] = sock;
@@ -109,7 +81,7 @@ static int relay_open(void *ctx, const struct stun_addr *addr, void *owner, bool
     sock->kind = SOCK_RELAY;
     sock->owner = owner;
     sock->local = *addr;
-    int rc = watch(s, sock);
+    int rc = tio_watch(s, sock, EPOLLIN);
     if (rc != 0) {
         close(fd);
         free(sock);
@@ -119,13 +91,9 @@ static int relay_open(void *ctx, const struct stun_addr *addr, void *owner, bool
     return 0;
 }
 
-static void relay_close(void *ctx, int handle)
+void tio_retire(struct tio_server *s, struct tio_sock *sock)
 {
-    struct tio_server *s = ctx;
-    struct tio_sock *sock = s->by_fd[handle];
-    if (!sock)
-        return;
-    s->by_fd[handle] = NULL;
+    s->by_fd[sock->fd] = NULL;
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, sock->fd, NULL);
     close(sock->fd);
     sock->dead = true;
@@ -133,10 +101,23 @@ static void relay_close(void *ctx, int handle)
     s->dead = sock;
 }
 
+static void relay_close(void *ctx, int handle)
+{
+    struct tio_server *s = ctx;
+    struct tio_sock *sock = s->by_fd[handle];
+    if (sock)
+        tio_retire(s, sock);
+}
+
 static void send_datagram(void *ctx, int handle, const struct stun_addr *to, const uint8_t *buf,
                           size_t len)
 {
     struct tio_server *s = ctx;
+    struct tio_sock *sock = (unsigned)handle < s->max_fd ? s->by_fd[handle] : NULL;
+    if (sock && sock->kind == SOCK_CONN) {
+        tio_conn_send(s, sock, buf, len);
+        return;
+    }
     struct sockaddr_storage ss;
     unsigned sl;
     if (tio_addr_to_sockaddr(to, &ss, &sl) != 0)
@@ -169,7 +150,8 @@ static unsigned raise_fd_limit(void)
     return rl.rlim_cur > (1u << 20) ? (1u << 20) : (unsigned)rl.rlim_cur;
 }
 
-struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_listen, char *err,
+struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_listen,
+                                  const struct tio_stream_config *stream, char *err,
                                   size_t err_cap)
 {
     struct tio_server *s = calloc(1, sizeof(*s));
@@ -187,7 +169,9 @@ struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_lis
         snprintf(err, err_cap, "cannot set up the event loop: %s", strerror(errno));
         goto fail;
     }
-    for (unsigned i = 0; i < n_listen && i < 16; i++) {
+    if (stream)
+        s->stream = *stream;
+    for (unsigned i = 0; i < n_listen && i < TIO_MAX_ADDRS; i++) {
         char name[64];
         stun_addr_format(&listen[i], true, name, sizeof(name));
         int fd = tio_udp_bind(&listen[i], false);
@@ -205,10 +189,19 @@ struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_lis
         sock->kind = SOCK_LISTENER;
         sock->local = listen[i];
         s->listeners[s->n_listeners++] = sock;
-        if (watch(s, sock) != 0) {
+        if (tio_watch(s, sock, EPOLLIN) != 0) {
             snprintf(err, err_cap, "cannot watch %s: %s", name, strerror(errno));
             goto fail;
         }
+        if (s->stream.tcp && tio_stream_listen(s, &listen[i], false, err, err_cap) != 0)
+            goto fail;
+    }
+    if (s->stream.n_tls_listen > 0) {
+        if (tio_tls_ctx_new(s->stream.tls_cert, s->stream.tls_key, &s->tls, err, err_cap) != 0)
+            goto fail;
+        for (unsigned i = 0; i < s->stream.n_tls_listen && i < TIO_MAX_ADDRS; i++)
+            if (tio_stream_listen(s, &s->stream.tls_listen[i], true, err, err_cap) != 0)
+                goto fail;
     }
     sigset_t mask;
     sigemptyset(&mask);
@@ -219,7 +212,7 @@ struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_lis
     signal(SIGPIPE, SIG_IGN);
     s->signal_sock.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     s->signal_sock.kind = SOCK_SIGNAL;
-    if (s->signal_sock.fd < 0 || watch(s, &s->signal_sock) != 0) {
+    if (s->signal_sock.fd < 0 || tio_watch(s, &s->signal_sock, EPOLLIN) != 0) {
         snprintf(err, err_cap, "cannot watch signals: %s", strerror(errno));
         goto fail;
     }
@@ -307,10 +300,18 @@ int tio_server_run(struct tio_server *s, struct turn_core *core)
                 continue;
             if (sock->kind == SOCK_SIGNAL)
                 read_signals(s);
+            else if (sock->kind == SOCK_CONN)
+                tio_conn_event(s, sock, events[i].events);
+            else if (sock->kind == SOCK_TCP_LISTENER || sock->kind == SOCK_TLS_LISTENER)
+                tio_stream_accept(s, sock);
             else
                 read_socket(s, sock);
+            if (s->closing)
+                tio_conns_maintain(s, 0);
         }
-        turn_core_tick(core, tio_now_ms());
+        now = tio_now_ms();
+        turn_core_tick(core, now);
+        tio_conns_maintain(s, now);
         free_dead(s);
     }
     return 0;
@@ -320,10 +321,12 @@ void tio_server_free(struct tio_server *s)
 {
     if (!s)
         return;
+    tio_conns_free_all(s);
     for (unsigned i = 0; i < s->n_listeners; i++) {
         close(s->listeners[i]->fd);
         free(s->listeners[i]);
     }
+    tio_tls_ctx_free(s->tls);
     if (s->signal_sock.fd >= 0)
         close(s->signal_sock.fd);
     free_dead(s);

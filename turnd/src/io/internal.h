@@ -1,0 +1,101 @@
+/*
+ * internal.h - the I/O shell's private state, shared by loop.c (epoll, UDP
+ * listeners, relays, the core's env), tcp.c (stream listeners and
+ * connections) and tls.c (OpenSSL). Not part of the module's interface.
+ */
+#ifndef LANTURN_TIO_INTERNAL_H
+#define LANTURN_TIO_INTERNAL_H
+
+#include "io.h"
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define TIO_BATCH 32
+#define TIO_MAX_ADDRS 16                      /* per kind of listener, as TURND_MAX_LISTEN */
+#define TIO_MAX_LISTENERS (3 * TIO_MAX_ADDRS) /* UDP + TCP + TLS */
+
+enum tio_sock_kind {
+    SOCK_LISTENER,     /* UDP on a listen address */
+    SOCK_RELAY,        /* UDP relay of an allocation or a reservation */
+    SOCK_SIGNAL,       /* signalfd */
+    SOCK_TCP_LISTENER, /* accepts TURN over TCP */
+    SOCK_TLS_LISTENER, /* accepts TURN over TLS */
+    SOCK_CONN,         /* one TCP or TLS client connection (struct tio_conn) */
+};
+
+struct tio_sock {
+    int fd;
+    enum tio_sock_kind kind;
+    bool dead;
+    void *owner; /* relay: the core's allocation, or NULL for a reserved port */
+    struct stun_addr local;
+    struct tio_sock *next_dead;
+};
+
+struct tio_conn;
+struct tio_tls_ctx;
+
+struct tio_server {
+    int epfd;
+    struct tio_sock **by_fd;
+    unsigned max_fd;
+    struct tio_sock *listeners[TIO_MAX_LISTENERS];
+    unsigned n_listeners;
+    struct tio_sock signal_sock;
+    struct tio_sock *dead; /* closed sockets, freed after the current batch */
+    struct turn_core *core;
+    bool stop;
+
+    /* recvmmsg batch: buffers with headroom, addresses, iovecs. */
+    uint8_t *bufs;
+    struct mmsghdr msgs[TIO_BATCH];
+    struct iovec iov[TIO_BATCH];
+    struct sockaddr_storage addrs[TIO_BATCH];
+    uint64_t send_errors;
+
+    /* Stream connections (tcp.c). */
+    struct tio_stream_config stream;
+    struct tio_tls_ctx *tls;
+    struct tio_conn *conns;   /* every live connection, for the idle sweep */
+    struct tio_conn *closing; /* to close after the current event */
+    unsigned n_conns;
+    uint64_t next_sweep_ms, last_limit_log_ms;
+    uint64_t conns_total, conns_refused, conns_overflowed;
+};
+
+/* loop.c */
+int tio_watch(struct tio_server *s, struct tio_sock *sock, uint32_t events);
+/* Stop watching and close sock's descriptor; the struct is freed after the
+ * current batch (events for it may still be queued). */
+void tio_retire(struct tio_server *s, struct tio_sock *sock);
+
+/* tcp.c */
+int tio_stream_listen(struct tio_server *s, const struct stun_addr *addr, bool tls, char *err,
+                      size_t err_cap);
+void tio_stream_accept(struct tio_server *s, struct tio_sock *listener);
+void tio_conn_event(struct tio_server *s, struct tio_sock *sock, uint32_t events);
+/* The core's env->send towards a connection: queue one whole frame. */
+void tio_conn_send(struct tio_server *s, struct tio_sock *sock, const uint8_t *buf, size_t len);
+/* Close connections marked for closing, then idle ones when due. */
+void tio_conns_maintain(struct tio_server *s, uint64_t now_ms);
+void tio_conns_free_all(struct tio_server *s);
+
+/* tls.c: OpenSSL behind a few calls, so no other file includes it. */
+struct tio_tls_conn;
+int tio_tls_ctx_new(const char *cert, const char *key, struct tio_tls_ctx **out, char *err,
+                    size_t err_cap);
+void tio_tls_ctx_free(struct tio_tls_ctx *ctx);
+struct tio_tls_conn *tio_tls_conn_new(struct tio_tls_ctx *ctx, int fd);
+void tio_tls_conn_free(struct tio_tls_conn *t);
+/* Results of the I/O calls below: > 0 bytes moved; 0 the peer closed;
+ * -EAGAIN wait for readability; -EWOULDBLOCK is not used (same value on
+ * Linux), so -EINPROGRESS means wait for writability; -EPROTO a TLS error
+ * (logged by the caller with tio_tls_error()). */
+int tio_tls_handshake(struct tio_tls_conn *t);
+long tio_tls_read(struct tio_tls_conn *t, uint8_t *buf, size_t cap);
+long tio_tls_write(struct tio_tls_conn *t, const uint8_t *buf, size_t len);
+/* The library's text for the last error on this thread; clears the queue. */
+const char *tio_tls_error(char *buf, size_t cap);
+
+#endif
