@@ -282,6 +282,21 @@ int sto_file_put_buf(struct sto_db *db, int64_t uploader_id, int64_t room_id, co
     return sto_file_put(db, uploader_id, room_id, name, mime, &r, id);
 }
 
+int sto_file_from_row(sqlite3_stmt *st, struct sto_file *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 0));
+    out->size = sqlite3_column_int64(st, 1);
+    out->mime = sto_col_strdup(st, 2);
+    out->name = sto_col_strdup(st, 3);
+    out->uploader_id = sqlite3_column_int64(st, 4);
+    out->room_id = sqlite3_column_int64(st, 5);
+    out->created_at = sqlite3_column_int64(st, 6);
+    if (out->mime && out->name) return 0;
+    sto_file_clear(out);
+    return -ENOMEM;
+}
+
 int sto_file_get(struct sto_db *db, const char *id, struct sto_file *out)
 {
     memset(out, 0, sizeof(*out));
@@ -295,17 +310,7 @@ int sto_file_get(struct sto_db *db, const char *id, struct sto_file *out)
     }
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 0));
-        out->size = sqlite3_column_int64(st, 1);
-        out->mime = sto_col_strdup(st, 2);
-        out->name = sto_col_strdup(st, 3);
-        out->uploader_id = sqlite3_column_int64(st, 4);
-        out->room_id = sqlite3_column_int64(st, 5);
-        out->created_at = sqlite3_column_int64(st, 6);
-        if (!out->mime || !out->name) {
-            sto_file_clear(out);
-            err = sto_fail(db, -ENOMEM, "out of memory");
-        }
+        if ((err = sto_file_from_row(st, out))) sto_fail(db, err, "out of memory");
     } else if (rc == SQLITE_DONE) {
         err = sto_fail(db, -ENOENT, "no such file");
     } else {

@@ -95,6 +95,11 @@ int sto_grow(void *arr, size_t *cap, size_t n, size_t elem);
 /* ---- util.c ---- */
 
 int64_t sto_now(struct sto_db *db);
+
+/* ---- files.c ---- */
+
+/* A files row (id, size, mime, name, uploader_id, room_id, created_at) -> out. 0 or -ENOMEM. */
+int sto_file_from_row(sqlite3_stmt *st, struct sto_file *out);
 /* Valid UTF-8 without NUL, of at most max_bytes (0: no limit) bytes. */
 bool sto_utf8_valid(const char *s, size_t max_bytes);
 /* Valid UTF-8, no control characters, 1..max_bytes bytes. */

@@ -24,6 +24,7 @@ static const char SQL_EDIT[] = "UPDATE messages SET body = ?2, edited_at = ?3 WH
 static const char SQL_TOMBSTONE[] = "UPDATE messages SET body = '', deleted = 1 WHERE id = ?1";
 static const char SQL_DROP_REACTIONS[] = "DELETE FROM reactions WHERE message_id = ?1";
 static const char SQL_DROP_MENTIONS[] = "DELETE FROM mentions WHERE message_id = ?1";
+static const char SQL_DROP_FILES[] = "DELETE FROM message_files WHERE message_id = ?1";
 static const char SQL_SITE_ADMIN[] = "SELECT is_admin FROM users WHERE id = ?1";
 static const char SQL_GET[] = "SELECT " STO_MESSAGE_COLS("") " FROM messages WHERE id = ?1";
 static const char SQL_PAGE[] =
@@ -200,7 +201,7 @@ int sto_message_delete(struct sto_db *db, int64_t id, int64_t actor_id)
         goto out;
     if ((err = run_on_id(db, SQL_TOMBSTONE, id)) || (err = run_on_id(db, SQL_DROP_REACTIONS, id)))
         goto out;
-    err = run_on_id(db, SQL_DROP_MENTIONS, id);
+    if (!(err = run_on_id(db, SQL_DROP_MENTIONS, id))) err = run_on_id(db, SQL_DROP_FILES, id);
 out:
     return sto_tx_end(db, err);
 }

@@ -237,6 +237,45 @@ static void test_bad_names_are_refused(void **state)
     assert_int_equal(sto_file_put_buf(f->db, 9999, 0, "a", "x/y", "a", 1, id), -EINVAL);
 }
 
+/* Attaching shares the file into the message's room; only the sender attaches,
+ * only files they can read; a tombstone drops the links. */
+static void test_attachments_follow_the_message(void **state)
+{
+    struct fx *f = *state;
+    struct world w = make_world(f);
+    char mine[STO_FILE_ID_LEN + 1], private_[STO_FILE_ID_LEN + 1], other[STO_FILE_ID_LEN + 1];
+    assert_int_equal(sto_file_put_buf(f->db, w.alice, 0, "notes.txt", "text/plain", "n", 1, mine), 0);
+    assert_int_equal(sto_file_put_buf(f->db, w.alice, 0, "b.png", "image/png", "pq", 2, other), 0);
+    assert_int_equal(sto_file_put_buf(f->db, w.carol, 0, "c.txt", "text/plain", "c", 1, private_), 0);
+    assert_int_equal(sto_file_can_read(f->db, w.bob, mine), -EACCES);
+
+    int64_t msg = fx_msg(f, w.room, w.alice, "see attached");
+    const char *ids[] = {mine, other};
+    const char *carols[] = {private_};
+    assert_int_equal(sto_message_attach(f->db, msg, w.bob, ids, 2), -EACCES);    /* not the sender */
+    assert_int_equal(sto_message_attach(f->db, msg, w.alice, carols, 1), -EACCES); /* not readable */
+    const char *twice[] = {mine, mine};
+    assert_int_equal(sto_message_attach(f->db, msg, w.alice, twice, 2), -EINVAL);
+    assert_int_equal(sto_message_attach(f->db, msg, w.alice, ids, 2), 0);
+    assert_int_equal(sto_message_attach(f->db, msg, w.alice, ids, 1), -EEXIST);
+    assert_int_equal(sto_file_can_read(f->db, w.bob, mine), 0); /* shared into the room */
+    assert_int_equal(sto_file_can_read(f->db, w.carol, mine), -EACCES);
+
+    struct sto_file *list;
+    size_t n;
+    assert_int_equal(sto_message_files(f->db, msg, &list, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, mine);
+    assert_string_equal(list[0].name, "notes.txt");
+    assert_string_equal(list[1].mime, "image/png");
+    sto_files_free(list, n);
+
+    assert_int_equal(sto_message_delete(f->db, msg, w.alice), 0);
+    assert_int_equal(sto_message_files(f->db, msg, &list, &n), 0);
+    assert_int_equal(n, 0);
+    sto_files_free(list, n);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -249,6 +288,7 @@ int main(void)
         T(test_read_permission_follows_rooms),
         T(test_open_removes_stale_temporary_files),
         T(test_bad_names_are_refused),
+        T(test_attachments_follow_the_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

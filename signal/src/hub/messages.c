@@ -45,6 +45,27 @@ static int read_mentions(struct req *r, int64_t **out, size_t *n, bool *given)
     return 0;
 }
 
+/* "files": ids of uploaded files to attach, borrowed from the request. */
+static int read_files(struct req *r, const char **out, size_t *n)
+{
+    json_t *a = json_object_get(r->msg, "files");
+    *n = 0;
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > STO_ATTACH_MAX)
+        return req_fail(r, "bad_request", "\"files\" must be a list of at most %d file ids",
+                        STO_ATTACH_MAX);
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v) || json_string_length(v) != STO_FILE_ID_LEN)
+            return req_fail(r, "bad_request", "\"files\" must hold file ids");
+        out[(*n)++] = json_string_value(v);
+    }
+    return 0;
+}
+
 /* The change is made inside an open transaction; store its event in the same
  * one, commit, and only then push the event out. */
 static int commit_with_event(struct req *r, int64_t room, const char *event, json_t *data)
@@ -117,11 +138,18 @@ int h_message_send(struct req *r)
         return err ? req_fail_sto(r, err, "room")
                    : req_fail(r, "forbidden", "the room is archived: it is read-only");
     }
+    const char *files[STO_ATTACH_MAX];
+    size_t n_files = 0;
+    if (read_files(r, files, &n_files)) {
+        free(mentions);
+        return -1;
+    }
     int64_t id;
-    if ((err = sto_begin(h->db)) || (err = sto_message_insert(h->db, &m, &id, NULL))) {
+    if ((err = sto_begin(h->db)) || (err = sto_message_insert(h->db, &m, &id, NULL)) ||
+        (n_files && (err = sto_message_attach(h->db, id, m.sender_id, files, n_files)))) {
         free(mentions);
         sto_rollback(h->db);
-        return req_fail_sto(r, err, "message");
+        return req_fail_sto(r, err, n_files ? "attach" : "message");
     }
     free(mentions);
     return finish_message(r, id, "message.new", client_id);

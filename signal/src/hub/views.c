@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,22 @@ json_t *json_message(struct sig_hub *h, const struct sto_message *m)
                           m->body ? m->body : "", "created_at", (json_int_t)m->created_at,
                           "deleted", m->deleted, "mentions", mentions, "reactions",
                           m->deleted ? json_array() : json_reactions(h, m->id));
+    if (j && !m->deleted) {
+        struct sto_file *f = NULL;
+        size_t nf = 0;
+        if (sto_message_files(h->db, m->id, &f, &nf) == 0 && nf) {
+            json_t *files = json_array();
+            for (size_t i = 0; i < nf; i++) {
+                char url[96];
+                snprintf(url, sizeof url, "/api/files/%s", f[i].id);
+                json_array_append_new(files, json_pack("{ss ss ss sI ss}", "id", f[i].id, "name",
+                                                       f[i].name, "mime", f[i].mime, "size",
+                                                       (json_int_t)f[i].size, "url", url));
+            }
+            json_object_set_new(j, "files", files);
+        }
+        sto_files_free(f, nf);
+    }
     if (j && m->edited_at)
         json_object_set_new(j, "edited_at", json_integer(m->edited_at));
     if (j && m->thread_id)

@@ -383,6 +383,20 @@ int sto_file_path(struct sto_db *db, const char *id, char *path, size_t path_len
 /* 0 if the user uploaded it or is a member of a room it was shared in. */
 int sto_file_can_read(struct sto_db *db, int64_t user_id, const char *id);
 void sto_file_clear(struct sto_file *f);
+void sto_files_free(struct sto_file *f, size_t n);
+
+/* ---- attachments ---- */
+
+#define STO_ATTACH_MAX 10 /* files per message */
+
+/* Attaches files (in this order) to a message and shares them into its room.
+ * Only the sender attaches, once per message, and only files they can read:
+ * -EACCES otherwise; -ENOENT unknown file or message; -EEXIST already has
+ * attachments; -EINVAL too many or a duplicate. A deleted message drops them. */
+int sto_message_attach(struct sto_db *db, int64_t message_id, int64_t actor_id,
+                       const char *const *file_ids, size_t n);
+/* The message's files in order (metadata; sto_file_path gives the bytes). */
+int sto_message_files(struct sto_db *db, int64_t message_id, struct sto_file **out, size_t *n);
 
 /* ---- audit log ---- */
 
