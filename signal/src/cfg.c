@@ -171,9 +171,13 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
             return fail(err, cap, "%s:%d: unknown setting '%s' in signal", file, line, key);
         const char *str = config_setting_get_string(s);
         long long v;
-        bool is_str_key = strcmp(key, "turn_urls") != 0 && strcmp(key, "self_registration") != 0 &&
-                          config_setting_type(s) != CONFIG_TYPE_INT &&
-                          config_setting_type(s) != CONFIG_TYPE_INT64;
+        static const char *const STRING_KEYS[] = {
+            "data_dir", "listen", "ws_listen", "tls_cert", "tls_key", "web_root", "turn_secret",
+            "turn_secret_file", "ice_transport_policy", "log_level", NULL,
+        };
+        bool is_str_key = false;
+        for (const char *const *k = STRING_KEYS; *k; k++)
+            is_str_key |= strcmp(*k, key) == 0;
         if (is_str_key && !str)
             return fail(err, cap, "%s:%d: signal.%s: expected a string", file, line, key);
         if (strcmp(key, "data_dir") == 0)
