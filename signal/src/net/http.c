@@ -102,7 +102,9 @@ static void read_token(struct lws *wsi, struct pss *p, bool allow_cookie)
     p->token[0] = '\0';
     if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
         strncmp(auth, "Bearer ", 7) == 0) {
-        snprintf(p->token, sizeof p->token, "%s", auth + 7);
+        size_t n = strlen(auth + 7);
+        if (n < sizeof p->token) /* longer is no token of ours: stays empty */
+            memcpy(p->token, auth + 7, n + 1);
         return;
     }
     char cookies[1024];
