@@ -1,228 +1,12 @@
 /*
- * turn_core_test.c - the TURN state machine driven with no sockets: a fake
- * env records what the core sends and which relays it opens, and a small
- * client builds authenticated requests with the codec.
+ * turn_core_test.c - the TURN state machine driven with no sockets, through
+ * the fake env and test client of turn_test_env.h.
  */
+#include "turn_test_env.h"
+
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#include <cmocka.h>
-
-#include "turn/core.h"
-#include "util/log.h"
-
-#define MAX_SENT 64
-
-struct sent {
-    int handle;
-    struct stun_addr to;
-    uint8_t buf[2048];
-    size_t len;
-};
-
-struct fake {
-    struct sent sent[MAX_SENT];
-    unsigned n_sent;
-    int next_handle;
-    unsigned opened, closed;
-    void *owner[16];
-    uint16_t port[16];
-    uint64_t wall;
-    uint32_t rnd;
-};
-
-struct t {
-    struct fake f;
-    struct turn_core_config cfg;
-    struct turn_core *core;
-    struct stun_addr local, client, peer;
-    uint64_t now;
-    char nonce[64];
-    uint8_t key[STUN_LONG_TERM_KEY_LEN];
-    struct stun_msg resp;
-    uint8_t tid_seed;
-    int conn; /* requests go over this stream connection; 0 = UDP socket 1 */
-};
-
-static int fake_open(void *ctx, const struct stun_addr *addr, void *owner, bool df, int *handle)
-{
-    struct fake *f = ctx;
-    (void)df;
-    int i = f->next_handle++;
-    f->owner[i % 16] = owner;
-    f->port[i % 16] = addr->port;
-    f->opened++;
-    *handle = 100 + i;
-    return 0;
-}
-
-static void fake_close(void *ctx, int handle)
-{
-    struct fake *f = ctx;
-    f->owner[(handle - 100) % 16] = NULL;
-    f->closed++;
-}
-
-static void fake_send(void *ctx, int handle, const struct stun_addr *to, const uint8_t *buf,
-                      size_t len)
-{
-    struct fake *f = ctx;
-    if (f->n_sent >= MAX_SENT || len > sizeof(f->sent[0].buf))
-        return;
-    struct sent *s = &f->sent[f->n_sent++];
-    s->handle = handle;
-    s->to = *to;
-    memcpy(s->buf, buf, len);
-    s->len = len;
-}
-
-static void fake_random(void *ctx, uint8_t *buf, size_t len)
-{
-    struct fake *f = ctx;
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (uint8_t)(f->rnd = f->rnd * 1103515245u + 12345u) >> 3;
-}
-
-static uint64_t fake_wall(void *ctx)
-{
-    return ((struct fake *)ctx)->wall;
-}
-
-static int setup(void **state)
-{
-    static struct t t;
-    memset(&t, 0, sizeof(t));
-    lt_log_set_level(LT_LOG_ERROR);
-    turn_core_config_defaults(&t.cfg);
-    stun_addr_parse("10.0.0.1", &t.cfg.relay_ip[0]);
-    t.cfg.n_relay_ip = 1;
-    t.cfg.port_lo = 50000;
-    t.cfg.port_hi = 50099;
-    turn_policy_add_relay(&t.cfg.policy, &t.cfg.relay_ip[0]);
-    turn_core_config_add_user(&t.cfg, "alice", "wonderland");
-    turn_core_config_add_user(&t.cfg, "bob", "builder");
-    turn_core_config_set_secret(&t.cfg, "s3cret");
-    t.f.wall = 1700000000;
-    struct turn_env env = {&t.f, fake_open, fake_close, fake_send, fake_random, fake_wall};
-    t.core = turn_core_new(&t.cfg, &env);
-    stun_addr_parse("10.0.0.1:3478", &t.local);
-    stun_addr_parse("192.168.1.10:40000", &t.client);
-    stun_addr_parse("192.168.1.20:5000", &t.peer);
-    t.now = 1000000;
-    stun_long_term_key("alice", "lanturn", "wonderland", t.key);
-    *state = &t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct t *t = *state;
-    turn_core_free(t->core);
-    turn_core_config_release(&t->cfg);
-    return 0;
-}
-
-/* The last datagram the core sent, parsed into t->resp. */
-static int last_response(struct t *t)
-{
-    assert_true(t->f.n_sent > 0);
-    struct sent *s = &t->f.sent[t->f.n_sent - 1];
-    assert_int_equal(stun_parse(&t->resp, s->buf, s->len), 0);
-    if (t->resp.cls == STUN_SUCCESS)
-        return 0;
-    int code;
-    const char *reason;
-    size_t rlen;
-    assert_int_equal(
-        stun_attr_get_error(stun_find(&t->resp, STUN_ATTR_ERROR_CODE), &code, &reason, &rlen), 0);
-    return code;
-}
-
-typedef void (*attrs_fn)(struct stun_builder *b, const void *arg);
-
-/* Send a request from `from`, authenticated unless key is NULL; returns the
- * response's error code (0 = success). Learns the nonce from 401/438. */
-static int request_from(struct t *t, const struct stun_addr *from, uint16_t method, attrs_fn add,
-                        const void *arg, const char *user, const uint8_t *key)
-{
-    uint8_t buf[1024], tid[STUN_TID_LEN] = {0};
-    struct stun_builder b;
-    tid[0] = ++t->tid_seed;
-    stun_build_init(&b, buf, sizeof(buf), method, STUN_REQUEST, tid);
-    if (add)
-        add(&b, arg);
-    if (key) {
-        stun_put_str(&b, STUN_ATTR_USERNAME, user);
-        stun_put_str(&b, STUN_ATTR_REALM, "lanturn");
-        stun_put_str(&b, STUN_ATTR_NONCE, t->nonce);
-        stun_put_integrity(&b, key, STUN_LONG_TERM_KEY_LEN);
-    }
-    stun_put_fingerprint(&b);
-    size_t len;
-    assert_int_equal(stun_build_finish(&b, &len), 0);
-    unsigned before = t->f.n_sent;
-    if (t->conn)
-        turn_core_on_stream(t->core, t->conn, &t->local, from, buf, len, t->now);
-    else
-        turn_core_on_client(t->core, 1, &t->local, from, buf, len, t->now);
-    assert_int_equal(t->f.n_sent, before + 1);
-    int code = last_response(t);
-    const struct stun_attr *n = stun_find(&t->resp, STUN_ATTR_NONCE);
-    if (n) {
-        memcpy(t->nonce, n->val, n->len);
-        t->nonce[n->len] = '\0';
-    }
-    if (code == 0 && key)
-        assert_true(stun_check_integrity(&t->resp, key, STUN_LONG_TERM_KEY_LEN));
-    return code;
-}
-
-static void add_udp(struct stun_builder *b, const void *arg)
-{
-    const uint32_t *lifetime = arg;
-    uint8_t transport[4] = {17, 0, 0, 0};
-    stun_put_attr(b, STUN_ATTR_REQUESTED_TRANSPORT, transport, 4);
-    if (lifetime)
-        stun_put_u32(b, STUN_ATTR_LIFETIME, *lifetime);
-}
-
-static void add_lifetime(struct stun_builder *b, const void *arg)
-{
-    stun_put_u32(b, STUN_ATTR_LIFETIME, *(const uint32_t *)arg);
-}
-
-static void add_peer(struct stun_builder *b, const void *arg)
-{
-    stun_put_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, arg, true);
-}
-
-struct bind_arg {
-    uint32_t channel;
-    const struct stun_addr *peer;
-};
-
-static void add_channel(struct stun_builder *b, const void *arg)
-{
-    const struct bind_arg *a = arg;
-    stun_put_u32(b, STUN_ATTR_CHANNEL_NUMBER, a->channel << 16);
-    stun_put_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, a->peer, true);
-}
-
-static int request(struct t *t, uint16_t method, attrs_fn add, const void *arg)
-{
-    return request_from(t, &t->client, method, add, arg, "alice", t->key);
-}
-
-static void allocate_ok(struct t *t)
-{
-    request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL); /* learn nonce */
-    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 0);
-}
 
 static void allocate_without_integrity_gets_401_with_realm_and_nonce(void **state)
 {
@@ -574,24 +358,9 @@ static void ipv6_allocation_needs_an_ipv6_relay(void **state)
 static void shared_secret_credentials_work_until_they_expire(void **state)
 {
     struct t *t = *state;
-    /* password = base64(HMAC-SHA1("s3cret", "1700000100:carol")), computed offline */
     const char *user = "1700000100:carol";
-    uint8_t mac[20];
-    assert_int_equal(stun_hmac_sha1((const uint8_t *)"s3cret", 6, (const uint8_t *)user,
-                                    strlen(user), mac),
-                     0);
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char password[32];
-    size_t o = 0;
-    for (size_t i = 0; i < 20; i += 3) {
-        uint32_t v = (uint32_t)mac[i] << 16 | (i + 1 < 20 ? mac[i + 1] << 8 : 0) |
-                     (i + 2 < 20 ? mac[i + 2] : 0);
-        password[o++] = b64[v >> 18 & 63];
-        password[o++] = b64[v >> 12 & 63];
-        password[o++] = i + 1 < 20 ? b64[v >> 6 & 63] : '=';
-        password[o++] = i + 2 < 20 ? b64[v & 63] : '=';
-    }
-    password[o] = '\0';
+    secret_password("s3cret", user, password);
     uint8_t key[STUN_LONG_TERM_KEY_LEN];
     stun_long_term_key(user, "lanturn", password, key);
     request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
@@ -695,7 +464,7 @@ static void malformed_datagrams_are_counted_and_unanswered(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, turn_test_setup_default, turn_test_teardown)
         T(allocate_without_integrity_gets_401_with_realm_and_nonce),
         T(wrong_password_and_unknown_user_get_401),
         T(allocate_succeeds_with_relay_in_range_and_default_lifetime),

@@ -140,6 +140,14 @@ void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t key_l
         b->err = -EIO; /* a zero MAC must never leave: finish() reports it */
 }
 
+void stun_put_integrity_sha256(struct stun_builder *b, const uint8_t *key, size_t key_len)
+{
+    uint8_t *p = reserve(b, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, STUN_HMAC_SHA256_LEN);
+    if (!p) return;
+    if (stun_hmac_sha256(key, key_len, b->buf, (size_t)(p - 4 - b->buf), p) != 0)
+        b->err = -EIO;
+}
+
 void stun_put_fingerprint(struct stun_builder *b)
 {
     uint8_t *p = reserve(b, STUN_ATTR_FINGERPRINT, 4);

@@ -1,6 +1,8 @@
 /*
- * integrity.c - MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8489 §14.5), the long-term
- * credential key (§9.2.2) and the CRC-32 behind FINGERPRINT (§14.7).
+ * integrity.c - MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8489 §14.5) and
+ * MESSAGE-INTEGRITY-SHA256 (§14.6), the long-term credential keys for both
+ * password algorithms (§9.2.2), USERHASH (§14.4) and the CRC-32 behind
+ * FINGERPRINT (§14.7).
  *
  * The input is never modified: the integrity check feeds OpenSSL a patched
  * copy of the 20-byte header and then the rest of the message in place.
@@ -22,17 +24,48 @@ int stun_hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *data, size
     return HMAC(EVP_sha1(), key, (int)key_len, data, len, out, &out_len) ? 0 : -1;
 }
 
+int stun_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
+                     uint8_t out[STUN_HMAC_SHA256_LEN])
+{
+    unsigned int out_len = STUN_HMAC_SHA256_LEN;
+    if (key_len > INT32_MAX) return -1;
+    return HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len) ? 0 : -1;
+}
+
+/* digest(a ":" b [":" c]) into out; the digest's length, or 0 on failure. */
+static size_t digest_joined(const EVP_MD *md, const char *a, const char *b, const char *c,
+                            uint8_t *out)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    bool ok = ctx && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, a, strlen(a)) &&
+              EVP_DigestUpdate(ctx, ":", 1) && EVP_DigestUpdate(ctx, b, strlen(b)) &&
+              (!c || (EVP_DigestUpdate(ctx, ":", 1) && EVP_DigestUpdate(ctx, c, strlen(c)))) &&
+              EVP_DigestFinal_ex(ctx, out, &n);
+    EVP_MD_CTX_free(ctx);
+    return ok ? n : 0;
+}
+
 void stun_long_term_key(const char *username, const char *realm, const char *password,
                         uint8_t key[STUN_LONG_TERM_KEY_LEN])
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int n = STUN_LONG_TERM_KEY_LEN;
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL) ||
-        !EVP_DigestUpdate(ctx, username, strlen(username)) || !EVP_DigestUpdate(ctx, ":", 1) ||
-        !EVP_DigestUpdate(ctx, realm, strlen(realm)) || !EVP_DigestUpdate(ctx, ":", 1) ||
-        !EVP_DigestUpdate(ctx, password, strlen(password)) || !EVP_DigestFinal_ex(ctx, key, &n))
+    if (digest_joined(EVP_md5(), username, realm, password, key) != STUN_LONG_TERM_KEY_LEN)
         memset(key, 0, STUN_LONG_TERM_KEY_LEN); /* matches nothing a client can send */
-    EVP_MD_CTX_free(ctx);
+}
+
+size_t stun_password_key(uint16_t alg, const char *username, const char *realm,
+                         const char *password, uint8_t key[STUN_KEY_MAX])
+{
+    if (alg == STUN_PASSWORD_MD5)
+        return digest_joined(EVP_md5(), username, realm, password, key);
+    if (alg == STUN_PASSWORD_SHA256)
+        return digest_joined(EVP_sha256(), username, realm, password, key);
+    return 0;
+}
+
+int stun_userhash(const char *username, const char *realm, uint8_t out[STUN_USERHASH_LEN])
+{
+    return digest_joined(EVP_sha256(), username, realm, NULL, out) == STUN_USERHASH_LEN ? 0 : -1;
 }
 
 /* Fetching an algorithm walks OpenSSL's provider store under a lock; do it
@@ -45,15 +78,18 @@ static void hmac_fetch(void)
     hmac_alg = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 }
 
-bool stun_check_integrity(const struct stun_msg *m, const uint8_t *key, size_t key_len)
+/* The HMAC (digest "SHA1" or "SHA256") of m up to attribute `index`, with
+ * the length field counting up to the end of that attribute (§14.5, §14.6),
+ * compared with the attribute's value, which may be a truncation. */
+static bool check_hmac(const struct stun_msg *m, int index, const char *digest,
+                       const uint8_t *key, size_t key_len)
 {
-    if (m->integrity < 0) return false;
-    const struct stun_attr *mi = &m->attrs[m->integrity];
-    size_t covered = mi->offset; /* header + attributes before MI */
-    /* §14.5: the length field must count up to and including MI. */
+    if (index < 0) return false;
+    const struct stun_attr *mi = &m->attrs[index];
+    size_t covered = mi->offset; /* header + attributes before the MAC */
     uint8_t header[STUN_HEADER_LEN];
     memcpy(header, m->buf, STUN_HEADER_LEN);
-    size_t adjusted = covered + 4 + STUN_HMAC_SHA1_LEN - STUN_HEADER_LEN;
+    size_t adjusted = covered + 4 + mi->len - STUN_HEADER_LEN;
     header[2] = (uint8_t)(adjusted >> 8);
     header[3] = (uint8_t)adjusted;
 
@@ -63,15 +99,27 @@ bool stun_check_integrity(const struct stun_msg *m, const uint8_t *key, size_t k
     bool ok = false;
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_alg);
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0),
         OSSL_PARAM_construct_end()};
     if (ctx && EVP_MAC_init(ctx, key, key_len, params) &&
         EVP_MAC_update(ctx, header, sizeof(header)) &&
         EVP_MAC_update(ctx, m->buf + STUN_HEADER_LEN, covered - STUN_HEADER_LEN) &&
         EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)))
-        ok = mac_len == STUN_HMAC_SHA1_LEN && CRYPTO_memcmp(mac, mi->val, mac_len) == 0;
+        ok = mi->len <= mac_len && CRYPTO_memcmp(mac, mi->val, mi->len) == 0;
     EVP_MAC_CTX_free(ctx);
     return ok;
+}
+
+bool stun_check_integrity(const struct stun_msg *m, const uint8_t *key, size_t key_len)
+{
+    /* The parser admits MESSAGE-INTEGRITY only at its full 20 bytes. */
+    return check_hmac(m, m->integrity, "SHA1", key, key_len);
+}
+
+bool stun_check_integrity_sha256(const struct stun_msg *m, const uint8_t *key, size_t key_len)
+{
+    /* The parser admits 16 to 32 bytes in steps of 4 (§14.6). */
+    return check_hmac(m, m->integrity_sha256, "SHA256", key, key_len);
 }
 
 /* CRC-32 (ISO 3309, reflected polynomial 0xedb88320), one byte per step.

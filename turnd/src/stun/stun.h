@@ -20,6 +20,13 @@
 #define STUN_MAX_ATTRS 40 /* more than any legitimate message carries */
 #define STUN_HMAC_SHA1_LEN 20
 #define STUN_LONG_TERM_KEY_LEN 16 /* MD5(username ":" realm ":" password) */
+#define STUN_KEY_MAX 32           /* the SHA-256 long-term key (RFC 8489 §9.2.2) */
+#define STUN_HMAC_SHA256_LEN 32
+#define STUN_USERHASH_LEN 32      /* SHA-256(username ":" realm), §14.4 */
+
+/* PASSWORD-ALGORITHM numbers (RFC 8489 §18.5). */
+#define STUN_PASSWORD_MD5 0x0001
+#define STUN_PASSWORD_SHA256 0x0002
 
 /* RFC 8656 §12 narrowed channel numbers to 0x4000-0x4FFF, but RFC 5766
  * clients (coturn's tools among them) still pick from 0x4000-0x7FFE, and
@@ -189,12 +196,24 @@ int stun_attr_get_even_port(const struct stun_attr *a, bool *reserve_next);
 /* MD5(username ":" realm ":" password), the RFC 8489 §9.2.2 long-term key. */
 void stun_long_term_key(const char *username, const char *realm, const char *password,
                         uint8_t key[STUN_LONG_TERM_KEY_LEN]);
+/* The long-term key for PASSWORD-ALGORITHM `alg` (§9.2.2): MD5 or SHA-256
+ * of username ":" realm ":" password. Returns the key length (16 or 32), or
+ * 0 for an unknown algorithm or a crypto failure. */
+size_t stun_password_key(uint16_t alg, const char *username, const char *realm,
+                         const char *password, uint8_t key[STUN_KEY_MAX]);
+/* USERHASH (§14.4): SHA-256(username ":" realm). 0, or -1 on crypto failure. */
+int stun_userhash(const char *username, const char *realm, uint8_t out[STUN_USERHASH_LEN]);
+/* True when m carries MESSAGE-INTEGRITY-SHA256 and its (possibly truncated,
+ * 16-32 bytes) HMAC-SHA256 over the message up to it matches `key` (§14.6). */
+bool stun_check_integrity_sha256(const struct stun_msg *m, const uint8_t *key, size_t key_len);
 /* True when m carries MESSAGE-INTEGRITY and its HMAC-SHA1 over the message up
  * to it (with the length field adjusted as §14.5 says) matches `key`. */
 bool stun_check_integrity(const struct stun_msg *m, const uint8_t *key, size_t key_len);
 /* HMAC-SHA1 of data with key; 0, or -1 when the crypto library failed. */
 int stun_hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
                    uint8_t out[STUN_HMAC_SHA1_LEN]);
+int stun_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
+                     uint8_t out[STUN_HMAC_SHA256_LEN]);
 /* CRC-32 as used by FINGERPRINT (before the XOR with 0x5354554e). */
 uint32_t stun_crc32(const uint8_t *buf, size_t len);
 
@@ -222,6 +241,8 @@ void stun_put_error(struct stun_builder *b, int code, const char *reason);
 void stun_put_unknown_attributes(struct stun_builder *b, const uint16_t *types, unsigned n);
 /* MESSAGE-INTEGRITY (HMAC-SHA1 with key); must come after every attribute it covers. */
 void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t key_len);
+/* MESSAGE-INTEGRITY-SHA256, untruncated (32 bytes). */
+void stun_put_integrity_sha256(struct stun_builder *b, const uint8_t *key, size_t key_len);
 /* FINGERPRINT; must be last. */
 void stun_put_fingerprint(struct stun_builder *b);
 /* The finished length in *len; 0, or the sticky error. */

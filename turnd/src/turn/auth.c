@@ -1,15 +1,25 @@
 /*
  * auth.c - the long-term credential mechanism (RFC 8489 §9.2) for turnd.
  *
- * Nonces are stateless: 8 hex digits of the server's monotonic time and 16 of
- * an HMAC over that time and the client's IP address, keyed by a random
- * per-process secret. A flood of unauthenticated requests therefore costs no
- * memory, a nonce is only good from the address it was given to, and it goes
- * stale after nonce_lifetime (438).
+ * Nonces are stateless: the §9.2 nonce cookie "obMatJos2" and four base64
+ * characters of security feature bits, then 8 hex digits of the server's
+ * monotonic time and 16 of an HMAC over that time and the client's IP
+ * address, keyed by a random per-process secret. A flood of unauthenticated
+ * requests therefore costs no memory, a nonce is only good from the address
+ * it was given to, and it goes stale after nonce_lifetime (438).
  *
- * Credentials come from static users (key precomputed at start) or from the
- * shared-secret scheme: username "<unix-expiry>:<user>", password
- * base64(HMAC-SHA1(secret, username)), refused once the expiry has passed.
+ * The feature bits always announce password algorithms: 401s carry
+ * PASSWORD-ALGORITHMS (SHA-256, MD5), and a client may pick SHA-256 keys and
+ * MESSAGE-INTEGRITY-SHA256. A client that ignores all that (RFC 5389 stacks:
+ * browsers, coturn's tools) sends neither PASSWORD-ALGORITHM(S) attribute
+ * and gets MD5 keys and MESSAGE-INTEGRITY exactly as before (§9.2.4).
+ * Username anonymity (USERHASH) is announced only when every user is a
+ * static one: a shared-secret username cannot be found from its hash.
+ *
+ * Credentials come from static users (keys and user hash precomputed at
+ * start) or from the shared-secret scheme: username "<unix-expiry>:<user>",
+ * password base64(HMAC-SHA1(secret, username)), refused once the expiry has
+ * passed.
  */
 #include "internal.h"
 #include "../util/log.h"
@@ -46,6 +56,24 @@ static void hex(const uint8_t *in, size_t n, char *out)
     }
 }
 
+/* §9.2: 24 feature bits, bit 0 the most significant, as 4 base64 digits:
+ * 0x800000 (password algorithms) is "gAAA", 0xC00000 (and username
+ * anonymity) "wAAA". */
+static const char *nonce_features(const struct turn_core *c)
+{
+    return turn_userhash_offered(c->cfg) ? "wAAA" : "gAAA";
+}
+
+bool turn_userhash_offered(const struct turn_core_config *cfg)
+{
+    return cfg->n_users > 0 && !cfg->secret;
+}
+
+/* PASSWORD-ALGORITHMS as we send it (§14.11): SHA-256 first, then MD5, each
+ * with no parameters. A request must echo these bytes exactly. */
+const uint8_t turn_password_algorithms[8] = {0, STUN_PASSWORD_SHA256, 0, 0,
+                                             0, STUN_PASSWORD_MD5,    0, 0};
+
 void turn_nonce_make(const struct turn_core *c, const struct stun_addr *client, uint64_t now_ms,
                      char out[TURN_NONCE_LEN + 1])
 {
@@ -54,19 +82,23 @@ void turn_nonce_make(const struct turn_core *c, const struct stun_addr *client, 
                       (uint8_t)stamp};
     uint8_t mac[20];
     nonce_mac(c, stamp, client, mac);
-    hex(raw, 4, out);
-    hex(mac, 8, out + 8);
+    memcpy(out, TURN_NONCE_COOKIE, TURN_NONCE_PREFIX_LEN - 4);
+    memcpy(out + TURN_NONCE_PREFIX_LEN - 4, nonce_features(c), 4);
+    hex(raw, 4, out + TURN_NONCE_PREFIX_LEN);
+    hex(mac, 8, out + TURN_NONCE_PREFIX_LEN + 8);
     out[TURN_NONCE_LEN] = '\0';
 }
 
-static bool nonce_valid(const struct turn_core *c, const struct stun_attr *nonce,
+static bool nonce_valid(const struct turn_core *c, const struct stun_attr *attr,
                         const struct stun_addr *client, uint64_t now_ms)
 {
-    if (nonce->len != TURN_NONCE_LEN)
+    if (attr->len != TURN_NONCE_LEN || memcmp(attr->val, TURN_NONCE_COOKIE, 9) != 0 ||
+        memcmp(attr->val + 9, nonce_features(c), 4) != 0)
         return false;
+    const uint8_t *nonce = attr->val + TURN_NONCE_PREFIX_LEN;
     uint32_t stamp = 0;
     for (int i = 0; i < 8; i++) {
-        char ch = (char)nonce->val[i];
+        char ch = (char)nonce[i];
         int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
         if (v < 0)
             return false;
@@ -76,7 +108,7 @@ static bool nonce_valid(const struct turn_core *c, const struct stun_attr *nonce
     char expect[16];
     nonce_mac(c, stamp, client, mac);
     hex(mac, 8, expect);
-    if (CRYPTO_memcmp(expect, nonce->val + 8, 16) != 0)
+    if (CRYPTO_memcmp(expect, nonce + 8, 16) != 0)
         return false;
     uint64_t now_s = now_ms / 1000;
     return stamp <= now_s && now_s - stamp < c->cfg->nonce_lifetime;
@@ -91,7 +123,8 @@ static const struct turn_user *static_user(const struct turn_core_config *cfg, c
 }
 
 /* Shared-secret credentials: 0 with the key, or a STUN error. */
-static int secret_key(struct turn_core *c, const char *user, uint8_t key[STUN_LONG_TERM_KEY_LEN])
+static int secret_key(struct turn_core *c, const char *user, uint16_t alg, uint8_t key[STUN_KEY_MAX],
+                      size_t *key_len)
 {
     const char *colon = strchr(user, ':');
     if (!c->cfg->secret || !colon || colon == user || colon - user > 20)
@@ -116,9 +149,9 @@ static int secret_key(struct turn_core *c, const char *user, uint8_t key[STUN_LO
         return STUN_ERR_SERVER_ERROR;
     char password[32];
     EVP_EncodeBlock((unsigned char *)password, mac, (int)mac_len);
-    stun_long_term_key(user, c->cfg->realm, password, key);
+    *key_len = stun_password_key(alg, user, c->cfg->realm, password, key);
     OPENSSL_cleanse(password, sizeof(password));
-    return 0;
+    return *key_len ? 0 : STUN_ERR_SERVER_ERROR;
 }
 
 static bool attr_equals(const struct stun_attr *a, const char *s)
@@ -127,51 +160,106 @@ static bool attr_equals(const struct stun_attr *a, const char *s)
     return a->len == n && memcmp(a->val, s, n) == 0;
 }
 
+static const struct turn_user *userhash_user(const struct turn_core_config *cfg,
+                                             const struct stun_attr *hash)
+{
+    if (hash->len != STUN_USERHASH_LEN)
+        return NULL;
+    for (unsigned i = 0; i < cfg->n_users; i++)
+        if (CRYPTO_memcmp(cfg->users[i].userhash, hash->val, STUN_USERHASH_LEN) == 0)
+            return &cfg->users[i];
+    return NULL;
+}
+
+/* §9.2.4, for a nonce with the password algorithms bit: no
+ * PASSWORD-ALGORITHM(S) means MD5; otherwise both must be there, the list
+ * must be the one we sent and the choice one of its entries. 0 or 400. */
+static int password_algorithm(const struct stun_msg *m, uint16_t *alg)
+{
+    const struct stun_attr *list = stun_find(m, STUN_ATTR_PASSWORD_ALGORITHMS);
+    const struct stun_attr *pick = stun_find(m, STUN_ATTR_PASSWORD_ALGORITHM);
+    *alg = STUN_PASSWORD_MD5;
+    if (!list && !pick)
+        return 0;
+    if (!list || !pick || list->len != sizeof(turn_password_algorithms) ||
+        memcmp(list->val, turn_password_algorithms, sizeof(turn_password_algorithms)) != 0 ||
+        pick->len != 4 || pick->val[2] != 0 || pick->val[3] != 0)
+        return STUN_ERR_BAD_REQUEST;
+    *alg = (uint16_t)(pick->val[0] << 8 | pick->val[1]);
+    return *alg == STUN_PASSWORD_MD5 || *alg == STUN_PASSWORD_SHA256 ? 0 : STUN_ERR_BAD_REQUEST;
+}
+
+static void bad_credentials(struct turn_core *c, const struct stun_addr *client,
+                            struct turn_auth *out)
+{
+    out->error = STUN_ERR_UNAUTHORIZED;
+    out->failed = true;
+    c->stats.auth_failures++;
+    char who[64], name[128];
+    stun_addr_format(client, true, who, sizeof(who));
+    lt_log(LT_LOG_INFO, "auth", "bad_credentials", "user=%s client=%s",
+           out->user[0] ? lt_log_token(out->user, name, sizeof(name)) : "<userhash>", who);
+}
+
 void turn_auth_check(struct turn_core *c, const struct stun_msg *m, const struct stun_addr *client,
                      uint64_t now_ms, struct turn_auth *out)
 {
     out->error = 0;
+    out->failed = false;
     out->user[0] = '\0';
-    if (m->integrity < 0) {
-        /* §9.2.4: no MESSAGE-INTEGRITY -> 401 with REALM and NONCE, the normal first round. */
+    out->key_len = 0;
+    out->sha256 = m->integrity_sha256 >= 0;
+    if (m->integrity < 0 && m->integrity_sha256 < 0) {
+        /* §9.2.4: no MESSAGE-INTEGRITY(-SHA256) -> 401 with REALM and NONCE,
+         * the normal first round. */
         out->error = STUN_ERR_UNAUTHORIZED;
         return;
     }
     const struct stun_attr *user = stun_find(m, STUN_ATTR_USERNAME);
+    const struct stun_attr *hash = user ? NULL : stun_find(m, STUN_ATTR_USERHASH);
     const struct stun_attr *realm = stun_find(m, STUN_ATTR_REALM);
     const struct stun_attr *nonce = stun_find(m, STUN_ATTR_NONCE);
-    if (!user || !realm || !nonce || user->len == 0 || user->len >= sizeof(out->user) ||
-        memchr(user->val, '\0', user->len)) {
+    if ((!user && !hash) || !realm || !nonce ||
+        (user && (user->len == 0 || user->len >= sizeof(out->user) ||
+                  memchr(user->val, '\0', user->len)))) {
         out->error = STUN_ERR_BAD_REQUEST;
         return;
     }
-    memcpy(out->user, user->val, user->len);
-    out->user[user->len] = '\0';
+    if (user) {
+        memcpy(out->user, user->val, user->len);
+        out->user[user->len] = '\0';
+    }
     if (!nonce_valid(c, nonce, client, now_ms)) {
         out->error = STUN_ERR_STALE_NONCE;
         return;
     }
+    uint16_t alg;
+    out->error = password_algorithm(m, &alg);
+    if (out->error)
+        return;
     if (!attr_equals(realm, c->cfg->realm)) {
-        out->error = STUN_ERR_UNAUTHORIZED;
-        c->stats.auth_failures++;
+        bad_credentials(c, client, out);
         return;
     }
-    const struct turn_user *u = static_user(c->cfg, out->user);
+    const struct turn_user *u = user ? static_user(c->cfg, out->user) : userhash_user(c->cfg, hash);
     if (u) {
-        memcpy(out->key, u->key, sizeof(out->key));
+        if (!user)
+            snprintf(out->user, sizeof(out->user), "%s", u->name);
+        bool sha = alg == STUN_PASSWORD_SHA256;
+        out->key_len = sha ? STUN_KEY_MAX : STUN_LONG_TERM_KEY_LEN;
+        memcpy(out->key, sha ? u->key_sha256 : u->key, out->key_len);
     } else {
-        out->error = secret_key(c, out->user, out->key);
-        if (out->error) {
-            c->stats.auth_failures++;
+        int err = user ? secret_key(c, out->user, alg, out->key, &out->key_len)
+                       : STUN_ERR_UNAUTHORIZED;
+        if (err == STUN_ERR_UNAUTHORIZED)
+            bad_credentials(c, client, out);
+        if (err) {
+            out->error = err;
             return;
         }
     }
-    if (!stun_check_integrity(m, out->key, sizeof(out->key))) {
-        out->error = STUN_ERR_UNAUTHORIZED;
-        c->stats.auth_failures++;
-        char who[64], name[128];
-        stun_addr_format(client, true, who, sizeof(who));
-        lt_log(LT_LOG_INFO, "auth", "bad_credentials", "user=%s client=%s",
-               lt_log_token(out->user, name, sizeof(name)), who);
-    }
+    bool ok = out->sha256 ? stun_check_integrity_sha256(m, out->key, out->key_len)
+                          : stun_check_integrity(m, out->key, out->key_len);
+    if (!ok)
+        bad_credentials(c, client, out);
 }

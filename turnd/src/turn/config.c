@@ -33,6 +33,12 @@ int turn_core_config_add_user(struct turn_core_config *c, const char *name, cons
     if (!u->name)
         return -ENOMEM;
     stun_long_term_key(name, c->realm, password, u->key);
+    if (stun_password_key(STUN_PASSWORD_SHA256, name, c->realm, password, u->key_sha256) !=
+            STUN_KEY_MAX ||
+        stun_userhash(name, c->realm, u->userhash) != 0) {
+        free(u->name);
+        return -EIO;
+    }
     c->n_users++;
     return 0;
 }

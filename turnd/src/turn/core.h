@@ -31,6 +31,8 @@
 struct turn_user {
     char *name;
     uint8_t key[STUN_LONG_TERM_KEY_LEN]; /* MD5(name:realm:password) */
+    uint8_t key_sha256[STUN_KEY_MAX];    /* SHA-256(name:realm:password), RFC 8489 §9.2.2 */
+    uint8_t userhash[STUN_USERHASH_LEN]; /* SHA-256(name:realm), §14.4 */
 };
 
 struct turn_core_config {
@@ -60,8 +62,8 @@ struct turn_core_config {
 
 /* Defaults from RFC 8656 and safe limits; realm "lanturn". */
 void turn_core_config_defaults(struct turn_core_config *c);
-/* Add a static user; the key uses c->realm, so set the realm first.
- * 0 or -ENOMEM. */
+/* Add a static user; the keys use c->realm, so set the realm first.
+ * 0, -ENOMEM, or -EIO when the crypto library failed. */
 int turn_core_config_add_user(struct turn_core_config *c, const char *name, const char *password);
 int turn_core_config_set_secret(struct turn_core_config *c, const char *secret);
 /* Frees users and secret, not c itself. */

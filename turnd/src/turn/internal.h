@@ -11,7 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TURN_NONCE_LEN 24          /* 8 hex digits of time + 16 of MAC */
+/* RFC 8489 §9.2 nonce cookie, 4 base64 digits of feature bits, then 8 hex
+ * digits of time and 16 of MAC. */
+#define TURN_NONCE_COOKIE "obMatJos2"
+#define TURN_NONCE_PREFIX_LEN 13
+#define TURN_NONCE_LEN (TURN_NONCE_PREFIX_LEN + 24)
 #define TURN_RESERVATION_TTL_MS 30000 /* RFC 8656 §7.2: about 30 s */
 #define TURN_CHANNEL_COOLDOWN_MS 300000 /* RFC 8656 §12: no rebinding for 5 min */
 #define TURN_TICK_MS 1000
@@ -46,7 +50,6 @@ struct turn_alloc {
     struct stun_addr relay;
     int relay_handle;
     struct turn_user_entry *user;
-    uint8_t key[STUN_LONG_TERM_KEY_LEN]; /* for integrity on responses */
     uint8_t alloc_tid[STUN_TID_LEN];     /* to recognise Allocate retransmits */
     uint64_t expires_ms;
     uint32_t lifetime_s; /* as granted, for retransmitted responses */
@@ -127,10 +130,15 @@ void turn_alloc_expire_entries(struct turn_core *c, struct turn_alloc *a, uint64
 
 /* ---- auth.c ---- */
 struct turn_auth {
-    int error; /* 0, or the STUN error to answer with */
-    uint8_t key[STUN_LONG_TERM_KEY_LEN];
-    char user[514]; /* USERNAME as sent, NUL-terminated */
+    int error;   /* 0, or the STUN error to answer with */
+    bool failed; /* wrong credentials (counts towards the rate limit) */
+    bool sha256; /* the request used MESSAGE-INTEGRITY-SHA256; so do answers */
+    uint8_t key[STUN_KEY_MAX];
+    size_t key_len; /* 16 (MD5) or 32 (SHA-256); 0 before a key is known */
+    char user[514]; /* USERNAME as sent (or the USERHASH's user), NUL-terminated */
 };
+extern const uint8_t turn_password_algorithms[8];
+bool turn_userhash_offered(const struct turn_core_config *cfg);
 void turn_nonce_make(const struct turn_core *c, const struct stun_addr *client, uint64_t now_ms,
                      char out[TURN_NONCE_LEN + 1]);
 /* Long-term credential check of a request (RFC 8489 §9.2.4). */

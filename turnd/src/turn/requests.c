@@ -16,12 +16,16 @@
 
 /* Comprehension-required attributes each method understands. */
 static const uint16_t known_binding[] = {
-    STUN_ATTR_USERNAME, STUN_ATTR_MESSAGE_INTEGRITY, STUN_ATTR_PRIORITY, STUN_ATTR_USE_CANDIDATE,
-    STUN_ATTR_CHANGE_REQUEST, STUN_ATTR_REALM, STUN_ATTR_NONCE,
+    STUN_ATTR_USERNAME, STUN_ATTR_MESSAGE_INTEGRITY, STUN_ATTR_MESSAGE_INTEGRITY_SHA256,
+    STUN_ATTR_PRIORITY, STUN_ATTR_USE_CANDIDATE,     STUN_ATTR_CHANGE_REQUEST,
+    STUN_ATTR_REALM,    STUN_ATTR_NONCE,
 };
 static const uint16_t known_turn[] = {
     STUN_ATTR_USERNAME,
+    STUN_ATTR_USERHASH,
     STUN_ATTR_MESSAGE_INTEGRITY,
+    STUN_ATTR_MESSAGE_INTEGRITY_SHA256,
+    STUN_ATTR_PASSWORD_ALGORITHM,
     STUN_ATTR_REALM,
     STUN_ATTR_NONCE,
     STUN_ATTR_LIFETIME,
@@ -56,12 +60,15 @@ static void reply_begin(struct reply *r, const struct request *q, enum stun_clas
     stun_build_init(&r->b, r->buf, sizeof(r->buf), q->m->method, cls, q->m->tid);
 }
 
-/* Finish with MESSAGE-INTEGRITY when key is set and FINGERPRINT when the
- * request had one (RFC 8489 §7.3), then send. */
-static void reply_send(struct reply *r, const struct request *q, const uint8_t *key)
+/* Finish with the request's kind of integrity (MESSAGE-INTEGRITY or
+ * MESSAGE-INTEGRITY-SHA256, RFC 8489 §9.2.4) when `sign` and FINGERPRINT
+ * when the request had one (§7.3), then send. */
+static void reply_send(struct reply *r, const struct request *q, bool sign)
 {
-    if (key)
-        stun_put_integrity(&r->b, key, STUN_LONG_TERM_KEY_LEN);
+    if (sign && q->auth.key_len && q->auth.sha256)
+        stun_put_integrity_sha256(&r->b, q->auth.key, q->auth.key_len);
+    else if (sign && q->auth.key_len)
+        stun_put_integrity(&r->b, q->auth.key, q->auth.key_len);
     if (q->m->has_fingerprint)
         stun_put_fingerprint(&r->b);
     size_t len;
@@ -69,7 +76,7 @@ static void reply_send(struct reply *r, const struct request *q, const uint8_t *
         turn_send_to_client(q->c, q->lsock, q->from, r->buf, len);
 }
 
-static void send_error(const struct request *q, int code, const uint8_t *key)
+static void send_error(const struct request *q, int code, bool sign)
 {
     if (lt_log_enabled(LT_LOG_DEBUG) && code != STUN_ERR_UNAUTHORIZED) {
         char client[64];
@@ -85,9 +92,12 @@ static void send_error(const struct request *q, int code, const uint8_t *key)
         turn_nonce_make(q->c, q->from, q->now_ms, nonce);
         stun_put_str(&r.b, STUN_ATTR_REALM, q->c->cfg->realm);
         stun_put_str(&r.b, STUN_ATTR_NONCE, nonce);
-        key = NULL; /* §9.2.4: these carry no integrity */
+        /* §9.2.4: our nonces announce password algorithms, so the list too. */
+        stun_put_attr(&r.b, STUN_ATTR_PASSWORD_ALGORITHMS, turn_password_algorithms,
+                      sizeof(turn_password_algorithms));
+        sign = false; /* §9.2.4: these carry no integrity */
     }
-    reply_send(&r, q, key);
+    reply_send(&r, q, sign);
 }
 
 static bool reject_unknown(const struct request *q, const uint16_t *known, unsigned n)
@@ -100,7 +110,7 @@ static bool reject_unknown(const struct request *q, const uint16_t *known, unsig
     reply_begin(&r, q, STUN_ERROR);
     stun_put_error(&r.b, STUN_ERR_UNKNOWN_ATTRIBUTE, NULL);
     stun_put_unknown_attributes(&r.b, unknown, count < 16 ? count : 16);
-    reply_send(&r, q, NULL);
+    reply_send(&r, q, false);
     return true;
 }
 
@@ -118,7 +128,7 @@ static void handle_binding(struct request *q)
         memcpy(r.buf + 4, q->m->buf + 4, 4);
         stun_put_addr(&r.b, STUN_ATTR_MAPPED_ADDRESS, q->from, false);
     }
-    reply_send(&r, q, NULL);
+    reply_send(&r, q, false);
 }
 
 /* §7.2: the granted lifetime: min(requested, max), but never below the default. */
@@ -149,7 +159,7 @@ static void allocate_success(const struct request *q, const struct turn_alloc *a
     stun_put_addr(&r.b, STUN_ATTR_XOR_MAPPED_ADDRESS, q->from, true);
     if (q->c->cfg->software[0])
         stun_put_str(&r.b, STUN_ATTR_SOFTWARE, q->c->cfg->software);
-    reply_send(&r, q, a->key);
+    reply_send(&r, q, true);
 }
 
 static const struct stun_addr *relay_ip_for(const struct turn_core *c, uint16_t family)
@@ -243,7 +253,6 @@ static int handle_allocate(struct request *q)
         memcpy(a->reservation_token, reservation->token, TURN_TOKEN_LEN);
         a->has_reservation_token = true;
     }
-    memcpy(a->key, q->auth.key, sizeof(a->key));
     memcpy(a->alloc_tid, m->tid, STUN_TID_LEN);
     a->lifetime_s = lifetime;
     a->expires_ms = q->now_ms + (uint64_t)lifetime * 1000;
@@ -277,8 +286,6 @@ static int handle_refresh(struct request *q)
         return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
     bool zero;
     uint32_t lifetime = granted_lifetime(q->c, q->m, &zero);
-    uint8_t key[STUN_LONG_TERM_KEY_LEN];
-    memcpy(key, a->key, sizeof(key));
     if (zero) {
         turn_alloc_destroy(q->c, a, "refresh-0");
     } else {
@@ -288,7 +295,7 @@ static int handle_refresh(struct request *q)
     struct reply r;
     reply_begin(&r, q, STUN_SUCCESS);
     stun_put_u32(&r.b, STUN_ATTR_LIFETIME, lifetime);
-    reply_send(&r, q, key);
+    reply_send(&r, q, true);
     return 0;
 }
 
@@ -340,7 +347,7 @@ static int handle_create_permission(struct request *q)
             return STUN_ERR_INSUFFICIENT_CAPACITY;
     struct reply r;
     reply_begin(&r, q, STUN_SUCCESS);
-    reply_send(&r, q, a->key);
+    reply_send(&r, q, true);
     return 0;
 }
 
@@ -372,7 +379,7 @@ static int handle_channel_bind(struct request *q)
         return STUN_ERR_INSUFFICIENT_CAPACITY;
     struct reply r;
     reply_begin(&r, q, STUN_SUCCESS);
-    reply_send(&r, q, a->key);
+    reply_send(&r, q, true);
     return 0;
 }
 
@@ -394,14 +401,14 @@ void turn_handle_request(struct turn_core *c, int lsock, bool stream, const stru
     case TURN_CHANNEL_BIND:
         break;
     default:
-        send_error(&q, STUN_ERR_BAD_REQUEST, NULL);
+        send_error(&q, STUN_ERR_BAD_REQUEST, false);
         return;
     }
     if (reject_unknown(&q, known_turn, sizeof(known_turn) / sizeof(known_turn[0])))
         return;
     turn_auth_check(c, m, from, now_ms, &q.auth);
     if (q.auth.error) {
-        send_error(&q, q.auth.error, NULL);
+        send_error(&q, q.auth.error, false);
         return;
     }
     int err;
@@ -420,5 +427,5 @@ void turn_handle_request(struct turn_core *c, int lsock, bool stream, const stru
         break;
     }
     if (err)
-        send_error(&q, err, q.auth.key);
+        send_error(&q, err, true);
 }
