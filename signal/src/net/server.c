@@ -187,6 +187,9 @@ int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *ap
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A reload request must not kill the service (SIGHUP's default): settings
+     * take effect at the next start, which keeps every client's state intact. */
+    signal(SIGHUP, SIG_IGN);
     lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, 250 * LWS_US_PER_MS);
     int rc = 0;
     while (!stop_signal)

@@ -1,0 +1,32 @@
+/*
+ * appliance.h - applianced's state shared by its files (prefix app_): the
+ * config, the supervisor, and the commands the control socket accepts.
+ */
+#ifndef APP_APPLIANCE_H
+#define APP_APPLIANCE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "acfg.h"
+#include "supervisor.h"
+
+struct appliance {
+    struct app_config cfg;
+    struct app_sup sup;
+    int64_t started_at; /* monotonic ms */
+};
+
+/* Runs `SERVICE --config FILE --print-config` for turnd and signald: 0, or
+ * -EINVAL with the service's own message (file:line) in err. */
+int app_validate_config(const struct appliance *a, char *err, size_t cap);
+
+/* Handles one control request; returns the reply object (never NULL unless
+ * out of memory). docs/applianced.md lists the commands. */
+json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now);
+
+/* Runs a program and waits for it: its exit status (0..255), or a negative
+ * errno. Its standard output and error (at most cap-1 bytes) go to out. */
+int app_run(char *const argv[], char *out, size_t cap);
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * appliancectl.c - the shell's way into applianced: one request over its
+ * unix control socket, the answer printed for people or, with --json, as it
+ * came. Exit codes: 0 done, 1 refused or failed, 2 usage, 3 applianced is
+ * not running.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define DEFAULT_SOCKET "/run/lanturn/applianced.sock"
+
+static void usage(FILE *out)
+{
+    fputs("Usage: appliancectl [--socket PATH] [--json] COMMAND\n"
+          "Commands:\n"
+          "  status                      services, their state, pid, uptime and restarts\n"
+          "  start|stop|restart SERVICE  turnd or signald\n"
+          "  reload                      validate the config file and apply what can be\n"
+          "  config check                validate the config file\n"
+          "  users list\n"
+          "  users add NAME [--admin] [--display-name TEXT]   (password on standard input)\n"
+          "  users disable NAME | users enable NAME\n"
+          "  backup FILE                 database + files + config into FILE (.tar.gz)\n"
+          "  restore FILE                replace the data with a backup (signald restarts)\n"
+          "Options: --socket PATH (default " DEFAULT_SOCKET "), --json (raw replies)\n"
+          "Exit codes: 0 done, 1 refused or failed, 2 usage, 3 applianced not reachable.\n",
+          out);
+}
+
+static int talk(const char *path, json_t *req, json_t **reply)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path)
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return -e;
+    }
+    char *text = json_dumps(req, JSON_COMPACT);
+    size_t len = strlen(text);
+    text[len] = '\n';
+    bool sent = write(fd, text, len + 1) == (ssize_t)(len + 1);
+    free(text);
+    json_error_t je;
+    FILE *f = sent ? fdopen(fd, "r") : NULL;
+    *reply = f ? json_loadf(f, JSON_DISABLE_EOF_CHECK, &je) : NULL;
+    if (f)
+        fclose(f);
+    else
+        close(fd);
+    return *reply ? 0 : -EPROTO;
+}
+
+static void print_status(json_t *r)
+{
+    printf("applianced %s, up %llds, config %s\n",
+           json_string_value(json_object_get(r, "version")),
+           (long long)json_integer_value(json_object_get(r, "uptime_s")),
+           json_string_value(json_object_get(r, "config")));
+    size_t i;
+    json_t *s;
+    printf("%-10s %-9s %8s %10s %9s  %s\n", "SERVICE", "STATE", "PID", "UPTIME", "RESTARTS",
+           "LAST EXIT");
+    json_array_foreach(json_object_get(r, "services"), i, s)
+    {
+        json_t *up = json_object_get(s, "uptime_s");
+        char upbuf[24] = "-";
+        if (up)
+            snprintf(upbuf, sizeof upbuf, "%llds", (long long)json_integer_value(up));
+        const char *last = json_string_value(json_object_get(s, "last_exit"));
+        printf("%-10s %-9s %8lld %10s %9lld  %s\n", json_string_value(json_object_get(s, "name")),
+               json_string_value(json_object_get(s, "state")),
+               (long long)json_integer_value(json_object_get(s, "pid")), upbuf,
+               (long long)json_integer_value(json_object_get(s, "restarts")), last ? last : "-");
+    }
+}
+
+static void print_users(json_t *r)
+{
+    size_t i;
+    json_t *u;
+    printf("%6s  %-24s %-8s %s\n", "ID", "NAME", "ROLE", "DISPLAY NAME");
+    json_array_foreach(json_object_get(r, "users"), i, u)
+    {
+        bool admin = json_is_true(json_object_get(u, "is_admin"));
+        bool disabled = json_is_true(json_object_get(u, "disabled"));
+        printf("%6lld  %-24s %-8s %s%s\n", (long long)json_integer_value(json_object_get(u, "id")),
+               json_string_value(json_object_get(u, "name")), admin ? "admin" : "user",
+               json_string_value(json_object_get(u, "display_name")), disabled ? " (disabled)" : "");
+    }
+}
+
+/* An absolute path for the server, which does not share our working directory. */
+static char *absolute(const char *p)
+{
+    if (p[0] == '/')
+        return strdup(p);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    char *out;
+    return asprintf(&out, "%s/%s", cwd, p) < 0 ? NULL : out;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+        {"admin", no_argument, NULL, 'a'},        {"display-name", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {0},
+    };
+    const char *sock = getenv("LANTURN_CONTROL_SOCKET");
+    const char *display = NULL;
+    bool json = false, admin = false;
+    int c;
+    if (!sock)
+        sock = DEFAULT_SOCKET;
+    /* GNU getopt moves the command words after the options, wherever they were. */
+    while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': sock = optarg; break;
+        case 'j': json = true; break;
+        case 'a': admin = true; break;
+        case 'd': display = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("appliancectl (lanturn) %s\n", LANTURN_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    char **words = argv + optind;
+    int nw = argc - optind;
+    if (nw == 0) {
+        usage(stderr);
+        return 2;
+    }
+    const char *w0 = words[0], *w1 = nw > 1 ? words[1] : NULL, *w2 = nw > 2 ? words[2] : NULL;
+    json_t *req = NULL;
+    char *path = NULL;
+    if (strcmp(w0, "status") == 0)
+        req = json_pack("{ss}", "cmd", "status");
+    else if ((strcmp(w0, "start") == 0 || strcmp(w0, "stop") == 0 || strcmp(w0, "restart") == 0) && w1)
+        req = json_pack("{ss ss}", "cmd", w0, "service", w1);
+    else if (strcmp(w0, "reload") == 0)
+        req = json_pack("{ss}", "cmd", "reload");
+    else if (strcmp(w0, "config") == 0 && w1 && strcmp(w1, "check") == 0)
+        req = json_pack("{ss}", "cmd", "config_check");
+    else if (strcmp(w0, "users") == 0 && w1 && strcmp(w1, "list") == 0)
+        req = json_pack("{ss}", "cmd", "users_list");
+    else if (strcmp(w0, "users") == 0 && w1 && w2 &&
+             (strcmp(w1, "disable") == 0 || strcmp(w1, "enable") == 0))
+        req = json_pack("{ss ss}", "cmd", strcmp(w1, "disable") == 0 ? "users_disable" : "users_enable",
+                        "name", w2);
+    else if (strcmp(w0, "users") == 0 && w1 && w2 && strcmp(w1, "add") == 0) {
+        char pw[1100];
+        if (!fgets(pw, sizeof pw, stdin)) {
+            fprintf(stderr, "appliancectl: give the password on standard input\n");
+            return 2;
+        }
+        pw[strcspn(pw, "\r\n")] = '\0';
+        req = json_pack("{ss ss ss sb}", "cmd", "users_add", "name", w2, "password", pw, "admin",
+                        admin);
+        if (display)
+            json_object_set_new(req, "display_name", json_string(display));
+        memset(pw, 0, sizeof pw);
+    } else if ((strcmp(w0, "backup") == 0 || strcmp(w0, "restore") == 0) && w1) {
+        if (!(path = absolute(w1)))
+            return 1;
+        req = json_pack("{ss ss}", "cmd", w0, "path", path);
+    }
+    free(path);
+    if (!req) {
+        usage(stderr);
+        return 2;
+    }
+    json_t *reply = NULL;
+    int rc = talk(sock, req, &reply);
+    json_decref(req);
+    if (rc) {
+        fprintf(stderr, "appliancectl: cannot reach applianced at %s: %s\n", sock, strerror(-rc));
+        return 3;
+    }
+    bool ok = json_is_true(json_object_get(reply, "ok"));
+    if (json) {
+        char *t = json_dumps(reply, JSON_INDENT(2));
+        puts(t);
+        free(t);
+    } else if (!ok) {
+        fprintf(stderr, "appliancectl: %s\n", json_string_value(json_object_get(reply, "error")));
+    } else if (strcmp(w0, "status") == 0) {
+        print_status(reply);
+    } else if (strcmp(w0, "users") == 0 && strcmp(w1, "list") == 0) {
+        print_users(reply);
+    } else {
+        const char *note = json_string_value(json_object_get(reply, "note"));
+        json_t *bytes = json_object_get(reply, "bytes");
+        if (bytes)
+            printf("backup written: %s (%lld bytes)\n",
+                   json_string_value(json_object_get(reply, "path")),
+                   (long long)json_integer_value(bytes));
+        else
+            printf("ok%s%s\n", note ? ": " : "", note ? note : "");
+    }
+    json_decref(reply);
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,75 @@
+/*
+ * proc.c - running programs: the services (spawned, their output passed
+ * through to applianced's stderr so journald keeps one stream) and short
+ * helper commands whose output is captured.
+ */
+#include "appliance.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int app_run(char *const argv[], char *out, size_t cap)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0)
+        return -errno;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    size_t n = 0;
+    if (rc == 0) {
+        ssize_t r;
+        char buf[512];
+        while ((r = read(pipefd[0], buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)) {
+            if (r <= 0)
+                continue;
+            size_t take = (size_t)r < cap - 1 - n ? (size_t)r : cap - 1 - n;
+            memcpy(out + n, buf, take);
+            n += take;
+        }
+    }
+    close(pipefd[0]);
+    out[n] = '\0';
+    while (n > 0 && out[n - 1] == '\n')
+        out[--n] = '\0';
+    if (rc != 0) {
+        snprintf(out, cap, "cannot run %s: %s", argv[0], strerror(rc));
+        return -rc;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int app_validate_config(const struct appliance *a, char *err, size_t cap)
+{
+    const char *bins[] = {a->cfg.turnd_bin, a->cfg.signald_bin};
+    for (int i = 0; i < 2; i++) {
+        char *argv[] = {(char *)bins[i], "--config", a->cfg.config_path, "--print-config", NULL};
+        char out[8192];
+        int rc = app_run(argv, out, sizeof out);
+        if (rc != 0) {
+            /* the service's own message is its first line ("turnd: file:line: ...") */
+            out[strcspn(out, "\n")] = '\0';
+            snprintf(err, cap, "%s", out);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}

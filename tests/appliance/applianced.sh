@@ -1,0 +1,125 @@
+#!/bin/bash
+# Proves applianced runs the appliance as documented: refuses an invalid
+# config before starting anything, provisions a first start (TURN secret,
+# self-signed certificate, first admin who can log in), supervises turnd and
+# signald (each is back within 2 s of a kill -9), and that appliancectl's
+# commands work against it: status, stop/start/restart, users, config check,
+# backup and restore. SIGTERM stops everything and removes the socket.
+set -u
+. "$(dirname "$0")/../lib/common.sh"
+APPLIANCED=$(realpath "${APPLIANCED:?}") CTL=$(realpath "${APPLIANCECTL:?}")
+TURND=$(realpath "$TURND") SIGNALD=$(realpath "${SIGNALD:?}")
+dir=$(mktemp -d)
+trap 'cleanup; rm -rf "$dir"' EXIT
+HTTPS=$((PORT + 1)) WS=$((PORT + 2))
+SOCK="$dir/ctl.sock"
+ctl() { "$CTL" --socket "$SOCK" "$@"; }
+
+write_config() { # write_config FILE [EXTRA-SIGNAL-SETTING]
+    cat >"$1" <<CONF
+appliance: { control_socket = "$SOCK"; turnd = "$TURND"; signald = "$SIGNALD";
+             hostname = "localhost"; state_dir = "$dir"; };
+turnd: { listen = ["127.0.0.1:$PORT"]; relay_ip = ["127.0.0.1"]; relay_ports = "$RELAY_LO-$RELAY_HI";
+         secret_file = "$dir/turn-secret"; no_such_turnd_key_guard = 0; };
+signal: { data_dir = "$dir/data"; listen = "127.0.0.1:$HTTPS"; ws_listen = "127.0.0.1:$WS";
+          tls_cert = "$dir/tls/cert.pem"; tls_key = "$dir/tls/key.pem"; web_root = "$dir";
+          turn_urls = ["turn:127.0.0.1:$PORT?transport=udp"]; turn_secret_file = "$dir/turn-secret";
+          password_scrypt_n = 16384; ${2:-} };
+CONF
+}
+mkdir -p "$dir/tls"
+
+# 1. an invalid config: refused with the service's own file:line message, nothing started
+write_config "$dir/bad.conf"
+out=$("$APPLIANCED" --config "$dir/bad.conf" 2>&1); rc=$?
+[ $rc = 2 ] || fail "invalid config: exit $rc ($out)"
+echo "$out" | grep -q "bad.conf:.*unknown setting 'no_such_turnd_key_guard'" || fail "message: $out"
+pgrep -f "$dir/bad.conf" >/dev/null && fail "a service started from an invalid config"
+echo "ok: invalid config refused: $out"
+
+# 2. first start
+write_config "$dir/lanturn.conf"
+sed -i 's/ no_such_turnd_key_guard = 0;//' "$dir/lanturn.conf"
+"$APPLIANCED" --config "$dir/lanturn.conf" >"$LOGDIR/applianced.log" 2>&1 &
+APID=$!
+PIDS+=($APID)
+for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || fail "no control socket"
+wait_running() { # wait_running SERVICE SECONDS: polls status until the service runs
+    local end=$((SECONDS + $2 + 1))
+    while [ $SECONDS -lt $end ]; do
+        ctl --json status | python3 -c "import json,sys; s={x['name']:x for x in json.load(sys.stdin)['services']}; sys.exit(0 if s['$1']['state']=='running' else 1)" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_running turnd 3 && wait_running signald 3 || fail "services not running: $(ctl status)"
+for f in turn-secret tls/key.pem initial-admin-password; do
+    [ "$(stat -c %a "$dir/$f")" = 600 ] || fail "$f is not 0600"
+done
+openssl x509 -in "$dir/tls/cert.pem" -noout -ext subjectAltName | grep -q "DNS:localhost" || fail "cert SAN"
+for _ in $(seq 1 50); do curl -sf --cacert "$dir/tls/cert.pem" "https://localhost:$HTTPS/healthz" >/dev/null && break; sleep 0.1; done
+login() {
+    curl -s --cacert "$dir/tls/cert.pem" "https://localhost:$HTTPS/api/login" \
+        -d "{\"name\":\"$1\",\"password\":\"$2\"}"
+}
+login admin "$(cat "$dir/initial-admin-password")" | grep -q '"token"' || fail "first admin cannot log in"
+echo "ok: first start provisioned secret, certificate and a working first admin"
+
+# 3. supervision: kill -9 each child; it is back (and serving) within 2 s
+for svc in turnd signald; do
+    old=$(ctl --json status | python3 -c "import json,sys; print([x['pid'] for x in json.load(sys.stdin)['services'] if x['name']=='$svc'][0])")
+    kill -9 "$old"
+    sleep 0.2
+    wait_running "$svc" 2 || fail "$svc not back within 2 s: $(ctl status)"
+    echo "ok: $svc back after kill -9 ($(ctl status | grep "^$svc"))"
+done
+for _ in $(seq 1 20); do curl -sf --cacert "$dir/tls/cert.pem" "https://localhost:$HTTPS/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf --cacert "$dir/tls/cert.pem" "https://localhost:$HTTPS/healthz" >/dev/null || fail "signald not serving after restart"
+turnutils_stunclient -p "$PORT" 127.0.0.1 2>&1 | grep -q "UDP reflexive addr" || fail "turnd not answering after restart"
+
+# 4. appliancectl
+echo 'a long password' | ctl users add erin --display-name "Erin" >/dev/null || fail "users add"
+echo 'a long password' | ctl users add erin >/dev/null 2>&1 && fail "users add twice"
+echo 'short' | ctl users add frank >/dev/null 2>&1 && fail "a weak password is accepted"
+ctl users list | grep -q "erin" || fail "users list"
+login erin 'a long password' | grep -q '"token"' || fail "erin cannot log in"
+ctl users disable erin >/dev/null || fail "users disable"
+login erin 'a long password' | grep -q '"forbidden"' || fail "a disabled user logs in"
+ctl users disable nobody >/dev/null 2>&1; [ $? = 1 ] || fail "disable unknown is exit 1"
+ctl stop turnd >/dev/null && ctl status | grep -q "^turnd *stopped" || fail "stop"
+ctl start turnd >/dev/null && wait_running turnd 2 || fail "start"
+ctl restart signald >/dev/null && wait_running signald 3 || fail "restart"
+ctl restart nosuch >/dev/null 2>&1; [ $? = 1 ] || fail "unknown service is exit 1"
+ctl config check >/dev/null || fail "config check"
+ctl frobnicate >/dev/null 2>&1; [ $? = 2 ] || fail "unknown command is exit 2"
+"$CTL" --socket "$dir/none.sock" status >/dev/null 2>&1; [ $? = 3 ] || fail "no applianced is exit 3"
+echo "ok: appliancectl status, stop/start/restart, users, config check, exit codes"
+
+# 5. backup and restore: a user made after the backup is gone after the restore
+(cd "$dir" && ctl backup backup.tar.gz) | grep -q "backup written" || fail "backup"
+tar tzf "$dir/backup.tar.gz" | sort | tr '\n' ' ' | grep -q "files/ lanturn.conf lanturn.db" || fail "backup contents"
+echo 'a long password' | ctl users add gina >/dev/null
+ctl restore "$dir/backup.tar.gz" >/dev/null || fail "restore"
+ctl users list | grep -q gina && fail "restore did not replace the data"
+ctl users list | grep -q erin || fail "restore lost data"
+wait_running signald 3 || fail "signald after restore"
+printf 'not a backup' >"$dir/junk.tar.gz"
+ctl restore "$dir/junk.tar.gz" >/dev/null 2>&1 && fail "junk restored"
+echo "ok: backup and restore"
+
+# 6. a config broken while running: check reports file:line, restart refuses
+sed -i 's/ws_listen = /ws_lissen = /' "$dir/lanturn.conf"
+out=$(ctl config check 2>&1) && fail "broken config passes"
+echo "$out" | grep -q "lanturn.conf:.*unknown setting 'ws_lissen'" || fail "check message: $out"
+ctl restart signald >/dev/null 2>&1 && fail "restart with a broken config"
+wait_running signald 1 || fail "a refused restart stopped signald"
+echo "ok: broken config reported ($out) and the running service kept"
+
+# 7. SIGTERM stops everything
+kill -TERM $APID
+for _ in $(seq 1 100); do kill -0 $APID 2>/dev/null || break; sleep 0.1; done
+kill -0 $APID 2>/dev/null && fail "applianced did not stop"
+pgrep -f "$dir/lanturn.conf" >/dev/null && fail "a service survived"
+[ -e "$SOCK" ] && fail "socket left behind"
+echo "ok: SIGTERM stopped everything"
