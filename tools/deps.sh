@@ -20,7 +20,7 @@ lanturn_install_packages() {
 LANTURN_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libconfig-dev openssl
                         libsqlite3-dev libwebsockets-dev libjansson-dev)
 LANTURN_TEST_PACKAGES=(libcmocka-dev libnice-dev libglib2.0-dev clang libclang-rt-14-dev valgrind
-                       coturn iproute2 procps sqlite3 curl chromium)
+                       coturn iproute2 procps sqlite3 curl chromium adduser)
 
 # lanturn_install_node: node and npm for the protocol and browser tests. A
 # machine may already have Node.js from elsewhere (with its own npm); Debian's

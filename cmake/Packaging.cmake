@@ -1,0 +1,24 @@
+# `cmake --build . --target package`: a Debian package of the whole appliance.
+# Runtime dependencies come from dpkg-shlibdeps (Debian's own library
+# packages), plus the tools applianced runs (tar, openssl is a library here).
+install(FILES appliance/systemd/lanturn.service DESTINATION lib/systemd/system)
+install(FILES appliance/lanturn.conf.default DESTINATION share/lanturn)
+install(FILES appliance/lanturn.conf.example turnd/turnd.conf.example signal/signald.conf.example
+        DESTINATION share/doc/lanturn/examples)
+install(DIRECTORY docs/ DESTINATION share/doc/lanturn FILES_MATCHING PATTERN "*.md")
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME lanturn)
+set(CPACK_PACKAGE_VENDOR "lanturn")
+set(CPACK_PACKAGE_CONTACT "lanturn maintainers <root@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "on-premises chat, calls and screen sharing with its own STUN/TURN server")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, tar")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${CMAKE_SOURCE_DIR}/appliance/debian/postinst ${CMAKE_SOURCE_DIR}/appliance/debian/prerm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+include(CPack)
