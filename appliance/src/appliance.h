@@ -9,13 +9,21 @@
 #include <stdint.h>
 
 #include "acfg.h"
+#include "logbuf.h"
 #include "supervisor.h"
 
 struct appliance {
     struct app_config cfg;
     struct app_sup sup;
     int64_t started_at; /* monotonic ms */
+    int epfd;           /* the main loop's, for the services' output pipes */
+    struct app_logbuf logs;
+    struct app_log_stream streams[APP_SVC_MAX];
+    int out_fd[APP_SVC_MAX]; /* read end of each service's stdout+stderr; -1: none */
 };
+
+/* The epoll tag of a service's output pipe: APP_TAG_OUTPUT + index. */
+#define APP_TAG_OUTPUT 1000
 
 /* Runs `SERVICE --config FILE --print-config` for turnd and signald: 0, or
  * -EINVAL with the service's own message (file:line) in err. */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -30,6 +31,7 @@ static void usage(FILE *out)
           "  users list\n"
           "  users add NAME [--admin] [--display-name TEXT]   (password on standard input)\n"
           "  users disable NAME | users enable NAME\n"
+          "  logs [SERVICE] [--level L] [--lines N]   recent log lines (turnd, signald, applianced)\n"
           "  backup FILE                 database + files + config into FILE (.tar.gz)\n"
           "  restore FILE                replace the data with a backup (signald restarts)\n"
           "Options: --socket PATH (default " DEFAULT_SOCKET "), --json (raw replies)\n"
@@ -122,10 +124,12 @@ int main(int argc, char **argv)
         {"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"admin", no_argument, NULL, 'a'},        {"display-name", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"level", required_argument, NULL, 'l'},  {"lines", required_argument, NULL, 'n'},
         {0},
     };
     const char *sock = getenv("LANTURN_CONTROL_SOCKET");
-    const char *display = NULL;
+    const char *display = NULL, *level = NULL;
+    long lines = 200;
     bool json = false, admin = false;
     int c;
     if (!sock)
@@ -137,6 +141,8 @@ int main(int argc, char **argv)
         case 'j': json = true; break;
         case 'a': admin = true; break;
         case 'd': display = optarg; break;
+        case 'l': level = optarg; break;
+        case 'n': lines = strtol(optarg, NULL, 10); break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("appliancectl (lanturn) %s\n", LANTURN_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -155,7 +161,13 @@ int main(int argc, char **argv)
         req = json_pack("{ss}", "cmd", "status");
     else if ((strcmp(w0, "start") == 0 || strcmp(w0, "stop") == 0 || strcmp(w0, "restart") == 0) && w1)
         req = json_pack("{ss ss}", "cmd", w0, "service", w1);
-    else if (strcmp(w0, "reload") == 0)
+    else if (strcmp(w0, "logs") == 0) {
+        req = json_pack("{ss sI}", "cmd", "logs", "limit", (json_int_t)lines);
+        if (w1)
+            json_object_set_new(req, "service", json_string(w1));
+        if (level)
+            json_object_set_new(req, "level", json_string(level));
+    } else if (strcmp(w0, "reload") == 0)
         req = json_pack("{ss}", "cmd", "reload");
     else if (strcmp(w0, "config") == 0 && w1 && strcmp(w1, "check") == 0)
         req = json_pack("{ss}", "cmd", "config_check");
@@ -205,6 +217,17 @@ int main(int argc, char **argv)
         print_status(reply);
     } else if (strcmp(w0, "users") == 0 && strcmp(w1, "list") == 0) {
         print_users(reply);
+    } else if (strcmp(w0, "logs") == 0) {
+        size_t i;
+        json_t *l;
+        json_array_foreach(json_object_get(reply, "lines"), i, l)
+        {
+            time_t t = (time_t)(json_integer_value(json_object_get(l, "at")) / 1000);
+            char when[32];
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
+            printf("%s %-10s %s\n", when, json_string_value(json_object_get(l, "service")),
+                   json_string_value(json_object_get(l, "text")));
+        }
     } else {
         const char *note = json_string_value(json_object_get(reply, "note"));
         json_t *bytes = json_object_get(reply, "bytes");

@@ -279,6 +279,29 @@ out:
     return r;
 }
 
+static void add_line(void *ctx, const struct app_log_line *l)
+{
+    json_array_append_new(ctx, json_pack("{sI ss ss}", "at", (json_int_t)l->at, "service",
+                                         l->service, "text", l->text));
+}
+
+/* The recent lines of the services (and applianced's own events). */
+static json_t *logs(struct appliance *a, json_t *req)
+{
+    const char *service = json_string_value(json_object_get(req, "service"));
+    const char *level = json_string_value(json_object_get(req, "level"));
+    const char *contains = json_string_value(json_object_get(req, "contains"));
+    json_t *lim = json_object_get(req, "limit");
+    json_int_t limit = lim ? json_integer_value(lim) : 200;
+    if (limit < 1 || limit > APP_LOG_LINES)
+        return error("\"limit\" must be 1..%d", APP_LOG_LINES);
+    json_t *lines = json_array();
+    app_logbuf_query(&a->logs, service && *service ? service : NULL,
+                     level && *level ? level : NULL, contains && *contains ? contains : NULL,
+                     (size_t)limit, add_line, lines);
+    return json_pack("{sb so}", "ok", 1, "lines", lines);
+}
+
 json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now)
 {
     const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -309,6 +332,8 @@ json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now)
         return users_add(a, req);
     if (strcmp(cmd, "users_disable") == 0 || strcmp(cmd, "users_enable") == 0)
         return users_set_disabled(a, req, strcmp(cmd, "users_disable") == 0);
+    if (strcmp(cmd, "logs") == 0)
+        return logs(a, req);
     if (strcmp(cmd, "backup") == 0)
         return backup(a, req);
     if (strcmp(cmd, "restore") == 0)

@@ -37,9 +37,33 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void to_stderr(const char *line, size_t len)
+{
+    ssize_t w = write(2, line, len);
+    (void)w;
+}
+
+/* The service's stdout and stderr go through a pipe to applianced, which
+ * keeps the recent lines (appliancectl logs, the console) and passes them on
+ * to its own stderr, so journald still gets one stream. */
 static int spawn_service(void *ctx, const struct app_service *svc, pid_t *pid)
 {
-    (void)ctx;
+    struct appliance *a = ctx;
+    int idx = (int)(svc - a->sup.svc);
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0)
+        return -errno;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
     posix_spawnattr_t at;
     posix_spawnattr_init(&at);
     sigset_t none;
@@ -47,9 +71,43 @@ static int spawn_service(void *ctx, const struct app_service *svc, pid_t *pid)
     posix_spawnattr_setsigmask(&at, &none); /* applianced blocks signals for signalfd */
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&at, 0); /* Ctrl-C goes to applianced, which stops them in order */
-    int rc = posix_spawn(pid, svc->argv[0], NULL, &at, svc->argv, environ);
+    int rc = posix_spawn(pid, svc->argv[0], &fa, &at, svc->argv, environ);
     posix_spawnattr_destroy(&at);
-    return -rc;
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    if (rc != 0) {
+        close(pipefd[0]);
+        return -rc;
+    }
+    if (a->out_fd[idx] >= 0) { /* the previous run's pipe: drained at its EOF already */
+        epoll_ctl(a->epfd, EPOLL_CTL_DEL, a->out_fd[idx], NULL);
+        close(a->out_fd[idx]);
+    }
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    a->out_fd[idx] = pipefd[0];
+    a->streams[idx].len = 0;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = APP_TAG_OUTPUT + (uint64_t)idx};
+    epoll_ctl(a->epfd, EPOLL_CTL_ADD, pipefd[0], &ev);
+    return 0;
+}
+
+static void read_output(struct appliance *a, int idx)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t n = read(a->out_fd[idx], buf, sizeof buf);
+        if (n > 0) {
+            app_logbuf_feed(&a->logs, &a->streams[idx], a->sup.svc[idx].name, buf, (size_t)n,
+                            wall_ms(), to_stderr);
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) { /* the service closed it */
+            epoll_ctl(a->epfd, EPOLL_CTL_DEL, a->out_fd[idx], NULL);
+            close(a->out_fd[idx]);
+            a->out_fd[idx] = -1;
+        }
+        return;
+    }
 }
 
 static void signal_service(void *ctx, pid_t pid, int sig)
@@ -61,22 +119,28 @@ static void signal_service(void *ctx, pid_t pid, int sig)
 
 static void service_event(void *ctx, const struct app_service *svc, const char *what, int status)
 {
-    (void)ctx;
+    struct appliance *a = ctx;
+    char line[200];
+    enum lt_log_level level = LT_LOG_INFO;
     if (strcmp(what, "exited") == 0 || strcmp(what, "stopped") == 0) {
+        level = strcmp(what, "exited") == 0 ? LT_LOG_WARN : LT_LOG_INFO;
         if (WIFSIGNALED(status))
-            lt_log(strcmp(what, "exited") == 0 ? LT_LOG_WARN : LT_LOG_INFO, "appliance", what,
-                   "service=%s signal=%d", svc->name, WTERMSIG(status));
+            snprintf(line, sizeof line, "service=%s signal=%d", svc->name, WTERMSIG(status));
         else
-            lt_log(strcmp(what, "exited") == 0 ? LT_LOG_WARN : LT_LOG_INFO, "appliance", what,
-                   "service=%s status=%d", svc->name, WEXITSTATUS(status));
+            snprintf(line, sizeof line, "service=%s status=%d", svc->name, WEXITSTATUS(status));
     } else {
-        lt_log(strcmp(what, "started") == 0 ? LT_LOG_INFO : LT_LOG_ERROR, "appliance", what,
-               "service=%s pid=%d restarts=%u", svc->name, (int)svc->pid, svc->restarts);
+        level = strcmp(what, "started") == 0 ? LT_LOG_INFO : LT_LOG_ERROR;
+        snprintf(line, sizeof line, "service=%s pid=%d restarts=%u", svc->name, (int)svc->pid,
+                 svc->restarts);
     }
+    lt_log(level, "appliance", what, "%s", line);
+    char rec[300];
+    int n = snprintf(rec, sizeof rec, "level=%s module=appliance event=%s %s\n",
+                     lt_log_level_name(level), what, line);
+    struct app_log_stream s = {0};
+    app_logbuf_feed(&a->logs, &s, "applianced", rec, (size_t)n, wall_ms(), NULL);
 }
 
-static const struct app_sup_env SUP_ENV = {
-    .spawn = spawn_service, .signal = signal_service, .event = service_event};
 
 static void usage(FILE *out)
 {
@@ -246,14 +310,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "applianced: %s\n", lfd < 0 ? err : strerror(errno));
         return 1;
     }
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = sfd};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)sfd};
     epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-    ev.data.fd = lfd;
+    ev.data.u64 = (uint64_t)lfd;
     epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
 
     char *turnd_argv[] = {a.cfg.turnd_bin, "--config", a.cfg.config_path, NULL};
     char *signald_argv[] = {a.cfg.signald_bin, "--config", a.cfg.config_path, NULL};
-    app_sup_init(&a.sup, &SUP_ENV);
+    static struct app_sup_env sup_env = {
+        .spawn = spawn_service, .signal = signal_service, .event = service_event};
+    sup_env.ctx = &a;
+    a.epfd = ep;
+    for (int i = 0; i < APP_SVC_MAX; i++)
+        a.out_fd[i] = -1;
+    if (app_logbuf_init(&a.logs) != 0) {
+        fprintf(stderr, "applianced: out of memory\n");
+        return 1;
+    }
+    app_sup_init(&a.sup, &sup_env);
     app_sup_add(&a.sup, "turnd", turnd_argv);
     app_sup_add(&a.sup, "signald", signald_argv);
     a.started_at = now_ms();
@@ -268,7 +342,11 @@ int main(int argc, char **argv)
         int n = epoll_wait(ep, evs, 8, timeout);
         now = now_ms();
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.fd == lfd) {
+            if (evs[i].data.u64 >= APP_TAG_OUTPUT) {
+                read_output(&a, (int)(evs[i].data.u64 - APP_TAG_OUTPUT));
+                continue;
+            }
+            if (evs[i].data.u64 == (uint64_t)lfd) {
                 serve_client(&a, lfd);
                 continue;
             }
@@ -297,8 +375,12 @@ int main(int argc, char **argv)
             break;
     }
     lt_log(LT_LOG_INFO, "appliance", "stopped", "uptime_s=%" PRId64, (now_ms() - a.started_at) / 1000);
+    for (unsigned i = 0; i < a.sup.n; i++) /* the last words of stopped services */
+        if (a.out_fd[i] >= 0)
+            read_output(&a, (int)i);
     close(lfd);
     unlink(a.cfg.control_socket);
+    app_logbuf_free(&a.logs);
     app_config_release(&a.cfg);
     return 0;
 }

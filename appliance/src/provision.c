@@ -233,8 +233,8 @@ int app_prov_admin(const char *data_dir, const char *password_file, const char *
         char line[64];
         int len = snprintf(line, sizeof line, "%s\n", pw);
         rc = write_private(path, line, (size_t)len, err, cap);
-        if (password)
-            snprintf(password, 64, "%s", pw);
+        if (password) /* generated: 20 characters */
+            memcpy(password, pw, strlen(pw) + 1);
     }
     OPENSSL_cleanse(pw, sizeof pw);
     *created = rc == 0;

@@ -77,6 +77,11 @@ done
 for _ in $(seq 1 20); do curl -sf --cacert "$dir/tls/cert.pem" "https://localhost:$HTTPS/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf --cacert "$dir/tls/cert.pem" "https://localhost:$HTTPS/healthz" >/dev/null || fail "signald not serving after restart"
 turnutils_stunclient -p "$PORT" 127.0.0.1 2>&1 | grep -q "UDP reflexive addr" || fail "turnd not answering after restart"
+ctl logs applianced | grep -q "event=exited service=turnd signal=9" || fail "logs: no crash record"
+[ "$(ctl logs turnd | grep -c "module=turnd event=started")" = 2 ] || fail "logs: turnd's own lines"
+ctl logs signald --level warn --lines 50 | grep -q "event=start " && fail "logs: level filter"
+grep -q "module=turnd event=started" "$LOGDIR/applianced.log" || fail "services' lines not passed on to stderr"
+echo "ok: logs keep the services' lines and applianced's events, filtered by service and level"
 
 # 4. appliancectl
 echo 'a long password' | ctl users add erin --display-name "Erin" >/dev/null || fail "users add"
