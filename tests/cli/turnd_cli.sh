@@ -40,6 +40,10 @@ expect_error "tls_cert and tls_key go together" $'turnd: {\n tls_cert = "/c.pem"
 expect_error "tls_listen needs tls_cert and tls_key" $'turnd: {\n tls_listen = ["127.0.0.1:443"];\n};'
 expect_error "tls_listen: bad address 'x'" $'turnd: { tls_cert = "c"; tls_key = "k"; };' --tls-listen x
 expect_error "t.conf:2: tls_key: empty file name" $'turnd: {\n tls_key = "";\n};'
+expect_error "t.conf:2: auth_fail_window: must be between 1 and 86400" \
+    $'turnd: {\n auth_fail_window = 0;\n};'
+expect_error "t.conf:3: auth_fail_limit: expected an integer" \
+    $'turnd: {\n\n auth_fail_limit = "ten";\n};'
 
 # A full file, flags on top, printed and loaded back.
 cat >"$dir/full.conf" <<'CONF'
@@ -59,6 +63,8 @@ turnd:
   tls_listen = ["127.0.0.1", "[::1]:443"];
   max_connections = 100;
   idle_timeout = 20;
+  auth_fail_limit = 5;
+  auth_fail_window = 120;
 };
 CONF
 "$TURND" --config "$dir/full.conf" --realm flag-realm --user bob:pw --print-config >"$dir/printed.conf" ||
@@ -67,6 +73,8 @@ grep -q 'realm = "flag-realm"' "$dir/printed.conf" || fail "--realm did not over
 grep -q 'name = "alice"' "$dir/printed.conf" && grep -q 'name = "bob"' "$dir/printed.conf" ||
     fail "users from file and flag not merged"
 grep -q 'user_quota = 3' "$dir/printed.conf" || fail "user_quota lost"
+grep -q 'auth_fail_limit = 5' "$dir/printed.conf" && grep -q 'auth_fail_window = 120' \
+    "$dir/printed.conf" || fail "auth_fail_limit/auth_fail_window lost"
 grep -q 'a:b:c' "$dir/printed.conf" && fail "a password was printed"
 grep -q 'tls_listen = \["127.0.0.1:5349", "\[::1\]:443"\]' "$dir/printed.conf" ||
     fail "tls_listen lost or without its default port"

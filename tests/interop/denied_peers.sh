@@ -17,7 +17,8 @@ in_ns ip addr add 10.99.0.5/32 dev lo
 in_ns ip addr add fd99::1/128 dev lo nodad
 in_ns ip addr add fd99::5/128 dev lo nodad
 
-in_ns "$TURND" --listen "10.99.0.1:$PORT" --listen "[fd99::1]:$PORT" --relay-ip 10.99.0.1 \
+# not through in_ns: a function would run in a subshell whose PID, not turnd's, ends up in PIDS
+ip netns exec "$NS" "$TURND" --listen "10.99.0.1:$PORT" --listen "[fd99::1]:$PORT" --relay-ip 10.99.0.1 \
     --relay-ip fd99::1 --relay-ports "$RELAY_LO-$RELAY_HI" --user probe:pw \
     --deny-peer 10.9.0.0/16 --allow-peer 127.0.0.5/32 --log-level debug >"$LOGDIR/turnd.log" 2>&1 &
 PIDS+=($!)

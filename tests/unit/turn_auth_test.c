@@ -255,6 +255,74 @@ static void old_style_nonce_is_stale(void **state)
     assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 438);
 }
 
+static void three_failures_a_minute(struct turn_core_config *cfg)
+{
+    cfg->auth_fail_limit = 3;
+    cfg->auth_fail_window = 60;
+}
+
+static int setup_rate_limited(void **state)
+{
+    return turn_test_setup(state, three_failures_a_minute);
+}
+
+static void failed_logins_from_an_address_are_dropped_until_the_window_ends(void **state)
+{
+    struct t *t = *state;
+    uint8_t bad[STUN_LONG_TERM_KEY_LEN];
+    stun_long_term_key("alice", "lanturn", "guess", bad);
+    request_with(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL);
+    /* A stale nonce or the unauthenticated first round are not failures. */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(request_with(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL), 401);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, "alice", bad),
+                         401);
+    /* Limit reached: even the right password from that address gets no answer,
+     * from any port of it. */
+    t->now += 59000;
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), -1);
+    struct stun_addr other_port = t->client;
+    other_port.port++;
+    assert_int_equal(request_from(t, &other_port, TURN_ALLOCATE, add_udp, NULL, "alice", t->key),
+                     -1);
+    assert_int_equal(turn_core_stats(t->core)->auth_rate_limited, 2);
+    assert_int_equal(turn_core_stats(t->core)->auth_failures, 3);
+    /* Binding is not authenticated and still answered; other addresses work. */
+    assert_int_equal(request_with(t, &t->client, STUN_BINDING, NULL, NULL, NULL), 0);
+    struct stun_addr neighbour;
+    stun_addr_parse("192.168.1.11:40000", &neighbour);
+    request_with(t, &neighbour, TURN_ALLOCATE, add_udp, NULL, NULL);
+    assert_int_equal(request_from(t, &neighbour, TURN_ALLOCATE, add_udp, NULL, "alice", t->key), 0);
+    /* The window began with the first failure: a minute later the address is free. */
+    t->now += 1000;
+    request_with(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL);
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 0);
+}
+
+static void failure_table_stays_bounded_under_many_addresses(void **state)
+{
+    struct t *t = *state;
+    uint8_t bad[STUN_LONG_TERM_KEY_LEN];
+    stun_long_term_key("alice", "lanturn", "guess", bad);
+    struct stun_addr from;
+    stun_addr_parse("10.1.0.0:1000", &from);
+    /* 20000 addresses into 4096 slots: old entries are replaced, nothing grows,
+     * and an address being limited now is still limited. */
+    for (unsigned i = 0; i < 20000; i++) {
+        from.ip[2] = (uint8_t)(i >> 8);
+        from.ip[3] = (uint8_t)i;
+        t->f.n_sent = 0; /* the fake keeps 64 datagrams */
+        request_with(t, &from, TURN_ALLOCATE, add_udp, NULL, NULL);
+        assert_int_equal(request_from(t, &from, TURN_ALLOCATE, add_udp, NULL, "alice", bad), 401);
+    }
+    t->f.n_sent = 0;
+    request_with(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL); /* its own nonce */
+    for (int i = 0; i < 3; i++)
+        request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, "alice", bad);
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +339,11 @@ int main(void)
         T(old_style_nonce_is_stale),
         cmocka_unit_test_setup_teardown(userhash_names_a_static_user_without_sending_the_name,
                                         setup_static_only, turn_test_teardown),
+        cmocka_unit_test_setup_teardown(
+            failed_logins_from_an_address_are_dropped_until_the_window_ends, setup_rate_limited,
+            turn_test_teardown),
+        cmocka_unit_test_setup_teardown(failure_table_stays_bounded_under_many_addresses,
+                                        setup_rate_limited, turn_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,7 +119,8 @@ static const char *const known_keys[] = {
     "permission_lifetime", "channel_lifetime", "nonce_lifetime",  "max_allocations",
     "user_quota",      "max_permissions",  "max_channels",        "log_level",
     "log_timestamps",  "tcp",              "tls_listen",          "tls_cert",
-    "tls_key",         "max_connections",  "idle_timeout",
+    "tls_key",         "max_connections",  "idle_timeout",        "auth_fail_limit",
+    "auth_fail_window",
 };
 
 struct file_ctx {
@@ -249,6 +250,8 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         {"max_channels", &c->max_channels, 1, 4096},
         {"max_connections", &cfg->max_connections, 1, 1000000},
         {"idle_timeout", &cfg->idle_timeout, 5, 3600},
+        {"auth_fail_limit", &c->auth_fail_limit, 0, 1000000},
+        {"auth_fail_window", &c->auth_fail_window, 1, 86400},
     };
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
         if (!strcmp(key, ints[i].name))
@@ -752,11 +755,12 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
             "  lifetime_default = %u;\n  lifetime_max = %u;\n  permission_lifetime = %u;\n"
             "  channel_lifetime = %u;\n  nonce_lifetime = %u;\n  max_allocations = %u;\n"
             "  user_quota = %u;\n  max_permissions = %u;\n  max_channels = %u;\n"
-            "  log_level = \"%s\";\n  log_timestamps = %s;\n};\n",
+            "  auth_fail_limit = %u;\n  auth_fail_window = %u;\n",
             c->lifetime_default, c->lifetime_max, c->perm_lifetime, c->chan_lifetime,
             c->nonce_lifetime, c->max_allocations, c->max_allocations_per_user,
-            c->max_permissions, c->max_channels, lt_log_level_name(cfg->log_level),
-            cfg->log_timestamps ? "true" : "false");
+            c->max_permissions, c->max_channels, c->auth_fail_limit, c->auth_fail_window);
+    fprintf(out, "  log_level = \"%s\";\n  log_timestamps = %s;\n};\n",
+            lt_log_level_name(cfg->log_level), cfg->log_timestamps ? "true" : "false");
 }
 
 void turnd_config_release(struct turnd_config *cfg)

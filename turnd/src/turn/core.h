@@ -53,6 +53,12 @@ struct turn_core_config {
     unsigned max_permissions;          /* per allocation */
     unsigned max_channels;             /* per allocation */
 
+    /* Failed authentications from one IP address: after auth_fail_limit
+     * (0 = no limit) inside auth_fail_window seconds, its TURN requests are
+     * dropped until the window ends. */
+    unsigned auth_fail_limit;
+    unsigned auth_fail_window;
+
     struct turn_user *users; /* static long-term users; owned by the config */
     unsigned n_users;
     char *secret; /* shared secret for time-limited credentials; NULL = off */
@@ -93,6 +99,7 @@ struct turn_stats {
     uint64_t permissions;        /* live now */
     uint64_t channels;           /* live now */
     uint64_t auth_failures;
+    uint64_t auth_rate_limited;  /* requests dropped: too many failures from the address */
     uint64_t peer_denied;        /* CreatePermission/ChannelBind/Send refused by policy */
     uint64_t own_port_dropped;   /* datagrams to a non-relay port of our own address */
     uint64_t no_permission_dropped;

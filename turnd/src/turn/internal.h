@@ -70,6 +70,14 @@ struct turn_reservation {
     uint64_t expires_ms;
 };
 
+/* Failed authentications of one client IP address (ratelimit.c). */
+struct turn_fail_entry {
+    struct stun_addr ip; /* port 0 */
+    uint64_t window_start_ms;
+    uint32_t count; /* 0 = free slot */
+};
+#define TURN_FAIL_TABLE 4096 /* addresses tracked at once; a power of two */
+
 struct turn_core {
     const struct turn_core_config *cfg;
     struct turn_env env;
@@ -86,6 +94,9 @@ struct turn_core {
      * RESERVED for a reservation. Lets "is this one of our relay ports?" be
      * one array read on the data path. */
     struct turn_alloc **port_owner[2];
+
+    struct turn_fail_entry *fails;
+    unsigned n_fails;
 
     uint8_t nonce_key[32];
     uint8_t tid_prefix[4]; /* Data indications: prefix + counter */
@@ -144,6 +155,12 @@ void turn_nonce_make(const struct turn_core *c, const struct stun_addr *client, 
 /* Long-term credential check of a request (RFC 8489 §9.2.4). */
 void turn_auth_check(struct turn_core *c, const struct stun_msg *m, const struct stun_addr *client,
                      uint64_t now_ms, struct turn_auth *out);
+
+/* ---- ratelimit.c ---- */
+int turn_fails_init(struct turn_core *c);
+/* True when ip has used up its failed authentications for now. */
+bool turn_fails_blocked(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms);
+void turn_fails_record(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms);
 
 /* ---- requests.c ---- */
 /* stream: the request came over a TCP/TLS connection `lsock`. */

@@ -406,7 +406,13 @@ void turn_handle_request(struct turn_core *c, int lsock, bool stream, const stru
     }
     if (reject_unknown(&q, known_turn, sizeof(known_turn) / sizeof(known_turn[0])))
         return;
+    if (turn_fails_blocked(c, from, now_ms)) {
+        c->stats.auth_rate_limited++; /* dropped, not answered: see ratelimit.c */
+        return;
+    }
     turn_auth_check(c, m, from, now_ms, &q.auth);
+    if (q.auth.failed)
+        turn_fails_record(c, from, now_ms);
     if (q.auth.error) {
         send_error(&q, q.auth.error, false);
         return;
