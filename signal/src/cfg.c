@@ -38,6 +38,7 @@ void sig_config_defaults(struct sig_config *cfg)
     sig_parse_listen("127.0.0.1:443", &cfg->listen);
     sig_parse_listen("127.0.0.1:3000", &cfg->ws_listen);
     set_str(&cfg->web_root, "/usr/share/lanturn/web");
+    set_str(&cfg->control_socket, "/run/lanturn/signald.sock");
     cfg->file_max_bytes = STO_FILE_MAX_DEFAULT;
     cfg->log_level = LT_LOG_INFO;
     sig_hub_config_defaults(&cfg->hub);
@@ -50,6 +51,7 @@ void sig_config_release(struct sig_config *cfg)
     free(cfg->tls_cert);
     free(cfg->tls_key);
     free(cfg->web_root);
+    free(cfg->control_socket);
     if (cfg->turn_secret) {
         memset(cfg->turn_secret, 0, strlen(cfg->turn_secret));
         free(cfg->turn_secret);
@@ -134,7 +136,7 @@ static const char *const KEYS[] = {
     "data_dir", "listen", "ws_listen", "tls_cert", "tls_key", "web_root", "turn_secret",
     "turn_secret_file", "turn_urls", "turn_ttl", "ice_transport_policy", "file_max_mb",
     "max_frame_kb", "rate_per_second", "rate_burst", "ring_timeout", "max_connections",
-    "session_days", "self_registration", "password_scrypt_n", "log_level", NULL,
+    "session_days", "self_registration", "password_scrypt_n", "log_level", "control_socket", NULL,
 };
 
 static int check_int(const config_setting_t *s, const char *file, long long lo, long long hi,
@@ -173,7 +175,7 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
         long long v;
         static const char *const STRING_KEYS[] = {
             "data_dir", "listen", "ws_listen", "tls_cert", "tls_key", "web_root", "turn_secret",
-            "turn_secret_file", "ice_transport_policy", "log_level", NULL,
+            "turn_secret_file", "ice_transport_policy", "log_level", "control_socket", NULL,
         };
         bool is_str_key = false;
         for (const char *const *k = STRING_KEYS; *k; k++)
@@ -193,6 +195,8 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
             set_str(&cfg->tls_key, str);
         else if (strcmp(key, "web_root") == 0)
             set_str(&cfg->web_root, str);
+        else if (strcmp(key, "control_socket") == 0)
+            set_str(&cfg->control_socket, str);
         else if (strcmp(key, "turn_secret") == 0)
             set_str(&cfg->turn_secret, str);
         else if (strcmp(key, "turn_secret_file") == 0)
@@ -316,6 +320,8 @@ static void usage(FILE *out)
           "      --tls-cert FILE        PEM certificate (chain) for both listeners\n"
           "      --tls-key FILE         PEM private key\n"
           "      --web-root DIR         the browser client (default /usr/share/lanturn/web)\n"
+          "      --control-socket PATH  unix socket for stats, sessions and metrics\n"
+          "                             (default /run/lanturn/signald.sock; \"\" = none)\n"
           "      --turn-url URL         a TURN URL handed to clients (repeatable), e.g.\n"
           "                             turn:192.0.2.10:3478?transport=udp\n"
           "      --turn-secret-file F   the secret shared with turnd\n"
@@ -340,7 +346,7 @@ static void usage(FILE *out)
 
 enum {
     OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_WEB_ROOT, OPT_TURN_URL, OPT_TURN_SECRET_FILE,
-    OPT_ICE_POLICY, OPT_SELF_REG, OPT_SCRYPT_N, OPT_LOG_LEVEL, OPT_LOG_TS, OPT_PRINT,
+    OPT_ICE_POLICY, OPT_SELF_REG, OPT_SCRYPT_N, OPT_LOG_LEVEL, OPT_LOG_TS, OPT_PRINT, OPT_CONTROL,
 };
 
 int sig_config_from_args(struct sig_config *cfg, int argc, char **argv, FILE *out,
@@ -362,6 +368,7 @@ int sig_config_from_args(struct sig_config *cfg, int argc, char **argv, FILE *ou
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"log-timestamps", no_argument, NULL, OPT_LOG_TS},
         {"print-config", no_argument, NULL, OPT_PRINT},
+        {"control-socket", required_argument, NULL, OPT_CONTROL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0},
@@ -399,6 +406,7 @@ int sig_config_from_args(struct sig_config *cfg, int argc, char **argv, FILE *ou
         case OPT_TLS_CERT: set_str(&cfg->tls_cert, optarg); break;
         case OPT_TLS_KEY: set_str(&cfg->tls_key, optarg); break;
         case OPT_WEB_ROOT: set_str(&cfg->web_root, optarg); break;
+        case OPT_CONTROL: set_str(&cfg->control_socket, optarg); break;
         case OPT_TURN_URL:
             if (!urls_from_flags) { /* flags replace the file's list */
                 for (unsigned i = 0; i < cfg->n_turn_urls; i++)
@@ -471,6 +479,7 @@ void sig_config_print(const struct sig_config *cfg, FILE *out)
     if (cfg->tls_cert)
         fprintf(out, "  tls_cert = \"%s\";\n  tls_key = \"%s\";\n", cfg->tls_cert, cfg->tls_key);
     fprintf(out, "  web_root = \"%s\";\n", cfg->web_root);
+    fprintf(out, "  control_socket = \"%s\";\n", cfg->control_socket);
     if (cfg->turn_secret_file)
         fprintf(out, "  turn_secret_file = \"%s\";\n", cfg->turn_secret_file);
     else if (cfg->turn_secret)

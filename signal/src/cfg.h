@@ -27,6 +27,7 @@ struct sig_config {
     struct sig_listen ws_listen; /* WebSocket only; port 0 = off */
     char *tls_cert, *tls_key;    /* PEM files */
     char *web_root;              /* the browser client's files */
+    char *control_socket;        /* unix socket for local tools; "" = none */
     char *turn_secret;           /* read from turn_secret_file when that is set */
     char *turn_secret_file;
     char *turn_urls[SIG_MAX_TURN_URLS];

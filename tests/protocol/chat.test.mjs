@@ -3,6 +3,8 @@
 // authorization, bad input, and a restart in the middle.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import WebSocket from 'ws';
 import { Server, PASSWORD, PORT_BASE, sleep } from './lib.mjs';
 
 const srv = new Server('chat', { httpsPort: PORT_BASE, wsPort: PORT_BASE + 1, config: 'max_frame_kb = 64;' });
@@ -19,6 +21,7 @@ after(async () => {
   for (const x of [a, b, c]) if (x && !x.closed) await x.close();
   const r = await srv.stop();
   assert.equal(r.code, 0, `signald exited with ${JSON.stringify(r)}\n${srv.logText()}`);
+  assert.ok(!existsSync(srv.controlSocket), 'the control socket is removed at exit');
   srv.cleanup();
 });
 
@@ -180,6 +183,16 @@ test('bad input gets an error and the connection keeps working', async () => {
   assert.ok((await a.request('ping')).now > 0, 'still usable');
 });
 
+test('the control protocol cannot be reached over the network', async () => {
+  const ws = new WebSocket(`wss://127.0.0.1:${srv.wsPort}/`, 'lanturn-control', { ca: srv.ca, servername: 'localhost' });
+  const outcome = await new Promise((resolve) => {
+    ws.on('open', () => resolve('open'));
+    ws.on('error', () => resolve('refused'));
+    ws.on('close', () => resolve('refused'));
+  });
+  assert.equal(outcome, 'refused');
+});
+
 test('an oversized frame closes only that connection (1009)', async () => {
   const x = await srv.connect(carol);
   x.send(JSON.stringify({ id: 1, type: 'ping', pad: 'x'.repeat(70 * 1024) }));
@@ -201,6 +214,22 @@ test('presence: online, away across devices, offline', async () => {
   assert.equal((await a.next((m) => m.event === 'presence' && m.data.user === bob.user.id)).data.status, 'away');
   await b.request('presence.set', { status: 'online' });
   await a.next((m) => m.event === 'presence' && m.data.user === bob.user.id);
+});
+
+test('the control socket shows stats, sessions and metrics, and ends a device\'s connection', async () => {
+  const st = await srv.control({ cmd: 'stats' });
+  assert.equal(st.ok, true);
+  assert.ok(st.stats.users_online >= 3 && st.stats.requests > 0);
+  const ses = await srv.control({ cmd: 'sessions' });
+  const mine = ses.sessions.find((x) => x.conn === c.helloReply.conn);
+  assert.equal(mine.user, carol.user.id);
+  const m = await srv.control({ cmd: 'metrics' });
+  assert.match(m.metrics, /^lanturn_signal_users_online \d+$/m);
+  assert.equal((await srv.control({ cmd: 'bogus' })).ok, false);
+  const k = await srv.control({ cmd: 'kill', conn: c.helloReply.conn });
+  assert.equal(k.closed, 1);
+  assert.equal((await c.closedPromise).code, 4002);
+  c = await srv.connect(carol); // the session itself still works
 });
 
 test('a reconnecting client gets exactly the events it missed, in order, once', async () => {

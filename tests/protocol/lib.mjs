@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
+import net from 'node:net';
 import WebSocket from 'ws';
 
 const SIGNALD = process.env.SIGNALD;
@@ -42,6 +43,7 @@ export class Server {
     }
     this.turnUrl = `turn:127.0.0.1:${wsPort + 1}?transport=udp`;
     this.log = join(this.dir, 'signald.log');
+    this.controlSocket = join(this.dir, 'control.sock');
     this.proc = null;
   }
 
@@ -51,7 +53,7 @@ export class Server {
       '--tls-cert', join(this.dir, 'cert.pem'), '--tls-key', join(this.dir, 'key.pem'),
       '--web-root', new URL('../../signal/web', import.meta.url).pathname,
       '--turn-url', this.turnUrl, '--turn-secret-file', this.secretFile,
-      '--scrypt-n', SCRYPT_N, '--log-level', 'debug'];
+      '--scrypt-n', SCRYPT_N, '--log-level', 'debug', '--control-socket', this.controlSocket];
   }
 
   async start() {
@@ -114,6 +116,18 @@ export class Server {
       req.setTimeout(20000, () => req.destroy(new Error(`timeout: ${method} ${path}`)));
       if (payload !== undefined) req.write(payload);
       req.end();
+    });
+  }
+
+  // One request on the control socket; resolves the parsed reply.
+  control(req) {
+    return new Promise((resolve, reject) => {
+      const sock = net.createConnection(this.controlSocket);
+      let data = '';
+      sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
+      sock.on('data', (d) => { data += d; });
+      sock.on('end', () => { try { resolve(JSON.parse(data)); } catch (e) { reject(e); } });
+      sock.on('error', reject);
     });
   }
 

@@ -150,6 +150,7 @@ struct sig_conn *sig_hub_open(struct sig_hub *h, void *handle, const char *peer_
     lt_log_token(peer_addr ? peer_addr : "?", c->addr, sizeof c->addr);
     c->tokens = h->cfg->rate_burst;
     c->tokens_at = now;
+    c->opened_at = now;
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;

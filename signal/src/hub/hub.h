@@ -81,4 +81,9 @@ void sig_hub_deliver(struct sig_hub *h, int64_t user_id, int64_t seq, const char
 
 void sig_hub_stats(const struct sig_hub *h, struct sig_hub_stats *out);
 
+/* The control socket's commands (stats, metrics, sessions, kill): a JSON
+ * request object in, a new reply object out (hub/control.c). */
+struct json_t;
+struct json_t *sig_hub_control(struct sig_hub *h, struct json_t *req, int64_t now);
+
 #endif

@@ -21,6 +21,7 @@ struct sig_conn {
     struct sig_conn *user_next;   /* the user's connections (after hello) */
     void *handle;
     uint32_t id; /* shown to clients: call signalling addresses a device by it */
+    int64_t opened_at;
     int64_t user_id, session_id; /* 0 until hello */
     bool is_admin;
     bool away;

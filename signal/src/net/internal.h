@@ -11,6 +11,7 @@
 #include "server.h"
 
 #define SIG_PROTOCOL "lanturn.v1"
+#define SIG_CONTROL_PROTOCOL "lanturn-control"
 #define OUT_QUEUE_MAX_BYTES (8u << 20) /* a client this far behind reconnects */
 #define PEER_MAX 64
 
@@ -65,6 +66,7 @@ struct sig_server {
     lws_sorted_usec_list_t tick;
     char tmp_dir[300];
     struct lws_http_mount mounts[3];
+    char control_path[108];
 };
 
 int64_t net_now_ms(void);
@@ -74,6 +76,11 @@ void net_peer(struct lws *wsi, char *out, size_t cap);
 int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons reason,
                 struct pss *p, void *in, size_t len);
 void ws_env(struct sig_server *s, struct sig_hub_env *env);
+
+int control_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len);
+/* Listens on the unix socket path (none when empty). 0 or a negative errno. */
+int control_listen(struct sig_server *s, struct lws_vhost *vh, const char *path);
 
 int http_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons reason,
                   struct pss *p, void *in, size_t len);

@@ -61,6 +61,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols PROTOCOLS[] = {
     {SIG_PROTOCOL, callback, sizeof(struct pss), 16384, 0, NULL, 0},
+    {SIG_CONTROL_PROTOCOL, control_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -80,8 +81,9 @@ static void lws_log_to_ours(int level, const char *line)
     lt_log(level == LLL_ERR ? LT_LOG_ERROR : LT_LOG_WARN, "lws", "log", "msg=\"%s\"", buf);
 }
 
-static int make_vhost(struct sig_server *s, const char *name, const struct sig_listen *l,
-                      bool with_http, char *err, size_t cap)
+static struct lws_vhost *make_vhost(struct sig_server *s, const char *name,
+                                    const struct sig_listen *l, bool with_http, char *err,
+                                    size_t cap)
 {
     const struct sig_config *cfg = s->cfg;
     struct lws_context_creation_info vi;
@@ -100,14 +102,15 @@ static int make_vhost(struct sig_server *s, const char *name, const struct sig_l
         vi.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
         vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     }
-    if (!lws_create_vhost(s->ctx, &vi)) {
+    struct lws_vhost *vh = lws_create_vhost(s->ctx, &vi);
+    if (!vh) {
         snprintf(err, cap, "cannot listen on %s:%d (%s): in use, no permission, or a bad "
                  "certificate/key", l->host, l->port, name);
-        return -EADDRINUSE;
+        return NULL;
     }
     lt_log(LT_LOG_INFO, "signal", "listen", "vhost=%s addr=%s port=%d tls=%s", name, l->host,
            l->port, cfg->tls_cert ? "yes" : "no");
-    return 0;
+    return vh;
 }
 
 struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *db, char *err,
@@ -150,11 +153,15 @@ struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *d
         free(s);
         return NULL;
     }
-    if (make_vhost(s, "https", &cfg->listen, true, err, err_cap) ||
-        (cfg->ws_listen.port && make_vhost(s, "ws", &cfg->ws_listen, false, err, err_cap))) {
+    struct lws_vhost *https = make_vhost(s, "https", &cfg->listen, true, err, err_cap);
+    if (!https || (cfg->ws_listen.port && !make_vhost(s, "ws", &cfg->ws_listen, false, err, err_cap))) {
         sig_server_free(s);
         return NULL;
     }
+    int rc = control_listen(s, https, cfg->control_socket);
+    if (rc) /* the service works without it; say why it is missing */
+        lt_log(LT_LOG_WARN, "signal", "control_unavailable", "socket=%s err=\"%s\"",
+               cfg->control_socket, strerror(-rc));
     return s;
 }
 
@@ -208,5 +215,7 @@ void sig_server_free(struct sig_server *s)
         return;
     if (s->ctx)
         lws_context_destroy(s->ctx);
+    if (s->control_path[0])
+        unlink(s->control_path);
     free(s);
 }
