@@ -90,6 +90,12 @@ int app_config_load(struct app_config *c, const char *path, char *err, size_t ca
         rc = fail(err, cap, "%s: turnd.secret_file and signal.turn_secret_file differ; signald's "
                   "credentials would not work on turnd", path);
     c->turn_secret_file = dup_or(s ? s : s2, NULL);
+    s = NULL;
+    config_lookup_string(&lc, "signal.control_socket", &s);
+    c->signal_control = dup_or(s, "/run/lanturn/signald.sock");
+    s = NULL;
+    config_lookup_string(&lc, "turnd.control_socket", &s);
+    c->turnd_control = dup_or(s, "/run/lanturn/turnd.sock");
     config_destroy(&lc);
     return rc;
 }
@@ -107,5 +113,7 @@ void app_config_release(struct app_config *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->turn_secret_file);
+    free(c->signal_control);
+    free(c->turnd_control);
     memset(c, 0, sizeof *c);
 }

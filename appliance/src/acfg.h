@@ -22,6 +22,8 @@ struct app_config {
     char *signal_data_dir;     /* signal.data_dir */
     char *tls_cert, *tls_key;  /* signal.tls_cert / tls_key */
     char *turn_secret_file;    /* turnd.secret_file (signal.turn_secret_file must match) */
+    char *signal_control;      /* signal.control_socket */
+    char *turnd_control;       /* turnd.control_socket */
 };
 
 /* 0, or -EINVAL with "file:line: message" in err. */

@@ -37,4 +37,13 @@ json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now);
  * errno. Its standard output and error (at most cap-1 bytes) go to out. */
 int app_run(char *const argv[], char *out, size_t cap);
 
+/* stats.c: the dashboard's figures, requests passed to a service, metrics. */
+json_t *app_stats(struct appliance *a);
+json_t *app_forward(struct appliance *a, const char *service, json_t *req, const char *cmd);
+json_t *app_metrics(struct appliance *a);
+
+/* One request to a service's control socket (a JSON line each way, 2 s at
+ * most): 0 and *reply, or a negative errno. */
+int app_ask(const char *socket_path, json_t *req, json_t **reply);
+
 #endif

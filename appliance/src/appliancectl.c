@@ -32,6 +32,11 @@ static void usage(FILE *out)
           "  users add NAME [--admin] [--display-name TEXT]   (password on standard input)\n"
           "  users disable NAME | users enable NAME\n"
           "  logs [SERVICE] [--level L] [--lines N]   recent log lines (turnd, signald, applianced)\n"
+          "  stats                       users online, calls, TURN allocations, CPU, memory, disk\n"
+          "  metrics                     both services' Prometheus metrics\n"
+          "  sessions list               connected devices (signald)\n"
+          "  sessions kill CONN|--user ID   disconnect a device, or all of a user's\n"
+          "  turn sessions | turn kill ID   TURN allocations, and ending one (turnd)\n"
           "  backup FILE                 database + files + config into FILE (.tar.gz)\n"
           "  restore FILE                replace the data with a backup (signald restarts)\n"
           "Options: --socket PATH (default " DEFAULT_SOCKET "), --json (raw replies)\n"
@@ -91,6 +96,43 @@ static void print_status(json_t *r)
     }
 }
 
+/* One service's figure, or "-" when it did not answer. */
+static void print_figure(json_t *svc, const char *key, const char *label)
+{
+    json_t *v = json_object_get(json_object_get(svc, "stats"), key);
+    if (v)
+        printf("  %-22s %lld\n", label, (long long)json_integer_value(v));
+    else
+        printf("  %-22s - (%s)\n", label,
+               json_string_value(json_object_get(svc, "error")) ?: "not reported");
+}
+
+static void print_stats(json_t *r)
+{
+    json_t *sig = json_object_get(r, "signald"), *turn = json_object_get(r, "turnd");
+    json_t *sys = json_object_get(r, "system");
+    printf("chat (signald)\n");
+    print_figure(sig, "users_online", "users online");
+    print_figure(sig, "connections", "connections");
+    print_figure(sig, "calls", "calls");
+    printf("relay (turnd)\n");
+    print_figure(turn, "allocations", "allocations");
+    print_figure(turn, "client_to_peer_bytes", "bytes client->peer");
+    print_figure(turn, "peer_to_client_bytes", "bytes peer->client");
+    double gib = 1024.0 * 1024 * 1024;
+    printf("machine\n  %-22s %.1f of %.1f GiB free\n", "memory",
+           (double)json_integer_value(json_object_get(sys, "mem_available_bytes")) / gib,
+           (double)json_integer_value(json_object_get(sys, "mem_total_bytes")) / gib);
+    printf("  %-22s %.1f of %.1f GiB free (%s)\n", "disk",
+           (double)json_integer_value(json_object_get(sys, "disk_free_bytes")) / gib,
+           (double)json_integer_value(json_object_get(sys, "disk_total_bytes")) / gib,
+           json_string_value(json_object_get(sys, "disk_path")) ?: "?");
+    json_t *load = json_object_get(sys, "load");
+    if (load)
+        printf("  %-22s %.2f %.2f %.2f\n", "load", json_real_value(json_array_get(load, 0)),
+               json_real_value(json_array_get(load, 1)), json_real_value(json_array_get(load, 2)));
+}
+
 static void print_users(json_t *r)
 {
     size_t i;
@@ -125,11 +167,12 @@ int main(int argc, char **argv)
         {"admin", no_argument, NULL, 'a'},        {"display-name", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
         {"level", required_argument, NULL, 'l'},  {"lines", required_argument, NULL, 'n'},
+        {"user", required_argument, NULL, 'u'},
         {0},
     };
     const char *sock = getenv("LANTURN_CONTROL_SOCKET");
     const char *display = NULL, *level = NULL;
-    long lines = 200;
+    long lines = 200, user = 0;
     bool json = false, admin = false;
     int c;
     if (!sock)
@@ -143,6 +186,7 @@ int main(int argc, char **argv)
         case 'd': display = optarg; break;
         case 'l': level = optarg; break;
         case 'n': lines = strtol(optarg, NULL, 10); break;
+        case 'u': user = strtol(optarg, NULL, 10); break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("appliancectl (lanturn) %s\n", LANTURN_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -161,6 +205,18 @@ int main(int argc, char **argv)
         req = json_pack("{ss}", "cmd", "status");
     else if ((strcmp(w0, "start") == 0 || strcmp(w0, "stop") == 0 || strcmp(w0, "restart") == 0) && w1)
         req = json_pack("{ss ss}", "cmd", w0, "service", w1);
+    else if (strcmp(w0, "stats") == 0 || strcmp(w0, "metrics") == 0)
+        req = json_pack("{ss}", "cmd", w0);
+    else if (strcmp(w0, "sessions") == 0 && w1 && strcmp(w1, "list") == 0)
+        req = json_pack("{ss}", "cmd", "signald_sessions");
+    else if (strcmp(w0, "sessions") == 0 && w1 && strcmp(w1, "kill") == 0 && (w2 || user > 0))
+        req = user > 0 ? json_pack("{ss sI}", "cmd", "signald_kill", "user", (json_int_t)user)
+                       : json_pack("{ss sI}", "cmd", "signald_kill", "conn",
+                                   (json_int_t)strtoll(w2, NULL, 10));
+    else if (strcmp(w0, "turn") == 0 && w1 && strcmp(w1, "sessions") == 0)
+        req = json_pack("{ss}", "cmd", "turnd_sessions");
+    else if (strcmp(w0, "turn") == 0 && w1 && strcmp(w1, "kill") == 0 && w2)
+        req = json_pack("{ss ss}", "cmd", "turnd_kill", "id", w2);
     else if (strcmp(w0, "logs") == 0) {
         req = json_pack("{ss sI}", "cmd", "logs", "limit", (json_int_t)lines);
         if (w1)
@@ -217,6 +273,29 @@ int main(int argc, char **argv)
         print_status(reply);
     } else if (strcmp(w0, "users") == 0 && strcmp(w1, "list") == 0) {
         print_users(reply);
+    } else if (strcmp(w0, "metrics") == 0) {
+        fputs(json_string_value(json_object_get(reply, "metrics")), stdout);
+    } else if (strcmp(w0, "stats") == 0) {
+        print_stats(reply);
+    } else if (strcmp(w0, "sessions") == 0 && strcmp(w1, "list") == 0) {
+        size_t i;
+        json_t *x;
+        printf("%8s %8s  %-40s %10s %-8s %s\n", "CONN", "USER", "ADDRESS", "CONNECTED", "STATUS",
+               "CALL");
+        json_array_foreach(json_object_get(reply, "sessions"), i, x)
+        {
+            printf("%8lld %8lld  %-40s %9llds %-8s %s\n",
+                   (long long)json_integer_value(json_object_get(x, "conn")),
+                   (long long)json_integer_value(json_object_get(x, "user")),
+                   json_string_value(json_object_get(x, "addr")),
+                   (long long)json_integer_value(json_object_get(x, "connected_s")),
+                   json_string_value(json_object_get(x, "presence")),
+                   json_is_true(json_object_get(x, "in_call")) ? "yes" : "-");
+        }
+    } else if (strcmp(w0, "turn") == 0 && strcmp(w1, "sessions") == 0) {
+        char *t = json_dumps(json_object_get(reply, "sessions"), JSON_INDENT(2));
+        puts(t ? t : "[]");
+        free(t);
     } else if (strcmp(w0, "logs") == 0) {
         size_t i;
         json_t *l;

@@ -334,6 +334,15 @@ json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now)
         return users_set_disabled(a, req, strcmp(cmd, "users_disable") == 0);
     if (strcmp(cmd, "logs") == 0)
         return logs(a, req);
+    if (strcmp(cmd, "stats") == 0)
+        return app_stats(a);
+    if (strcmp(cmd, "metrics") == 0)
+        return app_metrics(a);
+    /* signald_sessions, signald_kill, turnd_sessions, turnd_kill: passed on */
+    if (strncmp(cmd, "signald_", 8) == 0)
+        return app_forward(a, "signald", req, cmd + 8);
+    if (strncmp(cmd, "turnd_", 6) == 0)
+        return app_forward(a, "turnd", req, cmd + 6);
     if (strcmp(cmd, "backup") == 0)
         return backup(a, req);
     if (strcmp(cmd, "restore") == 0)

@@ -11,6 +11,8 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,4 +74,44 @@ int app_validate_config(const struct appliance *a, char *err, size_t cap)
         }
     }
     return 0;
+}
+
+int app_ask(const char *socket_path, json_t *req, json_t **reply)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    *reply = NULL;
+    if (!socket_path || strlen(socket_path) >= sizeof sa.sun_path)
+        return -EINVAL;
+    strcpy(sa.sun_path, socket_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    char *text = json_dumps(req, JSON_COMPACT);
+    size_t len = text ? strlen(text) : 0;
+    int rc = -ENOMEM;
+    if (text) {
+        text[len] = '\n';
+        rc = write(fd, text, len + 1) == (ssize_t)(len + 1) ? 0 : -EIO;
+        free(text);
+    }
+    if (rc == 0) {
+        FILE *f = fdopen(fd, "r");
+        json_error_t je;
+        *reply = f ? json_loadf(f, JSON_DISABLE_EOF_CHECK, &je) : NULL;
+        if (f)
+            fclose(f);
+        else
+            close(fd);
+        return *reply ? 0 : -EPROTO;
+    }
+    close(fd);
+    return rc;
 }

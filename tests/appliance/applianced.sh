@@ -24,7 +24,7 @@ turnd: { listen = ["127.0.0.1:$PORT"]; relay_ip = ["127.0.0.1"]; relay_ports = "
 signal: { data_dir = "$dir/data"; listen = "127.0.0.1:$HTTPS"; ws_listen = "127.0.0.1:$WS";
           tls_cert = "$dir/tls/cert.pem"; tls_key = "$dir/tls/key.pem"; web_root = "$dir";
           turn_urls = ["turn:127.0.0.1:$PORT?transport=udp"]; turn_secret_file = "$dir/turn-secret";
-          password_scrypt_n = 16384; ${2:-} };
+          password_scrypt_n = 16384; control_socket = "$dir/signald.sock"; ${2:-} };
 CONF
 }
 mkdir -p "$dir/tls"
@@ -100,6 +100,17 @@ ctl config check >/dev/null || fail "config check"
 ctl frobnicate >/dev/null 2>&1; [ $? = 2 ] || fail "unknown command is exit 2"
 "$CTL" --socket "$dir/none.sock" status >/dev/null 2>&1; [ $? = 3 ] || fail "no applianced is exit 3"
 echo "ok: appliancectl status, stop/start/restart, users, config check, exit codes"
+
+# stats and device sessions come from signald's control socket
+ctl --json stats | python3 -c "
+import json,sys
+r=json.load(sys.stdin)
+assert r['signald']['ok'] and 'users_online' in r['signald']['stats'], r
+assert r['system']['mem_total_bytes'] > 0 and r['system']['disk_total_bytes'] > 0, r
+" || fail "stats: $(ctl --json stats)"
+ctl sessions list | grep -q "^ *CONN" || fail "sessions list"
+ctl metrics | grep -q "^lanturn_signal_users_online " || fail "metrics"
+echo "ok: stats, sessions and metrics from the services"
 
 # 5. backup and restore: a user made after the backup is gone after the restore
 (cd "$dir" && ctl backup backup.tar.gz) | grep -q "backup written" || fail "backup"

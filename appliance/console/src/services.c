@@ -1,0 +1,77 @@
+/*
+ * services.c - what the console only relays to applianced: TURN sessions and
+ * killing one (`turnd_sessions`, `turnd_kill`), and recent log lines (`logs`).
+ * When applianced does not know a command yet, its error text is shown as it is.
+ */
+#include "console.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sends req; a reply with "ok": true is passed through, anything else becomes
+ * a 502 carrying applianced's own words. */
+static void relay(struct console *c, json_t *req, int timeout_ms, struct con_reply *out)
+{
+    char err[512];
+    json_t *rep = con_actl(c, req, timeout_ms, err, sizeof err);
+    json_decref(req);
+    if (!rep) {
+        con_error(out, 502, "applianced", "%s", err);
+        return;
+    }
+    if (!json_is_true(json_object_get(rep, "ok"))) {
+        const char *e = json_string_value(json_object_get(rep, "error"));
+        con_error(out, 502, "applianced", "applianced: %s", e ? e : "failed");
+        json_decref(rep);
+        return;
+    }
+    con_json(out, 200, rep);
+}
+
+void con_turn_sessions(struct console *c, const struct con_req *r, const struct con_admin *who,
+                       json_t *body, struct con_reply *out)
+{
+    (void)r;
+    (void)who;
+    (void)body;
+    relay(c, json_pack("{ss}", "cmd", "turnd_sessions"), 5000, out);
+}
+
+void con_turn_kill(struct console *c, const struct con_req *r, const struct con_admin *who,
+                   json_t *body, struct con_reply *out)
+{
+    (void)r;
+    json_t *id = json_object_get(body, "id");
+    if (!json_is_string(id) && !json_is_integer(id)) {
+        con_error(out, 400, "bad_request", "\"id\" of the session is required");
+        return;
+    }
+    char target[128];
+    if (json_is_string(id))
+        snprintf(target, sizeof target, "turn:%s", json_string_value(id));
+    else
+        snprintf(target, sizeof target, "turn:%lld", (long long)json_integer_value(id));
+    relay(c, json_pack("{ss sO}", "cmd", "turnd_kill", "id", id), 5000, out);
+    con_audit(c, who, "turn.kill", target, "%s", out->status == 200 ? "killed" : "failed");
+}
+
+void con_logs(struct console *c, const struct con_req *r, const struct con_admin *who,
+              json_t *body, struct con_reply *out)
+{
+    (void)who;
+    (void)body;
+    char svc[64], lvl[16], lim[16];
+    const char *service = con_query(r, "service", svc, sizeof svc);
+    const char *level = con_query(r, "level", lvl, sizeof lvl);
+    const char *limit_s = con_query(r, "limit", lim, sizeof lim);
+    long limit = limit_s ? strtol(limit_s, NULL, 10) : 200;
+    if (limit < 1 || limit > 5000)
+        limit = 200;
+    json_t *req = json_pack("{ss sI}", "cmd", "logs", "limit", (json_int_t)limit);
+    if (service && service[0])
+        json_object_set_new(req, "service", json_string(service));
+    if (level && level[0])
+        json_object_set_new(req, "level", json_string(level));
+    relay(c, req, 5000, out);
+}
