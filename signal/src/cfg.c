@@ -136,7 +136,8 @@ static const char *const KEYS[] = {
     "data_dir", "listen", "ws_listen", "tls_cert", "tls_key", "web_root", "turn_secret",
     "turn_secret_file", "turn_urls", "turn_ttl", "ice_transport_policy", "file_max_mb",
     "max_frame_kb", "rate_per_second", "rate_burst", "ring_timeout", "max_connections",
-    "session_days", "self_registration", "password_scrypt_n", "log_level", "control_socket", NULL,
+    "session_days", "self_registration", "password_scrypt_n", "log_level", "control_socket",
+    "presence_broadcast_max", NULL,
 };
 
 static int check_int(const config_setting_t *s, const char *file, long long lo, long long hi,
@@ -254,6 +255,10 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
             if (check_int(s, file, 1, 1000000, &v, err, cap))
                 return -EINVAL;
             cfg->hub.max_connections = (unsigned)v;
+        } else if (strcmp(key, "presence_broadcast_max") == 0) {
+            if (check_int(s, file, 0, 1000000, &v, err, cap))
+                return -EINVAL;
+            cfg->hub.presence_broadcast_max = (unsigned)v;
         } else if (strcmp(key, "session_days") == 0) {
             if (check_int(s, file, 1, 365, &v, err, cap))
                 return -EINVAL;
@@ -495,6 +500,7 @@ void sig_config_print(const struct sig_config *cfg, FILE *out)
             cfg->hub.rate_burst);
     fprintf(out, "  ring_timeout = %" PRId64 ";\n", cfg->hub.ring_timeout_ms / 1000);
     fprintf(out, "  max_connections = %u;\n", cfg->hub.max_connections);
+    fprintf(out, "  presence_broadcast_max = %u;\n", cfg->hub.presence_broadcast_max);
     fprintf(out, "  session_days = %" PRId64 ";\n", cfg->api.session_ttl_ms / 86400000);
     fprintf(out, "  self_registration = %s;\n", cfg->api.self_registration ? "true" : "false");
     fprintf(out, "  password_scrypt_n = %" PRIu64 ";\n", cfg->api.kdf.n);

@@ -31,6 +31,7 @@ void sig_hub_config_defaults(struct sig_hub_config *c)
     c->ring_timeout_ms = 45000;
     c->replay_max = 20000;
     c->max_connections = 10000;
+    c->presence_broadcast_max = 1000;
 }
 
 struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,
@@ -51,9 +52,11 @@ void sig_hub_free(struct sig_hub *h)
     if (!h)
         return;
     calls_free(h);
+    presence_free(h);
     while (h->conns) {
         struct sig_conn *c = h->conns;
         h->conns = c->next;
+        free(c->subs);
         free(c);
     }
     free(h);
@@ -98,22 +101,6 @@ enum presence user_presence(struct sig_hub *h, int64_t user_id)
 const char *presence_name(enum presence p)
 {
     return p == PRESENCE_ONLINE ? "online" : p == PRESENCE_AWAY ? "away" : "offline";
-}
-
-/* Everyone logged in hears about presence: the appliance serves one
- * organisation, and its client shows everyone's status in the user list. */
-void presence_changed(struct sig_hub *h, int64_t user_id, enum presence before)
-{
-    enum presence now = user_presence(h, user_id);
-    if (now == before)
-        return;
-    json_t *data = json_pack("{sI ss}", "user", (json_int_t)user_id, "status", presence_name(now));
-    if (!data)
-        return;
-    for (struct sig_conn *c = h->conns; c; c = c->next)
-        if (c->user_id && !c->closing)
-            send_ephemeral(h, c, "presence", data);
-    json_decref(data);
 }
 
 static void user_link(struct sig_hub *h, struct sig_conn *c)
@@ -164,6 +151,7 @@ void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
     if (!c)
         return;
     calls_conn_closed(h, c, now);
+    presence_unsubscribe_all(h, c);
     if (c->user_id) {
         enum presence before = user_presence(h, c->user_id);
         user_unlink(h, c);
@@ -422,6 +410,7 @@ static const struct {
     {"user.list", h_user_list},
     {"presence.set", h_presence_set},
     {"presence.list", h_presence_list},
+    {"presence.subscribe", h_presence_subscribe},
     {"typing", h_typing},
     {"turn.credentials", h_turn_credentials},
     {"search", h_search},

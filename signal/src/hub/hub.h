@@ -30,6 +30,7 @@ struct sig_hub_config {
     int64_t ring_timeout_ms;      /* an unanswered call ends after this */
     int64_t replay_max;           /* more missed events than this: resync */
     unsigned max_connections;     /* 0: unlimited */
+    unsigned presence_broadcast_max; /* see presence.c */
 };
 
 void sig_hub_config_defaults(struct sig_hub_config *c);

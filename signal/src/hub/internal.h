@@ -12,6 +12,7 @@
 #include "lanturn/storage.h"
 
 #define USER_BUCKETS 1024
+#define WATCH_BUCKETS 4096
 #define ADDR_MAX 64
 
 enum presence { PRESENCE_OFFLINE, PRESENCE_AWAY, PRESENCE_ONLINE };
@@ -31,6 +32,9 @@ struct sig_conn {
     int64_t tokens_at;
     unsigned limited_in_a_row;
     struct sig_call *call; /* the call this device is in, if any */
+    int64_t *subs;         /* users whose presence it asked for (presence.c) */
+    size_t n_subs;
+    bool subscribed;       /* it asked at least once: no more broadcasts */
 };
 
 struct call_member {
@@ -58,6 +62,7 @@ struct sig_hub {
     struct sig_conn *conns;
     struct sig_conn *users[USER_BUCKETS];
     struct sig_call *calls;
+    struct watchers *watch[WATCH_BUCKETS]; /* user -> connections subscribed to them */
     uint32_t next_conn_id;
     struct sig_hub_stats stats;
 };
@@ -120,6 +125,8 @@ struct sig_conn *user_conns(struct sig_hub *h, int64_t user_id);
 struct sig_conn *conn_by_id(struct sig_hub *h, uint32_t id);
 enum presence user_presence(struct sig_hub *h, int64_t user_id);
 void presence_changed(struct sig_hub *h, int64_t user_id, enum presence before);
+void presence_unsubscribe_all(struct sig_hub *h, struct sig_conn *c);
+void presence_free(struct sig_hub *h);
 
 /* JSON views of storage rows. */
 json_t *json_user(const struct sto_user *u, enum presence p);
@@ -134,6 +141,7 @@ int h_user_me(struct req *r);
 int h_user_list(struct req *r);
 int h_presence_set(struct req *r);
 int h_presence_list(struct req *r);
+int h_presence_subscribe(struct req *r);
 int h_typing(struct req *r);
 int h_turn_credentials(struct req *r);
 int h_search(struct req *r);
