@@ -1,3 +1,3 @@
 #include "console.h"
-void con_backup_download(struct console *c, const struct con_req *r, const struct con_admin *who, json_t *body, struct con_reply *out) { (void)c; (void)r; (void)who; (void)body; con_error(out, 501, "todo", "todo"); }
-void con_backup_restore(struct console *c, const struct con_req *r, const struct con_admin *who, json_t *body, struct con_reply *out) { (void)c; (void)r; (void)who; (void)body; con_error(out, 501, "todo", "todo"); }
+void con_backup_download(struct console *c, const struct con_req *r, const struct con_admin *who, json_t *body, struct con_reply *out) { (void)c; (void)r; (void)who; (void)body; con_error(out, 501, "not_implemented", "not available in this version yet"); }
+void con_backup_restore(struct console *c, const struct con_req *r, const struct con_admin *who, json_t *body, struct con_reply *out) { (void)c; (void)r; (void)who; (void)body; con_error(out, 501, "not_implemented", "not available in this version yet"); }

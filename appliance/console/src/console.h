@@ -106,7 +106,7 @@ con_handler con_me, con_dashboard;                                              
 con_handler con_users_list, con_users_create, con_users_set_disabled_h, con_users_password,
     con_users_admin, con_users_import, con_users_delete;                              /* users.c */
 con_handler con_rooms_list, con_rooms_members, con_rooms_archive;                     /* rooms.c */
-con_handler con_turn_sessions, con_turn_kill, con_logs;                       /* services.c */
+con_handler con_turn_sessions, con_turn_kill, con_logs, con_service_action;   /* services.c */
 con_handler con_settings_get, con_settings_set;                                    /* settings.c */
 con_handler con_certs_get, con_certs_upload, con_certs_selfsigned;                   /* certs.c */
 con_handler con_backup_download, con_backup_restore;                                /* backup.c */

@@ -72,7 +72,7 @@ static json_t *disk(const char *path)
     if (statvfs(path, &sv) != 0)
         return json_null();
     uint64_t total = (uint64_t)sv.f_blocks * sv.f_frsize, avail = (uint64_t)sv.f_bavail * sv.f_frsize;
-    return json_pack("{ss sI sI}", "path", path, "total", (json_int_t)total, "used",
+    return json_pack("{ss sI sI sI}", "path", path, "total", (json_int_t)total, "used",
                      (json_int_t)(total - (uint64_t)sv.f_bfree * sv.f_frsize) , "available",
                      (json_int_t)avail);
 }

@@ -1,2 +1,2 @@
 #include "console.h"
-void con_diag_stun(struct console *c, const struct con_req *r, const struct con_admin *who, json_t *body, struct con_reply *out) { (void)c; (void)r; (void)who; (void)body; con_error(out, 501, "todo", "todo"); }
+void con_diag_stun(struct console *c, const struct con_req *r, const struct con_admin *who, json_t *body, struct con_reply *out) { (void)c; (void)r; (void)who; (void)body; con_error(out, 501, "not_implemented", "not available in this version yet"); }

@@ -27,6 +27,7 @@ static const struct route ROUTES[] = {
     {"GET", "/api/me", con_me},
     {"POST", "/api/logout", NULL}, /* handled below: it needs the session */
     {"GET", "/api/dashboard", con_dashboard},
+    {"POST", "/api/services/action", con_service_action},
     {"GET", "/api/users", con_users_list},
     {"POST", "/api/users/create", con_users_create},
     {"POST", "/api/users/disable", con_users_set_disabled_h},

@@ -75,3 +75,21 @@ void con_logs(struct console *c, const struct con_req *r, const struct con_admin
         json_object_set_new(req, "level", json_string(level));
     relay(c, req, 5000, out);
 }
+
+/* start, stop or restart a service through applianced. */
+void con_service_action(struct console *c, const struct con_req *r, const struct con_admin *who,
+                        json_t *body, struct con_reply *out)
+{
+    (void)r;
+    const char *svc = json_string_value(json_object_get(body, "service"));
+    const char *action = json_string_value(json_object_get(body, "action"));
+    if (!svc || !action ||
+        (strcmp(action, "start") && strcmp(action, "stop") && strcmp(action, "restart"))) {
+        con_error(out, 400, "bad_request", "\"service\" and \"action\" (start, stop, restart)");
+        return;
+    }
+    relay(c, json_pack("{ss ss}", "cmd", action, "service", svc), 10000, out);
+    char what[80];
+    snprintf(what, sizeof what, "service.%s", action);
+    con_audit(c, who, what, svc, "%s", out->status == 200 ? "done" : "refused by applianced");
+}
