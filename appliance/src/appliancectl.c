@@ -39,6 +39,7 @@ static void usage(FILE *out)
           "  turn sessions | turn kill ID   TURN allocations, and ending one (turnd)\n"
           "  backup FILE                 database + files + config into FILE (.tar.gz)\n"
           "  restore FILE                replace the data with a backup (signald restarts)\n"
+          "  update FILE | update status install a signed update into the other slot | slots and versions\n"
           "Options: --socket PATH (default " DEFAULT_SOCKET "), --json (raw replies)\n"
           "Exit codes: 0 done, 1 refused or failed, 2 usage, 3 applianced not reachable.\n",
           out);
@@ -245,7 +246,9 @@ int main(int argc, char **argv)
         if (display)
             json_object_set_new(req, "display_name", json_string(display));
         memset(pw, 0, sizeof pw);
-    } else if ((strcmp(w0, "backup") == 0 || strcmp(w0, "restore") == 0) && w1) {
+    } else if (strcmp(w0, "update") == 0 && w1 && strcmp(w1, "status") == 0) {
+        req = json_pack("{ss}", "cmd", "update_status");
+    } else if ((strcmp(w0, "backup") == 0 || strcmp(w0, "restore") == 0 || strcmp(w0, "update") == 0) && w1) {
         if (!(path = absolute(w1)))
             return 1;
         req = json_pack("{ss ss}", "cmd", w0, "path", path);

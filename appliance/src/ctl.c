@@ -18,6 +18,7 @@
 
 #include "auth/password.h"
 #include "lanturn/storage.h"
+#include "update.h"
 #include "util/log.h"
 
 static json_t *error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -347,5 +348,7 @@ json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now)
         return backup(a, req);
     if (strcmp(cmd, "restore") == 0)
         return restore(a, req, now);
+    if (strcmp(cmd, "update") == 0 || strcmp(cmd, "update_status") == 0)
+        return app_upd_handle(cmd, req);
     return error("unknown command '%.40s'", cmd);
 }
