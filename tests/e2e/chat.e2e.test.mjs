@@ -48,6 +48,17 @@ after(async () => {
 });
 
 const room = (page, name) => page.locator('.room-item', { hasText: name });
+// Hover a message and click one of its actions (retried: a re-render may replace the element).
+async function act(page, text, action) {
+  for (let i = 0; ; i++) {
+    try {
+      const m = msg(page, text);
+      await m.hover({ timeout: 3000 });
+      await m.locator(`[data-action=${action}]`).click({ timeout: 2000 });
+      return;
+    } catch (e) { if (i >= 4) throw e; }
+  }
+}
 const msg = (page, text) => page.locator('.msg').filter({ has: page.locator('.msg-body', { hasText: text }) });
 
 test('sign in, create a room, chat with typing, mentions, links and read receipts', { skip, timeout: 60000 }, async () => {
@@ -108,14 +119,11 @@ test('unread and mention badges, replies, reactions, edit and delete', { skip, t
   await room(b, 'Design').locator('.badge').waitFor({ state: 'detached', timeout: T });
 
   // bob replies to the first message and reacts to it
-  const target = msg(b, 'ping @bob about the mockups');
-  await target.hover();
-  await target.locator('[data-action=reply]').click();
+  await act(b, 'ping @bob about the mockups', 'reply');
   await b.locator('.context-bar', { hasText: 'Replying to Alice' }).waitFor({ timeout: T });
   await b.locator('#composer').fill('On it 👍');
   await b.keyboard.press('Enter');
-  await target.hover();
-  await target.locator('[data-action=react]').click();
+  await act(b, 'ping @bob about the mockups', 'react');
   await b.locator('.react-pop button', { hasText: '🎉' }).click();
 
   const reply = msg(a, 'On it 👍');
@@ -132,9 +140,7 @@ test('unread and mention badges, replies, reactions, edit and delete', { skip, t
   await a.locator('#composer').fill('and one more, edited');
   await a.keyboard.press('Enter');
   await msg(b, 'and one more, edited').locator('.edited').waitFor({ timeout: T });
-  const mine = msg(a, 'and one more, edited');
-  await mine.hover();
-  await mine.locator('[data-action=delete]').click();
+  await act(a, 'and one more, edited', 'delete');
   await a.locator('.dialog .btn.danger').click();
   await b.locator('.msg .deleted').first().waitFor({ timeout: T });
   assert.equal(await msg(b, 'and one more, edited').count(), 0);

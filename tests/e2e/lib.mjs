@@ -32,12 +32,14 @@ function waitExit(proc, ms) {
 }
 
 // A turnd + signald pair with its own directory, certificate and users.
-// opts.host: the address both listen on and Chromium uses (default 127.0.0.1);
+// opts.host: the address Chromium uses (default 127.0.0.1), listenHost: signald's (default host);
+// turnHosts: turnd's listen addresses, the first also its relay address;
 // opts.wrap: argv prefix to run the daemons with (e.g. ['ip', 'netns', 'exec', 'srv']).
 export class Appliance {
-  constructor(name, { base = PORT_BASE, host = '127.0.0.1', users = ['alice', 'bob', 'carol'], tcp = false, wrap = [], turnHosts } = {}) {
+  constructor(name, { base = PORT_BASE, host = '127.0.0.1', listenHost, users = ['alice', 'bob', 'carol'], tcp = false, wrap = [], turnHosts } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `lanturn-e2e-${name}-`));
     this.host = host;
+    this.listenHost = listenHost || host;
     this.httpsPort = base;
     this.wsPort = base + 1;
     this.turnPort = base + 2;
@@ -78,19 +80,27 @@ export class Appliance {
     this.spawn('turnd', [TURND, ...listen, '--relay-ip', this.turnHosts[0], '--relay-ports', this.relayPorts,
       '--secret-file', this.secretFile, ...(this.tcp ? [] : ['--no-tcp']), '--log-level', 'info']);
     const turnUrls = this.turnHosts.flatMap((h) => ['--turn-url', `turn:${h}:${this.turnPort}?transport=${transport}`]);
-    this.spawn('signald', [SIGNALD, '-d', this.data, '--listen', `${this.host}:${this.httpsPort}`,
-      '--ws-listen', `${this.host}:${this.wsPort}`, '--tls-cert', join(this.dir, 'cert.pem'), '--tls-key', join(this.dir, 'key.pem'),
+    this.spawn('signald', [SIGNALD, '-d', this.data, '--listen', `${this.listenHost}:${this.httpsPort}`,
+      '--ws-listen', `${this.listenHost}:${this.wsPort}`, '--tls-cert', join(this.dir, 'cert.pem'), '--tls-key', join(this.dir, 'key.pem'),
       '--web-root', join(ROOT, 'signal/web'), ...turnUrls, '--turn-secret-file', this.secretFile,
       '--scrypt-n', SCRYPT_N, '--log-level', 'info']);
     for (let i = 0; i < 200; i++) {
       for (const p of this.procs) if (p.exitCode !== null) throw new Error(`${p.name} exited ${p.exitCode}:\n${this.log.join('')}`);
-      try {
-        const r = await fetch(`${this.url}healthz`, { dispatcher: undefined });
-        if (r.ok) return this;
-      } catch { /* not yet */ }
+      if (await this.healthy()) return this;
       await sleep(50);
     }
     throw new Error(`signald did not come up:\n${this.log.join('')}`);
+  }
+
+  // GET /healthz, from inside the daemons' namespace when they run in one.
+  async healthy() {
+    if (this.wrap.length) {
+      try {
+        execFileSync(this.wrap[0], [...this.wrap.slice(1), 'curl', '-sfk', '--max-time', '2', `${this.url}healthz`], { stdio: 'ignore' });
+        return true;
+      } catch { return false; }
+    }
+    try { return (await fetch(`${this.url}healthz`)).ok; } catch { return false; }
   }
 
   async stop() {

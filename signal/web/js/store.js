@@ -90,6 +90,7 @@ async function loadUsers() {
 }
 
 async function onOpen({ resync }) {
+  subscribed = '';
   const [, rooms, pres] = await Promise.all([loadUsers(), request('room.list'), request('presence.list')]);
   const me = state.users.get(state.me.id);
   if (me) state.me = me;
@@ -97,6 +98,7 @@ async function onOpen({ resync }) {
   for (const r of rooms.rooms) state.rooms.set(r.id, r);
   state.presence.clear();
   for (const p of pres.online) state.presence.set(p.user, p.status);
+  await subscribePresence();
   state.typing.clear();
   if (resync) {
     for (const k of [...state.msgs.keys()]) if (k !== state.current) state.msgs.delete(k);
@@ -395,6 +397,29 @@ function onEvent(m) {
     if (m.event.startsWith('call.')) emit('call', m);
   }
 }
+
+// Hear presence only for the people this client shows: everyone sharing a room.
+let subscribed = '';
+async function subscribePresence() {
+  const ids = new Set();
+  for (const r of state.rooms.values()) for (const m of r.members) ids.add(m.user);
+  ids.delete(state.me.id);
+  const users = [...ids].sort((a, b) => a - b).slice(0, 2000);
+  const key = users.join(',');
+  if (key === subscribed) return;
+  try {
+    const r = await request('presence.subscribe', { users });
+    subscribed = key;
+    for (const p of r.presence) {
+      if (p.status === 'offline') state.presence.delete(p.user); else state.presence.set(p.user, p.status);
+    }
+    emit('presence');
+  } catch (e) {
+    if (e.code !== 'unknown_type') console.warn('presence.subscribe', e.message);
+  }
+}
+let subTimer = null;
+on('rooms', () => { clearTimeout(subTimer); subTimer = setTimeout(() => { if (conn && conn.open) subscribePresence(); }, 500); });
 
 // signald does not announce "offline" when it closes a connection itself
 // (sign-out, password change), so presence is re-read now and then.
