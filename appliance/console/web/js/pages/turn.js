@@ -1,0 +1,32 @@
+// turn.js - live TURN sessions from turnd (through applianced) with a kill button.
+import { api, post } from '../api.js';
+import { h, table, pageHeader, confirm, toast, busy, fmtRate, fmtDuration, unavailable } from '../ui.js';
+
+export async function render(root) {
+  const body = h('div', { id: 'turn-sessions' });
+  const refresh = h('button', { class: 'btn', onclick: () => load() }, 'Refresh');
+  root.append(pageHeader('TURN sessions', 'Relays in use right now: who, from where, through which relay address.', refresh), body);
+  async function load() {
+    try {
+      const d = await api('/api/turn/sessions');
+      const s = d.sessions || [];
+      body.replaceChildren(table([
+        { label: 'User', render: (x) => h('span', { class: 'strong' }, x.user || x.username || '—') },
+        { label: 'Client', render: (x) => h('code', {}, x.client || '—') },
+        { label: 'Relay', render: (x) => h('code', {}, x.relay || '—') },
+        { label: 'Peers', render: (x) => (Array.isArray(x.peers) ? x.peers.join(', ') : String(x.peers ?? '—')) },
+        { label: 'In / out', render: (x) => `${fmtRate(x.rate_in_bps ?? x.in_bps)} / ${fmtRate(x.rate_out_bps ?? x.out_bps)}` },
+        { label: 'Age', render: (x) => fmtDuration(x.age_s) },
+        { label: '', class: 'actions', render: (x) => h('button', { class: 'btn btn-small btn-ghost-danger', onclick: async (e) => {
+          if (!await confirm(`End ${x.user || 'this'} session?`, 'Its call loses media until the client allocates again.', 'Kill session')) return;
+          await busy(e.target, async () => { await post('/api/turn/kill', { id: x.id }); toast('Session killed'); await load(); });
+        } }, 'Kill') },
+      ], s.map((x) => ({ ...x, key: x.id })), { empty: 'No TURN sessions right now.' }));
+    } catch (e) {
+      body.replaceChildren(unavailable('TURN sessions', e.message));
+    }
+  }
+  await load();
+  const t = setInterval(load, 5000);
+  return () => clearInterval(t);
+}
