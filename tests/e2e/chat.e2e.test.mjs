@@ -170,7 +170,14 @@ test('a file dropped on the room uploads with progress and shows as an image to 
     await b.waitForFunction((n) => { const i = document.querySelector(`.file-image img[alt="${n[0]}"]`); return i && i.complete && i.naturalWidth === 320 && i.naturalHeight === n[1]; }, [name, height], { timeout: T });
   }
   await b.waitForTimeout(300);
+  await b.mouse.move(0, 0);
   await shot(b, 'chat');
+  // the same room on a phone-sized screen
+  await a.setViewportSize({ width: 390, height: 844 });
+  await a.locator('.only-mobile').first().waitFor({ timeout: T });
+  await a.waitForTimeout(300);
+  await shot(a, 'mobile');
+  await a.setViewportSize({ width: 1280, height: 800 });
 });
 
 test('search highlights matches and jumps to the message', { skip, timeout: 30000 }, async () => {

@@ -54,7 +54,9 @@ function startApp(user) {
   const scrim = h('div.scrim', { on: { click: () => layout.classList.remove('show-sidebar', 'show-members') } });
   layout.append(sidebar.el, roomView.el, members.el, scrim);
   clear(root).append(banner, layout, calls.el);
-  if (window.matchMedia('(min-width: 1100px)').matches) layout.classList.add('show-members');
+  const wide = window.matchMedia('(min-width: 1100px)');
+  if (wide.matches) layout.classList.add('show-members');
+  wide.addEventListener('change', () => layout.classList.toggle('show-members', wide.matches));
 
   async function onOpen(room, message) {
     store.select(room);
