@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -28,11 +29,19 @@ struct sig_api {
     struct sig_password_hash dummy; /* verified against when the name is unknown */
 };
 
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void sig_api_config_defaults(struct sig_api_config *c)
 {
     memset(c, 0, sizeof *c);
     sig_kdf_defaults(&c->kdf);
     c->session_ttl_ms = 30LL * 24 * 3600 * 1000;
+    c->clock = realtime_ms;
 }
 
 void sig_http_reply_clear(struct sig_http_reply *r)
@@ -198,7 +207,7 @@ static void login(struct sig_api *a, json_t *req, const char *addr, const char *
     }
     struct sto_user u = {0};
     if (check_password(a, name, password, &u) != 0) {
-        sig_limiter_failed(a->limiter, name, addr, now);
+        sig_limiter_failed(a->limiter, name, addr, a->cfg->clock ? a->cfg->clock() : now);
         lt_log(LT_LOG_WARN, "signal", "login_failed", "name=%s addr=%s", who, addr);
         sig_api_error(out, 401, "unauthorized", "wrong name or password");
     } else if (u.disabled) {
@@ -293,7 +302,7 @@ static void change_password(struct sig_api *a, json_t *req, int64_t uid, int64_t
         out->retry_after_s = (int)((wait + 999) / 1000);
         sig_api_error(out, 429, "rate_limited", "too many failed attempts; try again later");
     } else if (check_password(a, name, old, &u) != 0) {
-        sig_limiter_failed(a->limiter, name, addr, now);
+        sig_limiter_failed(a->limiter, name, addr, a->cfg->clock ? a->cfg->clock() : now);
         sig_api_error(out, 403, "forbidden", "the old password is wrong");
     } else if (set_password(a, uid, new) != 0) {
         sig_api_error(out, 500, "internal", "could not store the password");

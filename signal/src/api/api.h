@@ -25,6 +25,9 @@ struct sig_api_config {
     struct sig_kdf kdf;
     int64_t session_ttl_ms;
     bool self_registration;
+    /* Wall-clock ms, read after a failed password check: a back-off window
+     * starts when the (slow) check ends, not when the request arrived. */
+    int64_t (*clock)(void);
 };
 
 void sig_api_config_defaults(struct sig_api_config *c);
