@@ -47,10 +47,14 @@ struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,
     return h;
 }
 
+static void flush_touches(struct sig_hub *h);
+
 void sig_hub_free(struct sig_hub *h)
 {
     if (!h)
         return;
+    flush_touches(h);
+    free(h->touch);
     calls_free(h);
     presence_free(h);
     while (h->conns) {
@@ -556,6 +560,33 @@ void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_
 
 /* ---- hello: authenticate and catch up ---- */
 
+static void defer_touch(struct sig_hub *h, int64_t session_id)
+{
+    if (h->n_touch == h->cap_touch) {
+        size_t cap = h->cap_touch ? h->cap_touch * 2 : 64;
+        int64_t *t = realloc(h->touch, cap * sizeof *t);
+        if (!t) {
+            sto_session_touch(h->db, session_id); /* at once, then */
+            return;
+        }
+        h->touch = t;
+        h->cap_touch = cap;
+    }
+    h->touch[h->n_touch++] = session_id;
+}
+
+static void flush_touches(struct sig_hub *h)
+{
+    if (!h->n_touch)
+        return;
+    bool tx = sto_begin(h->db) == 0;
+    for (size_t i = 0; i < h->n_touch; i++)
+        sto_session_touch(h->db, h->touch[i]);
+    if (tx && sto_commit(h->db) != 0)
+        sto_rollback(h->db);
+    h->n_touch = 0;
+}
+
 static int replay(struct sig_hub *h, struct sig_conn *c, int64_t since, int64_t *count)
 {
     *count = 0;
@@ -614,7 +645,7 @@ int h_hello(struct req *r)
     struct sto_user u = {0};
     if ((err = sto_user_get(h->db, user_id, &u)) != 0)
         return req_fail_sto(r, err, "user");
-    sto_session_touch(h->db, session_id);
+    defer_touch(h, session_id);
 
     int64_t last = 0;
     if ((err = sto_event_last_seq(h->db, u.id, &last)) != 0) {
@@ -671,6 +702,7 @@ int64_t sig_hub_next_deadline(const struct sig_hub *h)
 void sig_hub_tick(struct sig_hub *h, int64_t now)
 {
     calls_tick(h, now);
+    flush_touches(h);
 }
 
 void sig_hub_stats(const struct sig_hub *h, struct sig_hub_stats *out)

@@ -65,6 +65,10 @@ struct sig_hub {
     struct watchers *watch[WATCH_BUCKETS]; /* user -> connections subscribed to them */
     uint32_t next_conn_id;
     struct sig_hub_stats stats;
+    /* Sessions seen by hello since the last tick: their last-seen times are
+     * written together, one transaction per tick instead of one per login. */
+    int64_t *touch;
+    size_t n_touch, cap_touch;
 };
 
 /* One request being handled. A handler fills result (an object, may stay
