@@ -7,15 +7,7 @@
 # Runs in a network namespace of its own so the server has real, non-loopback
 # relay addresses (10.99.0.1, fd99::1) and 127.0.0.1/::1 are plain loopback.
 . "$(dirname "$0")/../lib/common.sh"
-NS=lt-denied-$$
-ip netns add "$NS" 2>/dev/null || { echo "SKIP: cannot create a network namespace (needs root)"; exit 77; }
-trap 'cleanup; ip netns del "$NS" 2>/dev/null' EXIT
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
-in_ns ip addr add 10.99.0.1/32 dev lo
-in_ns ip addr add 10.99.0.5/32 dev lo
-in_ns ip addr add fd99::1/128 dev lo nodad
-in_ns ip addr add fd99::5/128 dev lo nodad
+make_lab_netns lt-denied-$$
 
 # not through in_ns: a function would run in a subshell whose PID, not turnd's, ends up in PIDS
 ip netns exec "$NS" "$TURND" --listen "10.99.0.1:$PORT" --listen "[fd99::1]:$PORT" --relay-ip 10.99.0.1 \

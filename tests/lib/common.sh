@@ -74,3 +74,19 @@ uclient_ok() {
     echo "sent=${sent:--} received=${recv:--} lost=${lost:--}"
     [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$recv" = "$sent" ] && [ "${lost:-x}" = 0 ]
 }
+
+# make_lab_netns NAME: a network namespace NAME (deleted at exit) with loopback
+# up and the addresses 10.99.0.1, 10.99.0.5, fd99::1 and fd99::5 on it, so a
+# server has real non-loopback addresses and 127.0.0.1/::1 are plain loopback.
+# Exits 77 (skip) when namespaces cannot be made (not root).
+make_lab_netns() {
+    NS=$1
+    ip netns add "$NS" 2>/dev/null || { echo "SKIP: cannot create a network namespace (needs root)"; exit 77; }
+    trap 'cleanup; ip netns del "$NS" 2>/dev/null' EXIT
+    ip netns exec "$NS" ip link set lo up
+    ip netns exec "$NS" ip addr add 10.99.0.1/32 dev lo
+    ip netns exec "$NS" ip addr add 10.99.0.5/32 dev lo
+    ip netns exec "$NS" ip addr add fd99::1/128 dev lo nodad
+    ip netns exec "$NS" ip addr add fd99::5/128 dev lo nodad
+}
+in_ns() { ip netns exec "${NS:?}" "$@"; }

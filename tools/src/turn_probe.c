@@ -4,7 +4,7 @@
  *   turn-probe binding SERVER:PORT
  *   turn-probe permission SERVER:PORT --user U:P [--family 4|6] [--channel]
  *              [--expect CODE] PEER...
- *   turn-probe send SERVER:PORT --user U:P --peer IP:PORT [--count N]
+ *   turn-probe send SERVER:PORT --user U:P --peer IP:PORT [--count N] [--channel] [--force]
  *   turn-probe allocate SERVER:PORT --user U:P [--family 4|6] [--hold S] [--permit IP]
  *   turn-probe sink IP:PORT [--seconds S]
  *
@@ -227,13 +227,16 @@ static void usage(FILE *out)
           "  turn-probe binding SERVER:PORT\n"
           "  turn-probe permission SERVER:PORT --user U:P [--family 4|6] [--channel]\n"
           "             [--expect CODE] PEER...\n"
-          "  turn-probe send SERVER:PORT --user U:P --peer IP:PORT [--count N]\n"
+          "  turn-probe send SERVER:PORT --user U:P --peer IP:PORT [--count N] [--channel]\n"
+          "             [--force]\n"
           "  turn-probe allocate SERVER:PORT --user U:P [--family 4|6] [--hold S] [--permit IP]\n"
           "  turn-probe sink IP:PORT [--seconds S]\n"
           "A TURN client for checking a server: answers, credentials, peer policy.\n"
           "permission: one CreatePermission (or ChannelBind with --channel) per PEER; prints\n"
           "  'PEER ok' or 'PEER CODE Reason'; exit 0 when all succeed, or with --expect when\n"
-          "  every PEER got CODE. send: N Send indications to PEER. allocate: prints the\n"
+          "  every PEER got CODE. send: N Send indications to PEER (ChannelData with\n"
+          "  --channel); --force sends even when the permission or channel is refused, to\n"
+          "  check that the server drops them. allocate: prints the\n"
           "  relayed address, holds it S seconds and reports relayed data received.\n"
           "  sink: counts UDP datagrams arriving at IP:PORT for S seconds.\n"
           "Exit status: 0 as described, 1 otherwise, 2 for bad usage.\n",
@@ -243,7 +246,7 @@ static void usage(FILE *out)
 struct options {
     const char *user;
     int family, expect, count, hold, seconds;
-    bool channel;
+    bool channel, force;
     const char *peer, *permit;
 };
 
@@ -299,23 +302,39 @@ static int cmd_send(struct client *c, const struct options *o)
     parse_addr_or_die(o->peer, &peer);
     if (allocate(c, peer.family == AF_INET6 ? 6 : 4, &relay))
         return 1;
-    struct peer_arg arg = {.peer = &peer};
-    int code = request(c, TURN_CREATE_PERMISSION, add_peer, &arg);
+    const uint16_t channel = 0x4000;
+    struct peer_arg arg = {.peer = &peer, .channel = o->channel ? channel : 0};
+    int code = request(c, o->channel ? TURN_CHANNEL_BIND : TURN_CREATE_PERMISSION, add_peer, &arg);
     if (code != 0) {
-        printf("CreatePermission %s: %d %s\n", o->peer, code, stun_error_reason(code));
-        return 1;
+        printf("%s %s: %d %s\n", o->channel ? "ChannelBind" : "CreatePermission", o->peer, code,
+               code > 0 ? stun_error_reason(code) : "no answer");
+        if (!o->force)
+            return 1;
     }
     for (int i = 0; i < o->count; i++) {
         uint8_t buf[256], tid[STUN_TID_LEN];
         char payload[32];
         struct stun_builder b;
-        size_t len;
-        random_tid(tid);
-        stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
-        stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer, true);
+        size_t len = 0;
         int plen = snprintf(payload, sizeof(payload), "turn-probe %d", i);
-        stun_put_attr(&b, STUN_ATTR_DATA, payload, (size_t)plen);
-        if (stun_build_finish(&b, &len) == 0 && send(c->fd, buf, len, 0) < 0)
+        if (o->channel) {
+            /* RFC 8656 §12.4: channel number, length, data padded to 4 bytes
+             * (the padding matters on streams only; UDP ignores it). */
+            buf[0] = channel >> 8;
+            buf[1] = channel & 0xff;
+            buf[2] = 0;
+            buf[3] = (uint8_t)plen;
+            memcpy(buf + 4, payload, (size_t)plen);
+            len = 4 + (size_t)plen;
+        } else {
+            random_tid(tid);
+            stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
+            stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer, true);
+            stun_put_attr(&b, STUN_ATTR_DATA, payload, (size_t)plen);
+            if (stun_build_finish(&b, &len) != 0)
+                return 1;
+        }
+        if (send(c->fd, buf, len, 0) < 0)
             return 1;
         usleep(10000);
     }
@@ -393,6 +412,7 @@ int main(int argc, char **argv)
         {"peer", required_argument, NULL, 'p'},    {"count", required_argument, NULL, 'n'},
         {"hold", required_argument, NULL, 'H'},    {"permit", required_argument, NULL, 'P'},
         {"seconds", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {"force", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     struct options o = {.family = 4, .count = 10, .seconds = 3};
@@ -408,6 +428,7 @@ int main(int argc, char **argv)
         case 'H': o.hold = atoi(optarg); break;
         case 'P': o.permit = optarg; break;
         case 's': o.seconds = atoi(optarg); break;
+        case 'F': o.force = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
