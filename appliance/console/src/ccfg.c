@@ -139,7 +139,7 @@ static int get_int(const config_setting_t *s, const char *where, long long lo, l
 static int load_idle(struct con_config *cfg, const config_setting_t *s, const char *where,
                      char *err, size_t cap)
 {
-    long long v;
+    long long v = 0;
     if (get_int(s, where, 1, 24 * 60, &v, err, cap))
         return -EINVAL;
     cfg->idle_minutes = (int)v;
@@ -149,7 +149,7 @@ static int load_idle(struct con_config *cfg, const config_setting_t *s, const ch
 static int load_session(struct con_config *cfg, const config_setting_t *s, const char *where,
                         char *err, size_t cap)
 {
-    long long v;
+    long long v = 0;
     if (get_int(s, where, 1, 24 * 7, &v, err, cap))
         return -EINVAL;
     cfg->session_hours = (int)v;
