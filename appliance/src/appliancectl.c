@@ -25,7 +25,7 @@ static void usage(FILE *out)
     fputs("Usage: appliancectl [--socket PATH] [--json] COMMAND\n"
           "Commands:\n"
           "  status                      services, their state, pid, uptime and restarts\n"
-          "  start|stop|restart SERVICE  turnd or signald\n"
+          "  start|stop|restart SERVICE  turnd, signald or console\n"
           "  reload                      validate the config file and apply what can be\n"
           "  config check                validate the config file\n"
           "  users list\n"

@@ -66,7 +66,7 @@ static json_t *service_cmd(struct appliance *a, const char *cmd, json_t *req, in
 {
     const char *name = json_string_value(json_object_get(req, "service"));
     if (!name)
-        return error("\"service\" is required (turnd or signald)");
+        return error("\"service\" is required (turnd, signald or console)");
     if (strcmp(cmd, "stop") != 0) {
         char err[1024];
         if (app_validate_config(a, err, sizeof err) != 0)
@@ -76,7 +76,7 @@ static json_t *service_cmd(struct appliance *a, const char *cmd, json_t *req, in
              : strcmp(cmd, "stop") == 0  ? app_sup_stop(&a->sup, name, now)
                                          : app_sup_restart(&a->sup, name, now);
     if (rc == -ENOENT)
-        return error("no service '%s' (turnd or signald)", name);
+        return error("no service '%s' (turnd, signald or console)", name);
     if (rc)
         return error("%s %s: %s", cmd, name, strerror(-rc));
     lt_log(LT_LOG_INFO, "appliance", "service_cmd", "cmd=%s service=%s", cmd, name);

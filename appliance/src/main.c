@@ -330,6 +330,9 @@ int main(int argc, char **argv)
     app_sup_init(&a.sup, &sup_env);
     app_sup_add(&a.sup, "turnd", turnd_argv);
     app_sup_add(&a.sup, "signald", signald_argv);
+    char *console_argv[] = {a.cfg.console_bin, "--config", a.cfg.config_path, NULL};
+    if (a.cfg.console) /* only when the config file asks for it */
+        app_sup_add(&a.sup, "console", console_argv);
     a.started_at = now_ms();
     lt_log(LT_LOG_INFO, "appliance", "start", "version=%s config=%s control=%s", LANTURN_VERSION,
            config, a.cfg.control_socket);
