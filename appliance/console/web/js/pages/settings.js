@@ -17,7 +17,7 @@ export async function render(root) {
           s.editable ? h('div', { class: 'row-actions' },
             h('button', { class: 'btn btn-small', 'data-action': 'edit', onclick: () => edit(g, s, load) }, 'Edit'),
             s.set ? h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'reset', onclick: () => save(g, s, { reset: true }, load) }, 'Default') : null)
-            : badge('in file')))));
+            : badge('in file'))))));
   }
   await load();
 }
