@@ -36,6 +36,19 @@ struct tio_sock {
 struct tio_conn;
 struct tio_tls_ctx;
 
+/* UDP datagrams waiting for the end of the current batch (sendq.c). */
+#define TIO_SENDQ_LEN 64
+#define TIO_SENDQ_SLOT 2048 /* bigger datagrams are sent at once */
+struct tio_sendq {
+    unsigned n;
+    int fd[TIO_SENDQ_LEN];
+    struct mmsghdr msgs[TIO_SENDQ_LEN];
+    struct mmsghdr run[TIO_SENDQ_LEN]; /* one socket's share, for sendmmsg */
+    struct iovec iov[TIO_SENDQ_LEN];
+    struct sockaddr_storage addrs[TIO_SENDQ_LEN];
+    uint8_t bufs[TIO_SENDQ_LEN][TIO_SENDQ_SLOT];
+};
+
 struct tio_server {
     int epfd;
     struct tio_sock **by_fd;
@@ -53,6 +66,7 @@ struct tio_server {
     struct iovec iov[TIO_BATCH];
     struct sockaddr_storage addrs[TIO_BATCH];
     uint64_t send_errors;
+    struct tio_sendq sendq;
 
     /* Stream connections (tcp.c). */
     struct tio_stream_config stream;
@@ -69,6 +83,12 @@ int tio_watch(struct tio_server *s, struct tio_sock *sock, uint32_t events);
 /* Stop watching and close sock's descriptor; the struct is freed after the
  * current batch (events for it may still be queued). */
 void tio_retire(struct tio_server *s, struct tio_sock *sock);
+
+/* sendq.c: queue one datagram from socket fd; flush sends them all (call
+ * before the loop sleeps and before closing any queued socket). */
+void tio_sendq_push(struct tio_server *s, int fd, const struct stun_addr *to, const uint8_t *buf,
+                    size_t len);
+void tio_sendq_flush(struct tio_server *s);
 
 /* tcp.c */
 int tio_stream_listen(struct tio_server *s, const struct stun_addr *addr, bool tls, char *err,

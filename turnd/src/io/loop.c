@@ -93,6 +93,7 @@ static int relay_open(void *ctx, const struct stun_addr *addr, void *owner, bool
 
 void tio_retire(struct tio_server *s, struct tio_sock *sock)
 {
+    tio_sendq_flush(s); /* nothing queued may outlive its descriptor */
     s->by_fd[sock->fd] = NULL;
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, sock->fd, NULL);
     close(sock->fd);
@@ -118,13 +119,7 @@ static void send_datagram(void *ctx, int handle, const struct stun_addr *to, con
         tio_conn_send(s, sock, buf, len);
         return;
     }
-    struct sockaddr_storage ss;
-    unsigned sl;
-    if (tio_addr_to_sockaddr(to, &ss, &sl) != 0)
-        return;
-    /* UDP: a full socket buffer means the datagram is lost, as on the wire. */
-    if (sendto(handle, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
-        s->send_errors++;
+    tio_sendq_push(s, handle, to, buf, len);
 }
 
 void tio_server_env(struct tio_server *s, struct turn_env *env)
@@ -294,6 +289,8 @@ int tio_server_run(struct tio_server *s, struct turn_core *core)
             lt_log(LT_LOG_ERROR, "io", "epoll_failed", "error=\"%s\"", strerror(errno));
             return -errno;
         }
+        /* Datagrams the core sends while handling these events wait in the
+         * send queue and leave together after them (sendq.c). */
         for (int i = 0; i < n; i++) {
             struct tio_sock *sock = events[i].data.ptr;
             if (sock->dead)
@@ -312,6 +309,7 @@ int tio_server_run(struct tio_server *s, struct turn_core *core)
         now = tio_now_ms();
         turn_core_tick(core, now);
         tio_conns_maintain(s, now);
+        tio_sendq_flush(s);
         free_dead(s);
     }
     return 0;
