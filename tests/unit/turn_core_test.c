@@ -269,11 +269,91 @@ static void policy_refuses_loopback_and_own_ports_are_filtered(void **state)
         stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, targets[i], true);
         stun_put_attr(&b, STUN_ATTR_DATA, "hi", 2);
         stun_build_finish(&b, &len);
-        unsigned before = t->f.n_sent;
+        uint64_t before = turn_core_stats(t->core)->client_to_peer_packets;
         turn_core_on_client(t->core, 1, &t->local, &t->client, buf, len, t->now);
-        assert_int_equal(t->f.n_sent - before, i == 0 ? 0 : 1);
+        /* to bob's relay it is relayed (and then dropped: bob has no permission) */
+        assert_int_equal(turn_core_stats(t->core)->client_to_peer_packets - before, i == 0 ? 0 : 1);
     }
     assert_int_equal(turn_core_stats(t->core)->own_port_dropped, 1);
+}
+
+/* Request from `from` with its own credentials, retrying once on 438 (the
+ * test env keeps one nonce, and nonces are per client address). */
+static int request_as(struct t *t, const struct stun_addr *from, uint16_t method, attrs_fn add,
+                      const void *arg, const char *user, const uint8_t *key)
+{
+    int code = request_from(t, from, method, add, arg, user, key);
+    return code == 438 || code == 401 ? request_from(t, from, method, add, arg, user, key) : code;
+}
+
+static void send_indication(struct t *t, const struct stun_addr *peer, const char *data)
+{
+    uint8_t buf[128], tid[STUN_TID_LEN] = {9};
+    struct stun_builder b;
+    size_t len;
+    stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
+    stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
+    stun_put_attr(&b, STUN_ATTR_DATA, data, strlen(data));
+    stun_build_finish(&b, &len);
+    turn_core_on_client(t->core, 1, &t->local, &t->client, buf, len, t->now);
+}
+
+static void relay_to_relay_goes_straight_to_the_other_client_only_with_its_permission(void **state)
+{
+    struct t *t = *state;
+    allocate_ok(t);
+    struct stun_addr alice_relay, bob_relay, bob_client;
+    stun_attr_get_addr(&t->resp, stun_find(&t->resp, STUN_ATTR_XOR_RELAYED_ADDRESS), true,
+                       &alice_relay);
+    stun_addr_parse("192.168.1.11:40000", &bob_client);
+    uint8_t bob_key[STUN_LONG_TERM_KEY_LEN];
+    stun_long_term_key("bob", "lanturn", "builder", bob_key);
+    assert_int_equal(request_as(t, &bob_client, TURN_ALLOCATE, add_udp, NULL, "bob", bob_key), 0);
+    stun_attr_get_addr(&t->resp, stun_find(&t->resp, STUN_ATTR_XOR_RELAYED_ADDRESS), true,
+                       &bob_relay);
+    void *bob_alloc = t->f.owner[1];
+    if (request(t, TURN_CREATE_PERMISSION, add_peer, &bob_relay) == 438) /* bob's nonce */
+        assert_int_equal(request(t, TURN_CREATE_PERMISSION, add_peer, &bob_relay), 0);
+
+    /* bob has no permission for alice's relay: nothing reaches bob, and
+     * nothing leaves on a socket either */
+    const struct turn_stats *st = turn_core_stats(t->core);
+    uint64_t dropped = st->no_permission_dropped;
+    unsigned before = t->f.n_sent;
+    send_indication(t, &bob_relay, "hi");
+    assert_int_equal(t->f.n_sent, before);
+    assert_int_equal(st->no_permission_dropped, dropped + 1);
+    assert_int_equal(st->peer_to_client_packets, 0);
+
+    /* with it, one datagram: to bob's client, from bob's socket, the Data
+     * indication bob's relay would have built for a datagram from alice's relay */
+    assert_int_equal(
+        request_as(t, &bob_client, TURN_CREATE_PERMISSION, add_peer, &alice_relay, "bob", bob_key), 0);
+    before = t->f.n_sent;
+    send_indication(t, &bob_relay, "hi");
+    assert_int_equal(t->f.n_sent, before + 1);
+    struct sent shortcut = t->f.sent[t->f.n_sent - 1];
+    assert_int_equal(shortcut.handle, 1);
+    assert_true(stun_addr_equal(&shortcut.to, &bob_client));
+    uint8_t buf[TURN_HEADROOM + 16 + TURN_TAILROOM];
+    memcpy(buf + TURN_HEADROOM, "hi", 2);
+    turn_core_on_peer(t->core, bob_alloc, &alice_relay, buf + TURN_HEADROOM, 2, t->now);
+    struct sent *long_way = &t->f.sent[t->f.n_sent - 1];
+    assert_int_equal(shortcut.len, long_way->len);
+    assert_memory_equal(shortcut.buf, long_way->buf, 8); /* all but the transaction id */
+    assert_memory_equal(shortcut.buf + 20, long_way->buf + 20, shortcut.len - 20);
+    assert_int_equal(st->client_to_peer_packets, 2);
+    assert_int_equal(st->peer_to_client_packets, 2);
+
+    /* a channel bob binds to alice's relay carries it as ChannelData */
+    struct bind_arg bind = {0x4000, &alice_relay};
+    assert_int_equal(request_as(t, &bob_client, TURN_CHANNEL_BIND, add_channel, &bind, "bob", bob_key),
+                     0);
+    send_indication(t, &bob_relay, "hey");
+    uint8_t want[] = {0x40, 0x00, 0x00, 0x03, 'h', 'e', 'y'};
+    struct sent *s = &t->f.sent[t->f.n_sent - 1];
+    assert_int_equal(s->len, sizeof(want));
+    assert_memory_equal(s->buf, want, sizeof(want));
 }
 
 static void other_user_on_same_5tuple_gets_441(void **state)
@@ -479,6 +559,7 @@ int main(void)
         T(send_indication_reaches_peer_only_with_permission),
         T(channel_carries_data_both_ways_and_obeys_binding_rules),
         T(policy_refuses_loopback_and_own_ports_are_filtered),
+        T(relay_to_relay_goes_straight_to_the_other_client_only_with_its_permission),
         T(other_user_on_same_5tuple_gets_441),
         T(quotas_give_486_and_508),
         T(relay_port_exhaustion_gets_508),
