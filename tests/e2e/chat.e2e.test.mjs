@@ -66,6 +66,11 @@ test('sign in, create a room, chat with typing, mentions, links and read receipt
   await a.goto(app.url);
   await a.waitForSelector('#login-name');
   await shot(a, 'login');
+  // Japanese UI strings, switchable on the sign-in screen
+  await a.selectOption('select.lang', 'ja');
+  await a.locator('h1', { hasText: 'サインイン' }).waitFor({ timeout: T });
+  await a.selectOption('select.lang', 'en');
+  await a.locator('h1', { hasText: 'Sign in' }).waitFor({ timeout: T });
   // a wrong password is refused with a message
   await a.fill('#login-name', 'alice');
   await a.fill('#login-password', 'not the password');

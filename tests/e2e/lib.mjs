@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import net from 'node:net';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(HERE, '..', '..');
@@ -75,6 +76,12 @@ export class Appliance {
   }
 
   async start() {
+    // another run of the same test (another build tree) would take our ports: say so plainly
+    if (!this.wrap.length) {
+      for (const port of [this.httpsPort, this.wsPort]) {
+        if (!await portFree(this.host, port)) throw new Error(`port ${this.host}:${port} is in use (another e2e run?); set LANTURN_PORT_BASE`);
+      }
+    }
     const transport = this.tcp ? 'tcp' : 'udp';
     const listen = this.turnHosts.flatMap((h) => ['--listen', `${h}:${this.turnPort}`]);
     this.spawn('turnd', [TURND, ...listen, '--relay-ip', this.turnHosts[0], '--relay-ports', this.relayPorts,
@@ -109,6 +116,14 @@ export class Appliance {
     this.procs = [];
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function portFree(host, port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
 }
 
 // Healthz over fetch needs the self-signed certificate accepted.
