@@ -644,7 +644,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "sweep") != 0)
         usage();
-    /* Raise the rate by 1.4x until loss reaches 0.1 %, then bisect twice. */
+    /* Raise the rate by 1.4x until loss reaches 0.1 %, then bisect to 8 %. */
     struct result best = {0}, r;
     double lo = 0, hi = 0, cur = start;
     bool generator_limited = false;
@@ -663,7 +663,9 @@ int main(int argc, char **argv)
         }
         if (hi == 0)
             cur *= 1.4;
-        else if (hi / lo < 1.08 || lo == 0)
+        else if (lo == 0)
+            cur /= 2; /* lossy from the start: come down */
+        else if (hi / lo < 1.08)
             break;
         else
             cur = (lo + hi) / 2;
