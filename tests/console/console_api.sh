@@ -19,7 +19,7 @@ ADMIN_PW='admin password 1'
 mkdir -p "$dir/tls"
 echo "$ADMIN_PW" >"$dir/admin-pw"
 cat >"$dir/lanturn.conf" <<CONF
-appliance: { control_socket = "$SOCK"; turnd = "$TURND"; signald = "$SIGNALD";
+appliance: { control_socket = "$SOCK"; turnd = "$TURND"; signald = "$SIGNALD"; console = "$CONSOLE";
              hostname = "localhost"; state_dir = "$dir"; admin_password_file = "$dir/admin-pw"; };
 turnd: { listen = ["127.0.0.1:$PORT"]; relay_ip = ["127.0.0.1"]; relay_ports = "$RELAY_LO-$RELAY_HI";
          secret_file = "$dir/turn-secret"; };
@@ -45,8 +45,7 @@ echo "ok: --help, --print-config, config errors with file:line"
 PIDS+=($!)
 for _ in $(seq 1 100); do [ -S "$SOCK" ] && [ -f "$dir/tls/cert.pem" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || fail "applianced did not start"
-"$CONSOLE" --config "$dir/lanturn.conf" >"$LOGDIR/console.log" 2>&1 &
-PIDS+=($!)
+# applianced supervises the console (appliance.console)
 for _ in $(seq 1 100); do curl -skf "$URL/healthz" >/dev/null && break; sleep 0.1; done
 curl -skf "$URL/healthz" >/dev/null || fail "console did not start"
 
@@ -134,7 +133,7 @@ echo "ok: reset password, make admin, self-protection, disable/enable, CSV impor
 
 # 5. dashboard
 r=$(c GET /api/dashboard); expect 200 "$r" "dashboard"
-[ "$(json "$r" | jq -r '[.services[]|.name+"="+.state]|join(",")')" = "turnd=running,signald=running" ] || fail "services: $r"
+[ "$(json "$r" | jq -r '[.services[]|.name+"="+.state]|join(",")')" = "turnd=running,signald=running,console=running" ] || fail "services: $r"
 json "$r" | jq -e '.system.memory.total > 0 and .system.disk.total > 0 and (.system.cpu_percent >= 0)' >/dev/null || fail "system: $r"
 json "$r" | jq -e '.stats or (.stats_error|length > 0)' >/dev/null || fail "stats or its error: $r"
 echo "ok: dashboard: services from applianced, system figures, stats or the reason they are missing"

@@ -34,7 +34,7 @@ before(async () => {
   writeFileSync(join(dir, 'admin-pw'), `${ADMIN_PW}\n`);
   const sock = join(dir, 'ctl.sock');
   writeFileSync(join(dir, 'lanturn.conf'), `
-appliance: { control_socket = "${sock}"; turnd = "${TURND}"; signald = "${SIGNALD}";
+appliance: { control_socket = "${sock}"; turnd = "${TURND}"; signald = "${SIGNALD}"; console = "${CONSOLE}";
              hostname = "localhost"; state_dir = "${dir}"; admin_password_file = "${dir}/admin-pw"; };
 turnd: { listen = ["127.0.0.1:${BASE}"]; relay_ip = ["127.0.0.1"]; relay_ports = "${BASE + 100}-${BASE + 150}";
          secret_file = "${dir}/turn-secret"; };
@@ -46,7 +46,7 @@ console: { listen = "127.0.0.1:${BASE + 3}"; web_root = "${join(ROOT, 'appliance
 `);
   run('applianced', [APPLIANCED, '--config', join(dir, 'lanturn.conf')]);
   for (let i = 0; i < 100 && !(existsSync(sock) && existsSync(join(dir, 'tls/cert.pem'))); i++) await sleep(100);
-  run('console', [CONSOLE, '--config', join(dir, 'lanturn.conf')]);
+  // applianced starts and supervises the console (appliance.console)
   url = `https://127.0.0.1:${BASE + 3}/`;
   for (let i = 0; i < 100; i++) {
     try { if ((await fetch(`${url}healthz`)).ok) break; } catch { /* not yet */ }
