@@ -309,7 +309,7 @@ static void change_password(struct sig_api *a, json_t *req, int64_t uid, int64_t
     } else {
         /* Every other device must log in again with the new password. */
         sto_session_revoke_user(a->db, uid, sid, NULL);
-        sig_hub_session_revoked(a->hub, uid, 0);
+        sig_hub_session_revoked(a->hub, uid, 0, sid); /* this device stays */
         char target[32];
         snprintf(target, sizeof target, "user:%" PRId64, uid);
         sto_audit_append(a->db, uid, "user.password", target, addr);
@@ -365,7 +365,7 @@ void sig_api_handle(struct sig_api *a, const char *method, const char *path, con
         reply_json(out, 200, json_pack("{so}", "user", user_json(&me)));
     } else if (post && strcmp(path, "/api/logout") == 0) {
         sto_session_revoke(a->db, sid);
-        sig_hub_session_revoked(a->hub, uid, sid);
+        sig_hub_session_revoked(a->hub, uid, sid, 0);
         reply_json(out, 200, json_object());
         if (asprintf(&out->set_cookie, "%s=; Path=/api/files; Max-Age=0; HttpOnly; Secure",
                      SIG_SESSION_COOKIE) < 0)

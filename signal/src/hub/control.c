@@ -92,8 +92,7 @@ static json_t *kill_conns(struct sig_hub *h, json_t *req)
         if (!c->user_id || (conn > 0 ? c->id != (uint32_t)conn : c->user_id != user))
             continue;
         if (!c->closing) {
-            c->closing = true;
-            h->env->close(h->env->ctx, c->handle, 4002, "ended by an administrator");
+            conn_close(h, c, 4002, "ended by an administrator");
             n++;
         }
     }

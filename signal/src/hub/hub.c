@@ -177,12 +177,15 @@ void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
     free(c);
 }
 
-static void conn_close(struct sig_hub *h, struct sig_conn *c, int code, const char *reason)
+void conn_close(struct sig_hub *h, struct sig_conn *c, int code, const char *reason)
 {
     if (c->closing)
         return;
+    enum presence before = c->user_id ? user_presence(h, c->user_id) : PRESENCE_OFFLINE;
     c->closing = true;
     h->env->close(h->env->ctx, c->handle, code, reason);
+    if (c->user_id) /* a closing device no longer counts: say so now, not at the TCP close */
+        presence_changed(h, c->user_id, before);
 }
 
 /* ---- sending ---- */
@@ -299,10 +302,12 @@ int user_event(struct sig_hub *h, int64_t user_id, const char *event, json_t *da
     return err;
 }
 
-void sig_hub_session_revoked(struct sig_hub *h, int64_t user_id, int64_t session_id)
+void sig_hub_session_revoked(struct sig_hub *h, int64_t user_id, int64_t session_id,
+                             int64_t keep_session_id)
 {
     for (struct sig_conn *c = h->conns; c; c = c->next)
-        if (c->user_id && (session_id ? c->session_id == session_id : c->user_id == user_id))
+        if (c->user_id && (session_id ? c->session_id == session_id : c->user_id == user_id) &&
+            c->session_id != keep_session_id)
             conn_close(h, c, 4001, "session ended");
 }
 

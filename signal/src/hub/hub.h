@@ -73,8 +73,10 @@ void sig_hub_tick(struct sig_hub *h, int64_t now);
 int64_t sig_hub_next_deadline(const struct sig_hub *h); /* INT64_MAX: nothing due */
 
 /* A session ended elsewhere (logout, password change, user disabled): close
- * its connections. session_id 0 with user_id: every session of the user. */
-void sig_hub_session_revoked(struct sig_hub *h, int64_t user_id, int64_t session_id);
+ * its connections. session_id 0 with user_id: every session of the user
+ * except keep_session_id (0: none kept). */
+void sig_hub_session_revoked(struct sig_hub *h, int64_t user_id, int64_t session_id,
+                             int64_t keep_session_id);
 /* An event some other part stored for the user (e.g. a file upload's message):
  * deliver it to the user's connections. */
 void sig_hub_deliver(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,

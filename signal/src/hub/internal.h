@@ -101,6 +101,10 @@ int req_limit(struct req *r, int dflt, int max, int *out);           /* "limit" 
 /* Membership check: 0 or a forbidden failure. role may be NULL. */
 int req_member(struct req *r, int64_t room_id, enum sto_role *role);
 
+/* Closes a connection (once) and tells its user's watchers if that changed
+ * the user's presence. */
+void conn_close(struct sig_hub *h, struct sig_conn *c, int code, const char *reason);
+
 /* Sending. Each takes ownership of nothing; frames are built per call. */
 void conn_send_json(struct sig_hub *h, struct sig_conn *c, json_t *frame); /* steals frame */
 void conn_send_text(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len);

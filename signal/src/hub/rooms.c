@@ -74,12 +74,35 @@ int h_room_list(struct req *r)
     return 0;
 }
 
+#define READS_MEMBERS_MAX 200
+
+/* Every member's read position ("seen by"), for rooms small enough to list. */
+static json_t *read_positions(struct sig_hub *h, int64_t room)
+{
+    struct sto_member *m = NULL;
+    size_t n = 0;
+    json_t *reads = json_array();
+    if (sto_room_members(h->db, room, &m, &n) != 0 || n > READS_MEMBERS_MAX) {
+        sto_members_free(m);
+        return reads;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t pos = 0;
+        if (sto_read_get(h->db, room, m[i].user_id, &pos) == 0 && pos > 0)
+            json_array_append_new(reads, json_pack("{sI sI}", "user", (json_int_t)m[i].user_id,
+                                                   "message", (json_int_t)pos));
+    }
+    sto_members_free(m);
+    return reads;
+}
+
 int h_room_get(struct req *r)
 {
     int64_t room;
-    if (req_id(r, "room", &room) || req_member(r, room, NULL))
+    if (req_id(r, "room", &room) || req_member(r, room, NULL) || room_reply(r, room, "room"))
         return -1;
-    return room_reply(r, room, "room");
+    json_object_set_new(json_object_get(r->result, "room"), "reads", read_positions(r->hub, room));
+    return 0;
 }
 
 int h_room_members(struct req *r)

@@ -37,12 +37,22 @@ json_t *json_room(struct sig_hub *h, const struct sto_room *room, int64_t viewer
     }
     int64_t last_read = 0;
     sto_read_get(h->db, room->id, viewer_id, &last_read);
-    return json_pack("{sI ss ss ss sI sI sb so so sI}", "id", (json_int_t)room->id, "kind",
+    /* The newest message, so clients can order rooms by activity. */
+    struct sto_message *last = NULL;
+    size_t nl = 0;
+    json_t *last_json = json_null();
+    if (sto_message_page(h->db, room->id, 0, 1, &last, &nl) == 0 && nl == 1)
+        last_json = json_pack("{sI sI sI}", "id", (json_int_t)last[0].id, "sender",
+                              (json_int_t)last[0].sender_id, "created_at",
+                              (json_int_t)last[0].created_at);
+    sto_messages_free(last, nl);
+    return json_pack("{sI ss ss ss sI sI sb so so sI so}", "id", (json_int_t)room->id, "kind",
                      room->kind == STO_ROOM_DIRECT ? "direct" : "group", "name",
                      room->name ? room->name : "", "topic", room->topic ? room->topic : "",
                      "created_by", (json_int_t)room->created_by, "created_at",
                      (json_int_t)room->created_at, "archived", room->archived, "members", members,
-                     "role", role ? role : json_null(), "last_read", (json_int_t)last_read);
+                     "role", role ? role : json_null(), "last_read", (json_int_t)last_read,
+                     "last_message", last_json);
 }
 
 /* Reactions grouped by emoji, in the order each emoji first appeared. */

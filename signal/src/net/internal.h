@@ -13,6 +13,7 @@
 #define SIG_PROTOCOL "lanturn.v1"
 #define SIG_CONTROL_PROTOCOL "lanturn-control"
 #define OUT_QUEUE_MAX_BYTES (8u << 20) /* a client this far behind reconnects */
+#define CLOSE_GRACE_S 5                /* to flush the queue and the close frame */
 #define PEER_MAX 64
 
 struct frame {

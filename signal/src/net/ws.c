@@ -46,6 +46,11 @@ static void close_conn(void *ctx, void *handle, int code, const char *reason)
     p->close_code = code;
     snprintf(p->close_reason, sizeof p->close_reason, "%s", reason);
     lws_callback_on_writable(wsi);
+    /* The queue goes out before the close frame, but a client that stopped
+     * reading never makes the socket writable: without a deadline it would
+     * keep its connection and up to OUT_QUEUE_MAX_BYTES of queue until the
+     * idle ping gave up, 70 s later. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, CLOSE_GRACE_S);
 }
 
 void ws_env(struct sig_server *s, struct sig_hub_env *env)
