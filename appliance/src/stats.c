@@ -76,10 +76,24 @@ json_t *app_stats(struct appliance *a)
     double load[3];
     if (getloadavg(load, 3) == 3)
         json_object_set_new(sys, "load", json_pack("[fff]", load[0], load[1], load[2]));
-    json_t *r = json_pack("{sb so so so}", "ok", 1, "signald",
-                          ask_or_reason(a->cfg.signal_control, req), "turnd",
-                          ask_or_reason(a->cfg.turnd_control, req), "system", sys);
+    json_t *sig = ask_or_reason(a->cfg.signal_control, req);
+    json_t *turn = ask_or_reason(a->cfg.turnd_control, req);
+    json_t *r = json_pack("{sb sO sO so}", "ok", 1, "signald", sig, "turnd", turn, "system", sys);
     json_decref(req);
+    /* The dashboard's headline figures, flat, when the services answered. */
+    json_t *ss = json_object_get(sig, "stats"), *ts = json_object_get(turn, "stats");
+    if (ss) {
+        json_object_set(r, "users_online", json_object_get(ss, "users_online"));
+        json_object_set(r, "connections", json_object_get(ss, "connections"));
+        json_object_set(r, "active_calls", json_object_get(ss, "calls"));
+    }
+    if (ts) { /* in: what clients sent through the relays; out: what reached them */
+        json_object_set(r, "turn_allocations", json_object_get(ts, "allocations"));
+        json_object_set(r, "relayed_bytes_in", json_object_get(ts, "client_to_peer_bytes"));
+        json_object_set(r, "relayed_bytes_out", json_object_get(ts, "peer_to_client_bytes"));
+    }
+    json_decref(sig);
+    json_decref(turn);
     return r;
 }
 
