@@ -1,0 +1,67 @@
+/*
+ * session.h - one echo session: a libnice ICE agent, the DTLS-SRTP endpoint
+ * and the echo, wired together on the GLib main loop. This is the I/O shell
+ * around sdp.c, dtls.c and echo.c; control.c creates and closes sessions.
+ */
+#ifndef MEDIA_SESSION_H
+#define MEDIA_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cfg.h"
+#include "dtls.h"
+
+#define MEDIA_MAX_ICE_SERVERS 4
+
+struct media_session;
+
+struct media_server {
+    const struct media_config *cfg;
+    struct media_dtls_cert *cert;
+    struct media_session *sessions; /* a list, newest first */
+    unsigned n_sessions;
+    uint64_t started, failed, completed;
+};
+
+struct media_turn_server {
+    char host[64];
+    int port;
+    bool tcp;
+    char username[128], password[128];
+};
+
+struct media_echo_request {
+    const char *sdp;
+    bool relay_only;
+    struct media_turn_server turn[MEDIA_MAX_ICE_SERVERS]; /* from the request's ice_servers */
+    unsigned n_turn;
+};
+
+/* Called once per session with the answer or an error (then the session is
+ * already closing). arg is what media_session_new() was given. */
+typedef void (*media_answer_fn)(void *arg, struct media_session *s, const char *sdp,
+                                const char *error);
+
+/* Start a session for an offer. 0 (the answer comes later through fn), or a
+ * negative errno with the reason in err (bad SDP, too many sessions, no TURN
+ * server for a relay-only session, libnice refused). */
+int media_session_new(struct media_server *srv, const struct media_echo_request *req,
+                      media_answer_fn fn, void *arg, struct media_session **out, char *err,
+                      size_t err_cap);
+/* A trickled remote candidate ("candidate:..." with or without "a="). 0 or -EINVAL. */
+int media_session_add_candidate(struct media_session *s, const char *cand);
+/* Stop waiting for the answer (its requester went away). */
+void media_session_forget_answer(struct media_session *s);
+/* End a session; it is freed from the main loop shortly after. */
+void media_session_close(struct media_session *s, const char *why);
+struct media_session *media_server_find(struct media_server *srv, const char *id);
+const char *media_session_id(const struct media_session *s);
+json_t *media_session_stats(const struct media_session *s);
+json_t *media_server_stats(struct media_server *srv);
+void media_server_close_all(struct media_server *srv);
+
+#endif
