@@ -4,7 +4,9 @@
  * Proves that an independent ICE/TURN stack allocates relays on the server,
  * installs permissions, and that data flows relay-to-relay.
  *
- * usage: nice_relay_test TURN_IP TURN_PORT USER PASS udp|tcp [BYTES]
+ * usage: nice_relay_test TURN_IP TURN_PORT USER PASS udp|tcp|tls [BYTES]
+ * The transport is the client's leg to the server (NICE_RELAY_TYPE_TURN_UDP,
+ * _TURN_TCP or _TURN_TLS); relays are UDP whichever it is.
  * Env NICE_LOCAL_IP: the local address to gather on (libnice skips loopback
  * interfaces when choosing by itself). Exit 0 on success.
  */
@@ -128,13 +130,23 @@ static gboolean on_timeout(gpointer data)
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: %s TURN_IP TURN_PORT USER PASS udp|tcp [BYTES]\n", argv[0]);
+        fprintf(stderr, "usage: %s TURN_IP TURN_PORT USER PASS udp|tcp|tls [BYTES]\n", argv[0]);
         return 2;
     }
     const char *ip = argv[1], *user = argv[3], *pass = argv[4];
     guint port = (guint)atoi(argv[2]);
-    NiceRelayType type = strcmp(argv[5], "tcp") == 0 ? NICE_RELAY_TYPE_TURN_TCP
-                                                     : NICE_RELAY_TYPE_TURN_UDP;
+    NiceRelayType type;
+    if (strcmp(argv[5], "udp") == 0)
+        type = NICE_RELAY_TYPE_TURN_UDP;
+    else if (strcmp(argv[5], "tcp") == 0)
+        type = NICE_RELAY_TYPE_TURN_TCP;
+    else if (strcmp(argv[5], "tls") == 0)
+        type = NICE_RELAY_TYPE_TURN_TLS;
+    else {
+        fprintf(stderr, "%s: transport must be udp, tcp or tls, not '%s'\n", argv[0], argv[5]);
+        return 2;
+    }
+    printf("relay transport: %s\n", argv[5]);
     want = argc > 6 ? strtoul(argv[6], NULL, 10) : 16384;
     loop = g_main_loop_new(NULL, FALSE);
     const char *local_ip = getenv("NICE_LOCAL_IP");
