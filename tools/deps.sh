@@ -18,7 +18,8 @@ lanturn_install_packages() {
 }
 
 LANTURN_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libconfig-dev openssl
-                        libsqlite3-dev libwebsockets-dev libjansson-dev)
+                        libsqlite3-dev libwebsockets-dev libjansson-dev libev-dev
+                        libwebsockets-evlib-ev libnice-dev libglib2.0-dev libsrtp2-dev)
 LANTURN_TEST_PACKAGES=(libcmocka-dev libnice-dev libglib2.0-dev clang libclang-rt-14-dev valgrind
                        coturn iproute2 procps sqlite3 curl chromium adduser)
 

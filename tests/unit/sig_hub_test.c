@@ -28,6 +28,7 @@ struct peer {
     size_t n, read;
     int close_code;
     int refuse_after; /* >0: the send queue is "full" after this many frames */
+    int pings;
     struct sig_conn *conn;
 };
 
@@ -50,6 +51,12 @@ static void fake_close(void *ctx, void *handle, int code, const char *reason)
     ((struct peer *)handle)->close_code = code;
 }
 
+static void fake_ping(void *ctx, void *handle)
+{
+    (void)ctx;
+    ((struct peer *)handle)->pings++;
+}
+
 struct world {
     struct fx *fx;
     struct sig_hub_config cfg;
@@ -68,7 +75,7 @@ static int setup(void **state)
     w->fx = fxs;
     sig_hub_config_defaults(&w->cfg);
     w->cfg.ring_timeout_ms = 30000;
-    w->env = (struct sig_hub_env){.send = fake_send, .close = fake_close};
+    w->env = (struct sig_hub_env){.send = fake_send, .close = fake_close, .ping = fake_ping};
     w->hub = sig_hub_new(&w->cfg, w->fx->db, &w->env);
     w->now = 1000;
     w->alice = fx_user(w->fx, "alice");
@@ -371,6 +378,29 @@ static void test_stats_follow_connections(void **state)
     peer_free(&a2);
 }
 
+/* Quiet connections are pinged, a pong keeps them, silence closes them. */
+static void test_idle_connections_are_pinged_then_closed(void **state)
+{
+    struct world *w = *state;
+    struct peer a = {0}, b = {0};
+    connect_as(w, &a, w->ta, -1);
+    connect_as(w, &b, w->tb, -1);
+    int64_t t0 = w->now;
+    sig_hub_tick(w->hub, t0 + SIG_HUB_PING_AFTER_MS - 1);
+    assert_int_equal(a.pings + b.pings, 0);
+    sig_hub_tick(w->hub, t0 + SIG_HUB_PING_AFTER_MS + SIG_HUB_IDLE_SCAN_MS);
+    assert_int_equal(a.pings, 1);
+    assert_int_equal(b.pings, 1);
+    sig_hub_alive(w->hub, a.conn, t0 + SIG_HUB_PING_AFTER_MS + SIG_HUB_IDLE_SCAN_MS + 1);
+    sig_hub_tick(w->hub, t0 + SIG_HUB_IDLE_CLOSE_MS + 2 * SIG_HUB_IDLE_SCAN_MS);
+    assert_int_equal(b.close_code, 1001); /* never answered */
+    assert_int_equal(a.close_code, 0);    /* answered the ping */
+    sig_hub_closed(w->hub, a.conn, w->now);
+    sig_hub_closed(w->hub, b.conn, w->now);
+    peer_free(&a);
+    peer_free(&b);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -384,6 +414,7 @@ int main(void)
         T(test_oversized_frame_and_full_queue_close_only_that_connection),
         T(test_unanswered_call_times_out_at_its_deadline),
         T(test_stats_follow_connections),
+        T(test_idle_connections_are_pinged_then_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,6 +142,7 @@ struct sig_conn *sig_hub_open(struct sig_hub *h, void *handle, const char *peer_
     c->tokens = h->cfg->rate_burst;
     c->tokens_at = now;
     c->opened_at = now;
+    c->last_rx = now;
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;
@@ -496,6 +497,8 @@ void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_
 {
     if (c->closing)
         return;
+    c->last_rx = now;
+    c->pinged_at = 0;
     h->stats.requests++;
     if (len > h->cfg->max_frame) {
         send_error(h, c, NULL, "too_large", "frame too large");
@@ -704,10 +707,38 @@ int64_t sig_hub_next_deadline(const struct sig_hub *h)
     return calls_next_deadline(h);
 }
 
+void sig_hub_alive(struct sig_hub *h, struct sig_conn *c, int64_t now)
+{
+    (void)h;
+    c->last_rx = now;
+    c->pinged_at = 0;
+}
+
+static void idle_scan(struct sig_hub *h, int64_t now)
+{
+    if (now < h->idle_scan_at)
+        return;
+    h->idle_scan_at = now + SIG_HUB_IDLE_SCAN_MS;
+    for (struct sig_conn *c = h->conns; c; c = c->next) {
+        int64_t quiet = now - c->last_rx;
+        if (c->closing)
+            continue;
+        if (quiet >= SIG_HUB_IDLE_CLOSE_MS) {
+            lt_log(LT_LOG_INFO, "signal", "ws_idle", "conn=%u user=%" PRId64 " quiet_ms=%" PRId64,
+                   c->id, c->user_id, quiet);
+            conn_close(h, c, 1001, "no answer to pings");
+        } else if (quiet >= SIG_HUB_PING_AFTER_MS && !c->pinged_at && h->env->ping) {
+            c->pinged_at = now;
+            h->env->ping(h->env->ctx, c->handle);
+        }
+    }
+}
+
 void sig_hub_tick(struct sig_hub *h, int64_t now)
 {
     calls_tick(h, now);
     flush_touches(h);
+    idle_scan(h, now);
 }
 
 void sig_hub_stats(const struct sig_hub *h, struct sig_hub_stats *out)

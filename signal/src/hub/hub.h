@@ -43,6 +43,8 @@ struct sig_hub_env {
     /* Close the connection with a WebSocket close code. The glue must still
      * call sig_hub_closed() when it is gone. */
     void (*close)(void *ctx, void *handle, int code, const char *reason);
+    /* Send a WebSocket ping; the pong comes back through sig_hub_alive(). */
+    void (*ping)(void *ctx, void *handle);
 };
 
 struct sig_hub_stats {
@@ -65,10 +67,20 @@ struct sig_conn *sig_hub_open(struct sig_hub *h, void *handle, const char *peer_
 /* One complete text frame. */
 void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len,
                   int64_t now);
+/* A sign of life that is not a request (a pong). */
+void sig_hub_alive(struct sig_hub *h, struct sig_conn *c, int64_t now);
 /* The connection is gone; c is freed. */
 void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now);
 
-/* Ring timeouts; call at or after sig_hub_next_deadline(). */
+/* Connections quiet for SIG_HUB_PING_AFTER_MS get a ping; quiet for
+ * SIG_HUB_IDLE_CLOSE_MS they are closed (dead peers, half-open TCP). One scan
+ * of all connections every SIG_HUB_IDLE_SCAN_MS from sig_hub_tick(), instead
+ * of a timer per connection. */
+#define SIG_HUB_PING_AFTER_MS 30000
+#define SIG_HUB_IDLE_CLOSE_MS 75000
+#define SIG_HUB_IDLE_SCAN_MS 5000
+
+/* Ring timeouts and idle checks; call at or after sig_hub_next_deadline(). */
 void sig_hub_tick(struct sig_hub *h, int64_t now);
 int64_t sig_hub_next_deadline(const struct sig_hub *h); /* INT64_MAX: nothing due */
 

@@ -23,6 +23,8 @@ struct sig_conn {
     void *handle;
     uint32_t id; /* shown to clients: call signalling addresses a device by it */
     int64_t opened_at;
+    int64_t last_rx;   /* the last frame or pong from the client */
+    int64_t pinged_at; /* 0: no ping outstanding */
     int64_t user_id, session_id; /* 0 until hello */
     bool is_admin;
     bool away;
@@ -69,6 +71,7 @@ struct sig_hub {
      * written together, one transaction per tick instead of one per login. */
     int64_t *touch;
     size_t n_touch, cap_touch;
+    int64_t idle_scan_at;
 };
 
 /* One request being handled. A handler fills result (an object, may stay

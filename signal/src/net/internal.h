@@ -5,6 +5,8 @@
 #define SIG_NET_INTERNAL_H
 
 #include <libwebsockets.h>
+
+struct ev_loop;
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,6 +34,7 @@ struct pss {
     size_t rx_len;
     int close_code;
     char close_reason[64];
+    bool ping_pending;
 
     /* HTTP */
     char method[8];
@@ -68,6 +71,7 @@ struct sig_server {
     char tmp_dir[300];
     struct lws_http_mount mounts[3];
     char control_path[108];
+    struct ev_loop *loop; /* libev (epoll) when available, else NULL: lws' poll() */
 };
 
 int64_t net_now_ms(void);

@@ -4,6 +4,8 @@
  */
 #include "internal.h"
 
+#include <ev.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +54,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_ESTABLISHED:
     case LWS_CALLBACK_RECEIVE:
     case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_RECEIVE_PONG:
     case LWS_CALLBACK_CLOSED:
         return ws_callback(s, wsi, reason, p, in, len);
     default:
@@ -63,12 +66,6 @@ static const struct lws_protocols PROTOCOLS[] = {
     {SIG_PROTOCOL, callback, sizeof(struct pss), 16384, 0, NULL, 0},
     {SIG_CONTROL_PROTOCOL, control_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
-};
-
-/* Pings an idle WebSocket after 30 s and drops it if nothing came back by 70 s. */
-static const lws_retry_bo_t IDLE_POLICY = {
-    .secs_since_valid_ping = 30,
-    .secs_since_valid_hangup = 70,
 };
 
 static void lws_log_to_ours(int level, const char *line)
@@ -93,7 +90,9 @@ static struct lws_vhost *make_vhost(struct sig_server *s, const char *name,
     vi.iface = l->host;
     vi.protocols = PROTOCOLS;
     vi.mounts = with_http ? s->mounts : NULL;
-    vi.retry_and_idle_policy = &IDLE_POLICY;
+    /* No per-connection idle timers: libwebsockets keeps them in one sorted
+     * list, which costs O(connections) per re-arm. The hub scans for idle
+     * connections a few times a minute instead (sig_hub_tick). */
     vi.alpn = "http/1.1";
     vi.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (cfg->tls_cert) {
@@ -148,11 +147,33 @@ struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *d
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.user = s;
     info.protocols = PROTOCOLS;
-    if (!(s->ctx = lws_create_context(&info))) {
+    /* libwebsockets' own loop is poll(), which costs O(connections) per wakeup;
+     * on libev's epoll backend a wakeup costs what is ready. libev is used when
+     * its libwebsockets plugin is installed; poll() is the fallback. */
+    s->loop = ev_loop_new(EVBACKEND_EPOLL);
+    void *foreign[1] = {s->loop};
+    if (s->loop) {
+        info.options |= LWS_SERVER_OPTION_LIBEV;
+        info.foreign_loops = foreign;
+        s->ctx = lws_create_context(&info);
+    }
+    if (!s->ctx) {
+        if (s->loop) {
+            lt_log(LT_LOG_WARN, "signal", "event_loop",
+                   "msg=\"libev plugin unavailable (libwebsockets-evlib-ev); using poll()\"");
+            ev_loop_destroy(s->loop);
+            s->loop = NULL;
+        }
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+        info.foreign_loops = NULL;
+        s->ctx = lws_create_context(&info);
+    }
+    if (!s->ctx) {
         snprintf(err, err_cap, "libwebsockets could not start");
         free(s);
         return NULL;
     }
+    lt_log(LT_LOG_INFO, "signal", "event_loop", "backend=%s", s->loop ? "libev-epoll" : "poll");
     struct lws_vhost *https = make_vhost(s, "https", &cfg->listen, true, err, err_cap);
     if (!https || (cfg->ws_listen.port && !make_vhost(s, "ws", &cfg->ws_listen, false, err, err_cap))) {
         sig_server_free(s);
@@ -184,28 +205,46 @@ static void on_signal(int sig)
         lws_cancel_service(signal_ctx);
 }
 
+static void on_ev_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    stop_signal = w->signum;
+    ev_break(loop, EVBREAK_ALL);
+}
+
 int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *api)
 {
     s->hub = hub;
     s->api = api;
-    signal_ctx = s->ctx;
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* A reload request must not kill the service (SIGHUP's default): settings
      * take effect at the next start, which keeps every client's state intact. */
     signal(SIGHUP, SIG_IGN);
     lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, 250 * LWS_US_PER_MS);
     int rc = 0;
-    while (!stop_signal)
-        if (lws_service(s->ctx, 0) < 0) {
-            rc = -EIO;
-            break;
-        }
+    if (s->loop) {
+        ev_signal term, intr;
+        ev_signal_init(&term, on_ev_signal, SIGTERM);
+        ev_signal_init(&intr, on_ev_signal, SIGINT);
+        ev_signal_start(s->loop, &term);
+        ev_signal_start(s->loop, &intr);
+        ev_run(s->loop, 0);
+        ev_signal_stop(s->loop, &term);
+        ev_signal_stop(s->loop, &intr);
+    } else {
+        signal_ctx = s->ctx;
+        struct sigaction sa = {.sa_handler = on_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        while (!stop_signal)
+            if (lws_service(s->ctx, 0) < 0) {
+                rc = -EIO;
+                break;
+            }
+        signal_ctx = NULL;
+    }
     lt_log(LT_LOG_INFO, "signal", "stopping", "signal=%d", (int)stop_signal);
-    signal_ctx = NULL;
     return rc;
 }
 
@@ -215,6 +254,8 @@ void sig_server_free(struct sig_server *s)
         return;
     if (s->ctx)
         lws_context_destroy(s->ctx);
+    if (s->loop)
+        ev_loop_destroy(s->loop);
     if (s->control_path[0])
         unlink(s->control_path);
     free(s);

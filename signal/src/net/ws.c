@@ -53,11 +53,21 @@ static void close_conn(void *ctx, void *handle, int code, const char *reason)
     lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, CLOSE_GRACE_S);
 }
 
+static void ping_conn(void *ctx, void *handle)
+{
+    (void)ctx;
+    struct lws *wsi = handle;
+    struct pss *p = lws_wsi_user(wsi);
+    p->ping_pending = true;
+    lws_callback_on_writable(wsi);
+}
+
 void ws_env(struct sig_server *s, struct sig_hub_env *env)
 {
     env->ctx = s;
     env->send = queue_frame;
     env->close = close_conn;
+    env->ping = ping_conn;
 }
 
 static void free_queue(struct pss *p)
@@ -120,6 +130,15 @@ static int on_receive(struct sig_server *s, struct lws *wsi, struct pss *p, cons
 
 static int on_writeable(struct lws *wsi, struct pss *p)
 {
+    if (p->ping_pending && !p->close_code) {
+        unsigned char buf[LWS_PRE + 1];
+        p->ping_pending = false;
+        if (lws_write(wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+            return -1;
+        if (p->out_head)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
     struct frame *f = p->out_head;
     if (f) {
         p->out_head = f->next;
@@ -158,6 +177,10 @@ int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons
         return on_receive(s, wsi, p, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, p);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (p->conn)
+            sig_hub_alive(s->hub, p->conn, net_now_ms());
+        return 0;
     case LWS_CALLBACK_CLOSED:
         if (p->conn)
             sig_hub_closed(s->hub, p->conn, net_now_ms());
