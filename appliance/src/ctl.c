@@ -171,6 +171,12 @@ static json_t *users_set_disabled(struct appliance *a, json_t *req, bool disable
                               : ok();
     if (!rc)
         sto_audit_append(db, 0, disabled ? "user.disable" : "user.enable", name, "appliancectl");
+    if (!rc && disabled) { /* end the user's open connections now, not at signald's next check */
+        json_t *kill = json_pack("{ss sI}", "cmd", "kill", "user", (json_int_t)u.id), *ignored = NULL;
+        app_ask(a->cfg.signal_control, kill, &ignored);
+        json_decref(kill);
+        json_decref(ignored);
+    }
     sto_user_clear(&u);
     sto_close(db);
     return r;

@@ -21,6 +21,9 @@ static const char SQL_GET[] =
     "SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.revoked, "
     "s.user_agent, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.token_hash = ?1";
+static const char SQL_LIVE[] =
+    "SELECT s.revoked, s.expires_at, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.id = ?1";
 static const char SQL_TOUCH[] =
     "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at <= ?2 - ?3";
 static const char SQL_EXISTS[] = "SELECT 1 FROM sessions WHERE id = ?1";
@@ -154,6 +157,26 @@ int sto_session_get(struct sto_db *db, const char *token, struct sto_session *ou
         err = sto_fail(db, -ENOENT, "no such session");
     } else {
         err = sto_sqlite_err(db, rc);
+    }
+    sto_stmt_done(st);
+    return err;
+}
+
+int sto_session_live(struct sto_db *db, int64_t session_id)
+{
+    sqlite3_stmt *st = sto_stmt(db, SQL_LIVE);
+    if (!st) return sto_stmt_err(db);
+    sqlite3_bind_int64(st, 1, session_id);
+    int rc = sqlite3_step(st), err = 0;
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_int(st, 0))
+            err = sto_fail(db, -EACCES, "session revoked");
+        else if (sqlite3_column_int64(st, 1) <= sto_now(db))
+            err = sto_fail(db, -EACCES, "session expired");
+        else if (sqlite3_column_int(st, 2))
+            err = sto_fail(db, -EACCES, "user disabled");
+    } else {
+        err = rc == SQLITE_DONE ? sto_fail(db, -ENOENT, "no such session") : sto_sqlite_err(db, rc);
     }
     sto_stmt_done(st);
     return err;

@@ -401,6 +401,64 @@ static void test_idle_connections_are_pinged_then_closed(void **state)
     peer_free(&b);
 }
 
+/* A user disabled outside signald loses open connections within a minute. */
+static void test_sessions_ended_elsewhere_are_closed(void **state)
+{
+    struct world *w = *state;
+    struct peer a = {0}, b = {0};
+    connect_as(w, &a, w->ta, -1);
+    connect_as(w, &b, w->tb, -1);
+    assert_int_equal(sto_user_set_disabled(w->fx->db, w->bob, true), 0);
+    int64_t t = w->now + 60000 + SIG_HUB_IDLE_SCAN_MS;
+    sig_hub_alive(w->hub, a.conn, t - 1);
+    sig_hub_alive(w->hub, b.conn, t - 1);
+    sig_hub_tick(w->hub, t);
+    assert_int_equal(b.close_code, 4001);
+    assert_int_equal(a.close_code, 0);
+    sig_hub_closed(w->hub, a.conn, w->now);
+    sig_hub_closed(w->hub, b.conn, w->now);
+    peer_free(&a);
+    peer_free(&b);
+}
+
+/* Missing more than the send queue can hold means resync, not a connection
+ * that is closed by its own replay on every reconnect. */
+static void test_huge_backlog_means_resync(void **state)
+{
+    struct world *w = *state;
+    struct peer a = {0}, b = {0};
+    connect_as(w, &a, w->ta, -1);
+    char buf[200];
+    snprintf(buf, sizeof buf, "[%lld]", (long long)w->bob);
+    int64_t room = make_room(w, &a, buf);
+    char *msg = malloc(70000);
+    int len = snprintf(msg, 70000, "{\"type\":\"message.send\",\"room\":%lld,\"body\":\"",
+                       (long long)room);
+    memset(msg + len, 'x', 60000);
+    strcpy(msg + len + 60000, "\"}");
+    for (int i = 0; i < 90; i++) { /* 90 x 60 KB > 4 MiB */
+        w->now += 1000;
+        json_decref(call_ok(w, &a, msg));
+    }
+    free(msg);
+    connect_as(w, &b, w->tb, 0);
+    int resync = 0, events = 0;
+    while (b.read < b.n) {
+        json_t *f = next_frame(&b);
+        const char *ev = json_string_value(json_object_get(f, "event"));
+        resync += ev && strcmp(ev, "resync") == 0;
+        events += json_object_get(f, "seq") != NULL;
+        json_decref(f);
+    }
+    assert_int_equal(resync, 1);
+    assert_true(events < 90);
+    assert_int_equal(b.close_code, 0);
+    sig_hub_closed(w->hub, a.conn, w->now);
+    sig_hub_closed(w->hub, b.conn, w->now);
+    peer_free(&a);
+    peer_free(&b);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -415,6 +473,8 @@ int main(void)
         T(test_unanswered_call_times_out_at_its_deadline),
         T(test_stats_follow_connections),
         T(test_idle_connections_are_pinged_then_closed),
+        T(test_sessions_ended_elsewhere_are_closed),
+        T(test_huge_backlog_means_resync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -595,8 +595,14 @@ static void flush_touches(struct sig_hub *h)
     h->n_touch = 0;
 }
 
+/* More than this many bytes of missed events would fill the connection's
+ * send queue (and close it, again on every reconnect): the client reloads
+ * its state instead (resync). */
+#define REPLAY_BYTES_MAX (4u << 20)
+
 static int replay(struct sig_hub *h, struct sig_conn *c, int64_t since, int64_t *count)
 {
+    size_t bytes = 0;
     *count = 0;
     for (;;) {
         struct sto_event *e = NULL;
@@ -608,6 +614,12 @@ static int replay(struct sig_hub *h, struct sig_conn *c, int64_t since, int64_t 
             char *frame;
             int len = event_frame(&frame, e[i].seq, e[i].type, e[i].payload);
             if (len >= 0) {
+                bytes += (size_t)len;
+                if (bytes > REPLAY_BYTES_MAX) {
+                    free(frame);
+                    sto_events_free(e, n);
+                    return -EFBIG;
+                }
                 conn_send_text(h, c, frame, (size_t)len);
                 free(frame);
             }
@@ -667,6 +679,7 @@ int h_hello(struct req *r)
         h->stats.users_online++;
     c->user_id = u.id;
     c->session_id = session_id;
+    c->checked_at = r->now;
     c->is_admin = u.is_admin;
     c->away = away;
     user_link(h, c);
@@ -690,8 +703,13 @@ int h_hello(struct req *r)
     r->result = NULL;
     if (since >= 0 && !resync) {
         int64_t n = 0;
-        if ((err = replay(h, c, since, &n)) == -ERANGE) {
-            send_ephemeral(h, c, "resync", json_object());
+        if ((err = replay(h, c, since, &n)) == -ERANGE || err == -EFBIG) {
+            /* pruned, or too much to send: the client reloads its state and
+             * carries on from last_seq */
+            json_t *data = json_pack("{sI ss}", "last_seq", (json_int_t)last, "reason",
+                                     err == -EFBIG ? "too_many_missed" : "pruned");
+            send_ephemeral(h, c, "resync", data);
+            json_decref(data);
         } else if (err) {
             lt_log(LT_LOG_ERROR, "signal", "replay_failed", "conn=%u err=%d", c->id, err);
             conn_close(h, c, 1011, "could not read missed events");
@@ -714,15 +732,42 @@ void sig_hub_alive(struct sig_hub *h, struct sig_conn *c, int64_t now)
     c->pinged_at = 0;
 }
 
+/* Sessions can end outside signald (a user disabled from the console or
+ * appliancectl writes the database directly): each connection's session is
+ * looked up again every SESSION_RECHECK_MS, at most SESSION_RECHECKS per scan
+ * so a large server spreads the reads out. */
+#define SESSION_RECHECK_MS 60000
+#define SESSION_RECHECKS 200
+
+static bool session_ended(struct sig_hub *h, struct sig_conn *c, int64_t now, int *budget)
+{
+    if (!c->user_id || now - c->checked_at < SESSION_RECHECK_MS || *budget <= 0)
+        return false;
+    (*budget)--;
+    c->checked_at = now;
+    int err = sto_session_live(h->db, c->session_id);
+    if (err == -EACCES || err == -ENOENT) {
+        lt_log(LT_LOG_INFO, "signal", "session_gone", "conn=%u user=%" PRId64 " reason=\"%s\"",
+               c->id, c->user_id, sto_errmsg(h->db));
+        return true;
+    }
+    return false;
+}
+
 static void idle_scan(struct sig_hub *h, int64_t now)
 {
     if (now < h->idle_scan_at)
         return;
     h->idle_scan_at = now + SIG_HUB_IDLE_SCAN_MS;
+    int budget = SESSION_RECHECKS;
     for (struct sig_conn *c = h->conns; c; c = c->next) {
         int64_t quiet = now - c->last_rx;
         if (c->closing)
             continue;
+        if (session_ended(h, c, now, &budget)) {
+            conn_close(h, c, 4001, "session ended");
+            continue;
+        }
         if (quiet >= SIG_HUB_IDLE_CLOSE_MS) {
             lt_log(LT_LOG_INFO, "signal", "ws_idle", "conn=%u user=%" PRId64 " quiet_ms=%" PRId64,
                    c->id, c->user_id, quiet);

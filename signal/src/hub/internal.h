@@ -25,6 +25,7 @@ struct sig_conn {
     int64_t opened_at;
     int64_t last_rx;   /* the last frame or pong from the client */
     int64_t pinged_at; /* 0: no ping outstanding */
+    int64_t checked_at; /* when its session was last found live (hub.c) */
     int64_t user_id, session_id; /* 0 until hello */
     bool is_admin;
     bool away;

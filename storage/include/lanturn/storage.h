@@ -164,6 +164,9 @@ int sto_session_create(struct sto_db *db, int64_t user_id, int64_t ttl_ms, const
 /* -ENOENT unknown token; -EACCES revoked, expired, or the user is disabled
  * (out is still filled in that case, for logging). */
 int sto_session_get(struct sto_db *db, const char *token, struct sto_session *out);
+/* 0 while the session may still be used; -EACCES revoked, expired or the user
+ * disabled; -ENOENT gone (pruned). For servers that hold sessions open. */
+int sto_session_live(struct sto_db *db, int64_t session_id);
 /* Records activity; writes at most once per STO_SESSION_TOUCH_MS per session. */
 int sto_session_touch(struct sto_db *db, int64_t session_id);
 int sto_session_revoke(struct sto_db *db, int64_t session_id);
