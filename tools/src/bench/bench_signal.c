@@ -563,5 +563,10 @@ int main(int argc, char **argv)
         print_json(&lay, open, res, n);
     else
         print_table(&o, &lay, open, res, n);
+    free(fig);
+    free(lay.user_id);
+    free(lay.token);
+    free(lay.chat_of);
+    free(lay.chat);
     return rc ? 1 : 0;
 }
