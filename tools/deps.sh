@@ -21,7 +21,8 @@ LANTURN_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libconfig-de
                         libsqlite3-dev libwebsockets-dev libjansson-dev libev-dev
                         libwebsockets-evlib-ev libnice-dev libglib2.0-dev libsrtp2-dev)
 LANTURN_TEST_PACKAGES=(libcmocka-dev libnice-dev libglib2.0-dev clang libclang-rt-14-dev valgrind
-                       coturn iproute2 procps sqlite3 curl chromium adduser)
+                       coturn iproute2 procps sqlite3 curl chromium adduser
+                       groff-base man-db)
 
 # lanturn_install_node: node and npm for the protocol and browser tests. A
 # machine may already have Node.js from elsewhere (with its own npm); Debian's
