@@ -285,6 +285,18 @@ int sto_begin(struct sto_db *db)
     return err;
 }
 
+int sto_savepoint(struct sto_db *db)
+{
+    if (!db->user_tx) return sto_fail(db, -EINVAL, "a savepoint needs an open transaction");
+    return sto_tx_begin(db);
+}
+
+int sto_savepoint_end(struct sto_db *db, int rc)
+{
+    if (!db->user_tx || db->tx_depth == 0) return sto_fail(db, -EINVAL, "no savepoint is open");
+    return sto_tx_end(db, rc);
+}
+
 int sto_commit(struct sto_db *db)
 {
     if (!db->user_tx) return sto_fail(db, -EINVAL, "no transaction is open");

@@ -109,6 +109,7 @@ static int teardown(void **state)
 static void send_text(struct world *w, struct peer *p, const char *text)
 {
     sig_hub_recv(w->hub, p->conn, text, strlen(text), w->now);
+    sig_hub_flush(w->hub); /* the end of the event-loop turn */
 }
 
 /* The next frame the peer has not looked at, parsed. */
@@ -459,6 +460,41 @@ static void test_huge_backlog_means_resync(void **state)
     peer_free(&b);
 }
 
+/* Requests of one turn share a commit: nothing is acknowledged and no event
+ * goes out before it, then everything does, in order. */
+static void test_replies_wait_for_the_turns_commit(void **state)
+{
+    struct world *w = *state;
+    struct peer a = {0}, b = {0};
+    connect_as(w, &a, w->ta, -1);
+    connect_as(w, &b, w->tb, -1);
+    char buf[200];
+    snprintf(buf, sizeof buf, "[%lld]", (long long)w->bob);
+    int64_t room = make_room(w, &a, buf);
+    size_t a0 = a.n, b0 = b.n;
+    for (int i = 0; i < 3; i++) {
+        snprintf(buf, sizeof buf, "{\"id\":%d,\"type\":\"message.send\",\"room\":%lld,\"body\":\"m%d\"}",
+                 i, (long long)room, i);
+        sig_hub_recv(w->hub, a.conn, buf, strlen(buf), w->now); /* one turn, no flush */
+    }
+    assert_int_equal(a.n, a0); /* held */
+    assert_int_equal(b.n, b0);
+    sig_hub_flush(w->hub);
+    assert_int_equal(b.n - b0, 3); /* bob: three message.new, in order */
+    for (int i = 0; i < 3; i++)
+        assert_non_null(strstr(b.frames[b0 + (size_t)i], "\"body\":\"m"));
+    assert_true(strstr(b.frames[b0], "m0") && strstr(b.frames[b0 + 2], "m2"));
+    /* alice: each message's event, then its reply */
+    assert_int_equal(a.n - a0, 6);
+    assert_non_null(strstr(a.frames[a0 + 1], "\"type\":\"reply\""));
+    assert_non_null(strstr(a.frames[a0 + 1], "\"id\":0"));
+    assert_non_null(strstr(a.frames[a0 + 5], "\"id\":2"));
+    sig_hub_closed(w->hub, a.conn, w->now);
+    sig_hub_closed(w->hub, b.conn, w->now);
+    peer_free(&a);
+    peer_free(&b);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -475,6 +511,7 @@ int main(void)
         T(test_idle_connections_are_pinged_then_closed),
         T(test_sessions_ended_elsewhere_are_closed),
         T(test_huge_backlog_means_resync),
+        T(test_replies_wait_for_the_turns_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

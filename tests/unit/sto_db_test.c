@@ -310,6 +310,28 @@ static void test_second_connection_sees_commits_and_gets_ebusy(void **state)
     sto_close(other);
 }
 
+/* Savepoints inside one transaction: a failed part is undone alone, the
+ * rest commits together. */
+static void test_savepoints_undo_one_part(void **state)
+{
+    struct fx *f = *state;
+    int64_t id;
+    struct sto_user u;
+    assert_int_equal(sto_savepoint(f->db), -EINVAL); /* not outside a transaction */
+    assert_int_equal(sto_begin(f->db), 0);
+    assert_int_equal(sto_savepoint(f->db), 0);
+    assert_int_equal(sto_user_create(f->db, "kept", "Kept", false, NULL, &id), 0);
+    assert_int_equal(sto_savepoint_end(f->db, 0), 0);
+    assert_int_equal(sto_savepoint(f->db), 0);
+    assert_int_equal(sto_user_create(f->db, "undone", "Undone", false, NULL, &id), 0);
+    assert_int_equal(sto_savepoint_end(f->db, -EIO), -EIO);
+    assert_int_equal(sto_savepoint_end(f->db, 0), -EINVAL); /* none open */
+    assert_int_equal(sto_commit(f->db), 0);
+    assert_int_equal(sto_user_by_name(f->db, "kept", &u), 0);
+    sto_user_clear(&u);
+    assert_int_equal(sto_user_by_name(f->db, "undone", &u), -ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +353,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_second_connection_sees_commits_and_gets_ebusy,
                                         fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_savepoints_undo_one_part, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,7 @@ static const char *str_field(json_t *o, const char *k)
 int sig_api_authenticate(struct sig_api *a, const char *token, int64_t *user_id,
                          int64_t *session_id)
 {
+    sig_hub_flush(a->hub);
     if (!token || strlen(token) != STO_TOKEN_LEN)
         return -EACCES;
     struct sto_session s = {0};
@@ -323,6 +324,7 @@ void sig_api_handle(struct sig_api *a, const char *method, const char *path, con
                     int64_t now, struct sig_http_reply *out)
 {
     memset(out, 0, sizeof *out);
+    sig_hub_flush(a->hub); /* our writes are our own transactions, not the chat's batch */
     bool post = strcmp(method, "POST") == 0;
     if (strcmp(path, "/healthz") == 0) {
         reply_json(out, 200, json_pack("{sb}", "ok", 1));

@@ -54,6 +54,7 @@ void sig_hub_free(struct sig_hub *h)
     if (!h)
         return;
     flush_touches(h);
+    hub_batch_free(h);
     free(h->touch);
     calls_free(h);
     presence_free(h);
@@ -157,6 +158,7 @@ void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
         return;
     calls_conn_closed(h, c, now);
     presence_unsubscribe_all(h, c);
+    hub_forget_conn(h, c);
     if (c->user_id) {
         enum presence before = user_presence(h, c->user_id);
         user_unlink(h, c);
@@ -235,6 +237,8 @@ static int event_frame(char **out, int64_t seq, const char *type, const char *pa
 void sig_hub_deliver(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,
                      const char *payload)
 {
+    if (user_conns(h, user_id) && hub_hold_event(h, user_id, seq, type, payload))
+        return; /* after the commit */
     struct sig_conn *c = user_conns(h, user_id);
     if (!c)
         return;
@@ -474,15 +478,31 @@ static bool rate_ok(struct sig_hub *h, struct sig_conn *c, int64_t now)
     return true;
 }
 
+/* A reply or error: held while a batch is open, so it never overtakes the
+ * commit of what it acknowledges (or of an earlier request's writes). */
+static void send_answer(struct sig_hub *h, struct sig_conn *c, json_t *frame, json_t *id)
+{
+    if (!frame)
+        return;
+    if (id)
+        json_object_set(frame, "id", id);
+    char *text = json_dumps(frame, JSON_COMPACT);
+    json_decref(frame);
+    if (!text)
+        return;
+    size_t len = strlen(text);
+    if (!hub_hold_frame(h, c, text, len, id))
+        conn_send_text(h, c, text, len);
+    free(text);
+}
+
 static void send_error(struct sig_hub *h, struct sig_conn *c, json_t *id, const char *code,
                        const char *message)
 {
     h->stats.errors++;
-    json_t *frame = json_pack("{ss s{ss ss}}", "type", "error", "error", "code", code, "message",
-                              message);
-    if (frame && id)
-        json_object_set(frame, "id", id);
-    conn_send_json(h, c, frame);
+    send_answer(h, c, json_pack("{ss s{ss ss}}", "type", "error", "error", "code", code, "message",
+                                message),
+                id);
 }
 
 static bool id_valid(json_t *id)
@@ -500,6 +520,8 @@ void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_
     c->last_rx = now;
     c->pinged_at = 0;
     h->stats.requests++;
+    if (h->n_held >= HUB_BATCH_MAX) /* a long turn: do not hold replies forever */
+        sig_hub_flush(h);
     if (len > h->cfg->max_frame) {
         send_error(h, c, NULL, "too_large", "frame too large");
         conn_close(h, c, 1009, "frame too large");
@@ -553,11 +575,10 @@ void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_
             if (c->user_id && fn == h_hello)
                 calls_on_hello(h, c);
         } else if (rc == 0) {
-            json_t *frame = json_pack("{ss so}", "type", "reply", "result",
-                                      r.result ? r.result : json_object());
-            if (frame && id)
-                json_object_set(frame, "id", id);
-            conn_send_json(h, c, frame);
+            send_answer(h, c,
+                        json_pack("{ss so}", "type", "reply", "result",
+                                  r.result ? r.result : json_object()),
+                        id);
         } else {
             json_decref(r.result);
             send_error(h, c, id, r.err_code, r.err_msg);
@@ -587,11 +608,12 @@ static void flush_touches(struct sig_hub *h)
 {
     if (!h->n_touch)
         return;
-    bool tx = sto_begin(h->db) == 0;
-    for (size_t i = 0; i < h->n_touch; i++)
-        sto_session_touch(h->db, h->touch[i]);
-    if (tx && sto_commit(h->db) != 0)
-        sto_rollback(h->db);
+    if (hub_tx_begin(h) == 0) { /* part of the turn's group commit */
+        int err = 0;
+        for (size_t i = 0; i < h->n_touch && !err; i++)
+            err = sto_session_touch(h->db, h->touch[i]);
+        hub_tx_end(h, err);
+    }
     h->n_touch = 0;
 }
 
@@ -640,6 +662,9 @@ int h_hello(struct req *r)
     int64_t since = -1;
     if (c->user_id)
         return req_fail(r, "bad_request", "already said hello on this connection");
+    /* The replay reads the database: it must not see (and send) events whose
+     * commit, and whose held delivery, are still to come. */
+    sig_hub_flush(h);
     if (req_str(r, "token", &token) != 0)
         return -1;
     json_t *s = json_object_get(r->msg, "since");
@@ -783,6 +808,7 @@ void sig_hub_tick(struct sig_hub *h, int64_t now)
 {
     calls_tick(h, now);
     flush_touches(h);
+    sig_hub_flush(h);
     idle_scan(h, now);
 }
 

@@ -53,6 +53,7 @@ struct sig_hub_stats {
     uint64_t users_online;
     uint64_t calls;          /* ringing or active */
     uint64_t requests, errors, events_sent, events_replayed, rate_limited;
+    uint64_t commits; /* group commits: requests per commit = requests / commits */
 };
 
 /* The hub keeps pointers to cfg, db and env; they must outlive it. */
@@ -79,6 +80,12 @@ void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now);
 #define SIG_HUB_PING_AFTER_MS 30000
 #define SIG_HUB_IDLE_CLOSE_MS 75000
 #define SIG_HUB_IDLE_SCAN_MS 5000
+
+/* Commit the writes of the requests handled since the last flush and send
+ * their held replies and events. The glue calls it once per event-loop turn
+ * (before it waits), and anything that must not see uncommitted state (the
+ * HTTP API) calls it first. */
+void sig_hub_flush(struct sig_hub *h);
 
 /* Ring timeouts and idle checks; call at or after sig_hub_next_deadline(). */
 void sig_hub_tick(struct sig_hub *h, int64_t now);

@@ -73,7 +73,24 @@ struct sig_hub {
     int64_t *touch;
     size_t n_touch, cap_touch;
     int64_t idle_scan_at;
+    bool batch_open;     /* a group-commit transaction is open (batch.c) */
+    struct held *held;   /* replies and events waiting for its commit */
+    size_t n_held, cap_held;
 };
+
+/* batch.c: group commit. A request's writes go between hub_tx_begin() and
+ * hub_tx_end(rc) (a savepoint of the turn's transaction: rc != 0 undoes them).
+ * While a batch is open, replies and event deliveries are held (the hold
+ * functions return false when nothing is open: send at once). */
+#define HUB_BATCH_MAX 512 /* held items before a request forces a commit */
+int hub_tx_begin(struct sig_hub *h);
+int hub_tx_end(struct sig_hub *h, int rc);
+bool hub_hold_frame(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len,
+                    json_t *id);
+bool hub_hold_event(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,
+                    const char *payload);
+void hub_forget_conn(struct sig_hub *h, struct sig_conn *c);
+void hub_batch_free(struct sig_hub *h);
 
 /* One request being handled. A handler fills result (an object, may stay
  * NULL for {}) or calls req_fail() and returns its value. */

@@ -72,10 +72,10 @@ static int commit_with_event(struct req *r, int64_t room, const char *event, jso
 {
     struct pending_event pe;
     int err = room_event_store(r->hub, room, event, data, &pe);
-    if (!err && (err = sto_commit(r->hub->db)) != 0)
+    if (!err && (err = hub_tx_end(r->hub, 0)) != 0)
         pending_event_drop(&pe);
     if (err) {
-        sto_rollback(r->hub->db);
+        hub_tx_end(r->hub, -ECANCELED);
         return req_fail_sto(r, err, event);
     }
     pending_event_send(r->hub, &pe);
@@ -89,7 +89,7 @@ static int finish_message(struct req *r, int64_t id, const char *event, const ch
     struct sto_message m = {0};
     int err = sto_message_get(r->hub->db, id, &m);
     if (err) {
-        sto_rollback(r->hub->db);
+        hub_tx_end(r->hub, -ECANCELED);
         return req_fail_sto(r, err, "message");
     }
     json_t *msg = json_message(r->hub, &m);
@@ -145,10 +145,10 @@ int h_message_send(struct req *r)
         return -1;
     }
     int64_t id;
-    if ((err = sto_begin(h->db)) || (err = sto_message_insert(h->db, &m, &id, NULL)) ||
+    if ((err = hub_tx_begin(h)) || (err = sto_message_insert(h->db, &m, &id, NULL)) ||
         (n_files && (err = sto_message_attach(h->db, id, m.sender_id, files, n_files)))) {
         free(mentions);
-        sto_rollback(h->db);
+        hub_tx_end(h, -ECANCELED);
         return req_fail_sto(r, err, n_files ? "attach" : "message");
     }
     free(mentions);
@@ -168,7 +168,7 @@ int h_message_edit(struct req *r)
         return req_fail(r, "bad_request", "\"body\" must be 1..%d bytes", STO_BODY_MAX);
     if (read_mentions(r, &mentions, &n, &given))
         return -1;
-    int err = sto_begin(h->db);
+    int err = hub_tx_begin(h);
     if (!err) {
         int64_t none = 0;
         err = sto_message_edit(h->db, id, r->conn->user_id, body,
@@ -176,7 +176,7 @@ int h_message_edit(struct req *r)
     }
     free(mentions);
     if (err) {
-        sto_rollback(h->db);
+        hub_tx_end(h, -ECANCELED);
         return req_fail_sto(r, err, "edit");
     }
     return finish_message(r, id, "message.edited", NULL);
@@ -199,8 +199,8 @@ int h_message_delete(struct req *r)
         return -1;
     if (was_deleted)
         return 0;
-    if ((err = sto_begin(h->db)) || (err = sto_message_delete(h->db, id, r->conn->user_id))) {
-        sto_rollback(h->db);
+    if ((err = hub_tx_begin(h)) || (err = sto_message_delete(h->db, id, r->conn->user_id))) {
+        hub_tx_end(h, -ECANCELED);
         return req_fail_sto(r, err, "delete");
     }
     json_t *data = json_pack("{sI sI sI}", "room", (json_int_t)room, "message", (json_int_t)id,
@@ -247,11 +247,11 @@ static int reaction(struct req *r, bool add)
         return req_fail_sto(r, err, "message");
     if (req_member(r, room, NULL))
         return -1;
-    if (!(err = sto_begin(h->db)))
+    if (!(err = hub_tx_begin(h)))
         err = add ? sto_reaction_add(h->db, id, r->conn->user_id, emoji)
                   : sto_reaction_remove(h->db, id, r->conn->user_id, emoji);
     if (err) {
-        sto_rollback(h->db);
+        hub_tx_end(h, -ECANCELED);
         return req_fail_sto(r, err, "reaction");
     }
     json_t *data = json_pack("{sI sI sI ss}", "room", (json_int_t)room, "message", (json_int_t)id,
@@ -285,15 +285,15 @@ int h_read_mark(struct req *r)
     sto_message_clear(&m);
     if (err || msg_room != room)
         return req_fail(r, "not_found", "message %" PRId64 " is not in room %" PRId64, id, room);
-    if ((err = sto_begin(h->db)) || (err = sto_read_get(h->db, room, r->conn->user_id, &before)) ||
+    if ((err = hub_tx_begin(h)) || (err = sto_read_get(h->db, room, r->conn->user_id, &before)) ||
         (err = sto_read_set(h->db, room, r->conn->user_id, id)) ||
         (err = sto_read_get(h->db, room, r->conn->user_id, &after))) {
-        sto_rollback(h->db);
+        hub_tx_end(h, -ECANCELED);
         return req_fail_sto(r, err, "read position");
     }
     r->result = json_pack("{sI}", "last_read", (json_int_t)after);
     if (after == before) {
-        sto_rollback(h->db);
+        hub_tx_end(h, -ECANCELED);
         return 0;
     }
     json_t *data = json_pack("{sI sI sI}", "room", (json_int_t)room, "user",

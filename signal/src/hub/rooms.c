@@ -149,7 +149,7 @@ int h_room_create(struct req *r)
             return req_fail(r, "bad_request", "\"members\" must hold user ids");
     }
     int64_t room;
-    int err = sto_begin(h->db);
+    int err = hub_tx_begin(h);
     if (err)
         return req_fail_sto(r, err, "room");
     if ((err = sto_room_create_group(h->db, r->conn->user_id, name, topic ? topic : "", &room)))
@@ -170,11 +170,11 @@ int h_room_create(struct req *r)
         if (err == -EEXIST) /* listed twice */
             err = 0;
         if (err) {
-            sto_rollback(h->db);
+            hub_tx_end(h, -ECANCELED);
             return req_fail(r, "bad_request", "user %" PRId64 " cannot join this room", uid);
         }
     }
-    if ((err = sto_commit(h->db)))
+    if ((err = hub_tx_end(h, 0)))
         goto fail;
     lt_log(LT_LOG_INFO, "signal", "room_create", "room=%" PRId64 " user=%" PRId64, room,
            r->conn->user_id);
@@ -186,7 +186,7 @@ int h_room_create(struct req *r)
     }
     return room_reply(r, room, "room");
 fail:
-    sto_rollback(h->db);
+    hub_tx_end(h, -ECANCELED);
     return req_fail_sto(r, err, "room");
 }
 

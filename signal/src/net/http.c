@@ -301,6 +301,7 @@ static void upload_finish(struct sig_server *s, struct lws *wsi, struct pss *p)
     char id[STO_FILE_ID_LEN + 1];
     int fd = p->upload_fd;
     struct sto_reader reader = {read_fd, &fd};
+    sig_hub_flush(s->hub); /* the file is its own transaction, not part of the chat's batch */
     int err = lseek(fd, 0, SEEK_SET) == 0
                   ? sto_file_put(s->db, p->user_id, p->upload_room, p->upload_name, mime, &reader, id)
                   : -EIO;

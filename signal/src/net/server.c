@@ -205,6 +205,14 @@ static void on_signal(int sig)
         lws_cancel_service(signal_ctx);
 }
 
+static void on_ev_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct sig_server *s = w->data;
+    sig_hub_flush(s->hub);
+}
+
 static void on_ev_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)revents;
@@ -228,7 +236,12 @@ int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *ap
         ev_signal_init(&intr, on_ev_signal, SIGINT);
         ev_signal_start(s->loop, &term);
         ev_signal_start(s->loop, &intr);
+        ev_prepare flush; /* before each wait: commit the turn's writes, then answer */
+        ev_prepare_init(&flush, on_ev_prepare);
+        flush.data = s;
+        ev_prepare_start(s->loop, &flush);
         ev_run(s->loop, 0);
+        ev_prepare_stop(s->loop, &flush);
         ev_signal_stop(s->loop, &term);
         ev_signal_stop(s->loop, &intr);
     } else {
@@ -237,11 +250,13 @@ int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *ap
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        while (!stop_signal)
+        while (!stop_signal) {
             if (lws_service(s->ctx, 0) < 0) {
                 rc = -EIO;
                 break;
             }
+            sig_hub_flush(s->hub);
+        }
         signal_ctx = NULL;
     }
     lt_log(LT_LOG_INFO, "signal", "stopping", "signal=%d", (int)stop_signal);

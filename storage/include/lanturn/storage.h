@@ -67,6 +67,12 @@ int sto_schema_latest(void);                             /* what this build migr
 int sto_begin(struct sto_db *db);
 int sto_commit(struct sto_db *db);
 int sto_rollback(struct sto_db *db);
+/* Inside sto_begin ... sto_commit: a part that can be undone alone (group
+ * commit: many requests, one durable commit). sto_savepoint_end keeps the
+ * part when rc is 0 and undoes it otherwise; it returns rc, or the error of
+ * keeping it. Savepoints nest. */
+int sto_savepoint(struct sto_db *db);
+int sto_savepoint_end(struct sto_db *db, int rc);
 
 /* Where "now" comes from; the default is CLOCK_REALTIME. For tests and load
  * generators that need chosen times. */
