@@ -130,7 +130,9 @@ void sig_hub_flush(struct sig_hub *h)
             } else {
                 json_t *f = json_pack("{ss s{ss ss}}", "type", "error", "error", "code",
                                       "unavailable", "message",
-                                      "the server could not store this; try again");
+                                      err == -ENOSPC
+                                          ? "the server's disk is full; nothing was stored"
+                                          : "the server could not store this; try again");
                 if (f && x->id)
                     json_object_set(f, "id", x->id);
                 conn_send_json(h, x->conn, f);

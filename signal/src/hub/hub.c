@@ -338,6 +338,9 @@ int req_fail_sto(struct req *r, int err, const char *what)
     case -EMSGSIZE: return req_fail(r, "too_large", "%s: too long", what);
     case -EFBIG: return req_fail(r, "too_large", "%s: too large", what);
     case -EBUSY: return req_fail(r, "unavailable", "%s: the server is busy, try again", what);
+    case -ENOSPC:
+        lt_log(LT_LOG_ERROR, "signal", "disk_full", "what=\"%s\"", what);
+        return req_fail(r, "unavailable", "%s: the server's disk is full; nothing was stored", what);
     default:
         lt_log(LT_LOG_ERROR, "signal", "storage_error", "what=\"%s\" err=%d", what, err);
         return req_fail(r, "internal", "%s failed on the server", what);
