@@ -42,6 +42,13 @@ expect_error "tls_listen: bad address 'x'" $'turnd: { tls_cert = "c"; tls_key = 
 expect_error "t.conf:2: tls_key: empty file name" $'turnd: {\n tls_key = "";\n};'
 expect_error "t.conf:2: auth_fail_window: must be between 1 and 86400" \
     $'turnd: {\n auth_fail_window = 0;\n};'
+expect_error "t.conf:2: alloc_bandwidth: must be between 0 and 1000000000" \
+    $'turnd: {\n alloc_bandwidth = -1;\n};'
+expect_error "t.conf:2: closed_loop: expected true or false" $'turnd: {\n closed_loop = 1;\n};'
+expect_error "t.conf:2: client_subnets: bad address range '10.0.0.0/99'" \
+    $'turnd: {\n client_subnets = ["10.0.0.0/99"];\n closed_loop = true;\n};'
+expect_error "client_subnets only applies with closed_loop = true" \
+    $'turnd: {\n client_subnets = ["10.0.0.0/8"];\n};'
 expect_error "t.conf:3: auth_fail_limit: expected an integer" \
     $'turnd: {\n\n auth_fail_limit = "ten";\n};'
 
@@ -65,6 +72,10 @@ turnd:
   idle_timeout = 20;
   auth_fail_limit = 5;
   auth_fail_window = 120;
+  alloc_bandwidth = 250000;
+  user_bandwidth = 1000000;
+  closed_loop = true;
+  client_subnets = ["10.1.0.0/16", "fd00::/8"];
 };
 CONF
 "$TURND" --config "$dir/full.conf" --realm flag-realm --user bob:pw --print-config >"$dir/printed.conf" ||
@@ -75,6 +86,10 @@ grep -q 'name = "alice"' "$dir/printed.conf" && grep -q 'name = "bob"' "$dir/pri
 grep -q 'user_quota = 3' "$dir/printed.conf" || fail "user_quota lost"
 grep -q 'auth_fail_limit = 5' "$dir/printed.conf" && grep -q 'auth_fail_window = 120' \
     "$dir/printed.conf" || fail "auth_fail_limit/auth_fail_window lost"
+grep -q 'alloc_bandwidth = 250000' "$dir/printed.conf" && grep -q 'user_bandwidth = 1000000' \
+    "$dir/printed.conf" && grep -q 'closed_loop = true' "$dir/printed.conf" &&
+    grep -q 'client_subnets = \["10.1.0.0/16", "fd00::/8"\]' "$dir/printed.conf" ||
+    fail "bandwidth or closed-loop settings lost"
 grep -q 'a:b:c' "$dir/printed.conf" && fail "a password was printed"
 grep -q 'tls_listen = \["127.0.0.1:5349", "\[::1\]:443"\]' "$dir/printed.conf" ||
     fail "tls_listen lost or without its default port"

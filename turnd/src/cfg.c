@@ -120,7 +120,8 @@ static const char *const known_keys[] = {
     "user_quota",      "max_permissions",  "max_channels",        "log_level",
     "log_timestamps",  "tcp",              "tls_listen",          "tls_cert",
     "tls_key",         "max_connections",  "idle_timeout",        "auth_fail_limit",
-    "auth_fail_window",
+    "auth_fail_window", "alloc_bandwidth",  "user_bandwidth",      "closed_loop",
+    "client_subnets",
 };
 
 struct file_ctx {
@@ -212,10 +213,12 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         return read_strings(f, s, p->relay, &p->n_relay, 4);
     if (!strcmp(key, "users"))
         return read_users(f, s, p);
-    if (!strcmp(key, "allow_peer") || !strcmp(key, "deny_peer")) {
-        bool allow = key[0] == 'a';
-        char **list = allow ? cfg->allow_peer : cfg->deny_peer;
-        unsigned *n = allow ? &cfg->n_allow_peer : &cfg->n_deny_peer;
+    if (!strcmp(key, "allow_peer") || !strcmp(key, "deny_peer") ||
+        !strcmp(key, "client_subnets")) {
+        bool allow = key[0] == 'a', subnets = key[0] == 'c';
+        char **list = subnets ? cfg->client_subnets : allow ? cfg->allow_peer : cfg->deny_peer;
+        unsigned *n = subnets ? &cfg->n_client_subnets
+                              : allow ? &cfg->n_allow_peer : &cfg->n_deny_peer;
         unsigned before = *n;
         int rc = read_strings(f, s, list, n, TURN_POLICY_MAX_RULES);
         for (unsigned i = before; rc == 0 && i < *n; i++) {
@@ -228,10 +231,14 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         }
         return rc;
     }
-    if (!strcmp(key, "log_timestamps") || !strcmp(key, "tcp")) {
+    if (!strcmp(key, "log_timestamps") || !strcmp(key, "tcp") || !strcmp(key, "closed_loop")) {
         if (config_setting_type(s) != CONFIG_TYPE_BOOL)
             return bad(f, s, "expected true or false");
-        *(key[0] == 't' ? &cfg->tcp : &cfg->log_timestamps) = config_setting_get_bool(s);
+        bool v = config_setting_get_bool(s);
+        if (key[0] == 'c')
+            c->policy.closed_loop = v;
+        else
+            *(key[0] == 't' ? &cfg->tcp : &cfg->log_timestamps) = v;
         return 0;
     }
     struct {
@@ -252,6 +259,8 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         {"idle_timeout", &cfg->idle_timeout, 5, 3600},
         {"auth_fail_limit", &c->auth_fail_limit, 0, 1000000},
         {"auth_fail_window", &c->auth_fail_window, 1, 86400},
+        {"alloc_bandwidth", &c->alloc_bandwidth, 0, 1000000000},
+        {"user_bandwidth", &c->user_bandwidth, 0, 1000000000},
     };
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
         if (!strcmp(key, ints[i].name))
@@ -425,6 +434,12 @@ static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t
     for (unsigned i = 0; i < cfg->n_allow_peer; i++)
         if (turn_policy_add_rule(&c->policy, cfg->allow_peer[i], true))
             return fail(err, cap, "allow_peer: bad address range '%s'", cfg->allow_peer[i]);
+    for (unsigned i = 0; i < cfg->n_client_subnets; i++)
+        if (turn_policy_add_client_subnet(&c->policy, cfg->client_subnets[i]))
+            return fail(err, cap, "client_subnets: bad address range '%s'",
+                        cfg->client_subnets[i]);
+    if (cfg->n_client_subnets && !c->policy.closed_loop)
+        return fail(err, cap, "client_subnets only applies with closed_loop = true");
     return 0;
 }
 
@@ -751,14 +766,18 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
         fprintf(out, "  secret = \"<redacted>\";\n");
     print_list(out, "allow_peer", cfg->allow_peer, cfg->n_allow_peer);
     print_list(out, "deny_peer", cfg->deny_peer, cfg->n_deny_peer);
+    fprintf(out, "  closed_loop = %s;\n", c->policy.closed_loop ? "true" : "false");
+    print_list(out, "client_subnets", cfg->client_subnets, cfg->n_client_subnets);
     fprintf(out,
             "  lifetime_default = %u;\n  lifetime_max = %u;\n  permission_lifetime = %u;\n"
             "  channel_lifetime = %u;\n  nonce_lifetime = %u;\n  max_allocations = %u;\n"
             "  user_quota = %u;\n  max_permissions = %u;\n  max_channels = %u;\n"
-            "  auth_fail_limit = %u;\n  auth_fail_window = %u;\n",
+            "  auth_fail_limit = %u;\n  auth_fail_window = %u;\n"
+            "  alloc_bandwidth = %u;\n  user_bandwidth = %u;\n",
             c->lifetime_default, c->lifetime_max, c->perm_lifetime, c->chan_lifetime,
             c->nonce_lifetime, c->max_allocations, c->max_allocations_per_user,
-            c->max_permissions, c->max_channels, c->auth_fail_limit, c->auth_fail_window);
+            c->max_permissions, c->max_channels, c->auth_fail_limit, c->auth_fail_window,
+            c->alloc_bandwidth, c->user_bandwidth);
     fprintf(out, "  log_level = \"%s\";\n  log_timestamps = %s;\n};\n",
             lt_log_level_name(cfg->log_level), cfg->log_timestamps ? "true" : "false");
 }
@@ -772,5 +791,6 @@ void turnd_config_release(struct turnd_config *cfg)
     cfg->tls_cert = cfg->tls_key = NULL;
     free_list(cfg->allow_peer, &cfg->n_allow_peer);
     free_list(cfg->deny_peer, &cfg->n_deny_peer);
+    free_list(cfg->client_subnets, &cfg->n_client_subnets);
     turn_core_config_release(&cfg->core);
 }

@@ -34,6 +34,8 @@ struct turnd_config {
     unsigned n_allow_peer;
     char *deny_peer[TURN_POLICY_MAX_RULES];
     unsigned n_deny_peer;
+    char *client_subnets[TURN_POLICY_MAX_RULES]; /* closed-loop mode's reachable subnets */
+    unsigned n_client_subnets;
 
     struct turn_core_config core;
 };

@@ -96,6 +96,43 @@ bool turn_peer_send_allowed(struct turn_core *c, struct turn_alloc *a, const str
     return true;
 }
 
+/* Refill a bucket of `rate` bytes/s up to its depth: one second of traffic,
+ * but at least one full-size Ethernet datagram so a low rate still passes
+ * something. */
+static void bucket_refill(struct turn_bucket *b, uint32_t rate, uint64_t now_ms)
+{
+    uint64_t depth = (uint64_t)(rate > 1500 ? rate : 1500) * 1000;
+    if (now_ms > b->last_ms) {
+        uint64_t add = (now_ms - b->last_ms) * rate;
+        b->tokens = add >= depth || b->tokens + add >= depth ? depth : b->tokens + add;
+        b->last_ms = now_ms;
+    }
+}
+
+/* RFC 8656 §7 leaves bandwidth to the server: the datagram passes only when
+ * both the allocation's and its user's buckets hold len bytes; both pay. */
+static bool bandwidth_allows(struct turn_core *c, struct turn_alloc *a, size_t len, uint64_t now_ms)
+{
+    uint32_t ar = c->cfg->alloc_bandwidth, ur = c->cfg->user_bandwidth;
+    if (!ar && !ur)
+        return true;
+    uint64_t need = (uint64_t)len * 1000;
+    if (ar)
+        bucket_refill(&a->bandwidth, ar, now_ms);
+    if (ur)
+        bucket_refill(&a->user->bandwidth, ur, now_ms);
+    if ((ar && a->bandwidth.tokens < need) || (ur && a->user->bandwidth.tokens < need)) {
+        c->stats.bandwidth_dropped_packets++;
+        c->stats.bandwidth_dropped_bytes += len;
+        return false;
+    }
+    if (ar)
+        a->bandwidth.tokens -= need;
+    if (ur)
+        a->user->bandwidth.tokens -= need;
+    return true;
+}
+
 /* Relay-to-relay shortcut: when the peer is another allocation's relay
  * address on this core, hand the datagram to that allocation as its relay
  * socket would have received it from ours (turn_core_on_peer(): the same
@@ -118,7 +155,7 @@ static bool deliver_to_own_relay(struct turn_core *c, struct turn_alloc *a,
 static void relay_to_peer(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *peer,
                           const uint8_t *data, size_t len, uint64_t now_ms)
 {
-    if (!turn_peer_send_allowed(c, a, peer, now_ms))
+    if (!turn_peer_send_allowed(c, a, peer, now_ms) || !bandwidth_allows(c, a, len, now_ms))
         return;
     c->stats.client_to_peer_packets++;
     c->stats.client_to_peer_bytes += len;
@@ -250,6 +287,8 @@ void turn_core_on_peer(struct turn_core *c, void *owner, const struct stun_addr 
         c->stats.no_permission_dropped++;
         return;
     }
+    if (!bandwidth_allows(c, a, len, now_ms))
+        return;
     struct turn_chan *ch = turn_chan_by_peer(a, from);
     if (ch && ch->expires_ms > now_ms) {
         if (len > 0xffff)

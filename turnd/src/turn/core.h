@@ -58,6 +58,11 @@ struct turn_core_config {
      * dropped until the window ends. */
     unsigned auth_fail_limit;
     unsigned auth_fail_window;
+    /* Relay bandwidth in bytes/s, both directions together (0 = no limit):
+     * per allocation, and per user over all their allocations. Excess
+     * datagrams are dropped and counted. */
+    uint32_t alloc_bandwidth;
+    uint32_t user_bandwidth;
 
     struct turn_user *users; /* static long-term users; owned by the config */
     unsigned n_users;
@@ -103,6 +108,7 @@ struct turn_stats {
     uint64_t peer_denied;        /* CreatePermission/ChannelBind/Send refused by policy */
     uint64_t own_port_dropped;   /* datagrams to a non-relay port of our own address */
     uint64_t no_permission_dropped;
+    uint64_t bandwidth_dropped_packets, bandwidth_dropped_bytes; /* over a bandwidth limit */
     uint64_t malformed;
     uint64_t client_to_peer_packets, client_to_peer_bytes;
     uint64_t peer_to_client_packets, peer_to_client_bytes;

@@ -33,10 +33,17 @@ struct turn_chan {
     uint16_t number;
 };
 
-/* Allocations per user name, for the per-user quota. */
+/* A token bucket in milli-bytes (exact at any rate); zeroed = full at first use. */
+struct turn_bucket {
+    uint64_t tokens;
+    uint64_t last_ms;
+};
+
+/* Allocations per user name, for the per-user quota and bandwidth. */
 struct turn_user_entry {
     struct turn_user_entry *next;
     unsigned n_allocs;
+    struct turn_bucket bandwidth;
     char name[]; /* NUL-terminated */
 };
 
@@ -59,6 +66,7 @@ struct turn_alloc {
     unsigned n_perms, cap_perms;
     struct turn_chan *chans;
     unsigned n_chans, cap_chans;
+    struct turn_bucket bandwidth;
 };
 
 /* A relay port held for a later Allocate with RESERVATION-TOKEN (EVEN-PORT R bit). */

@@ -243,12 +243,9 @@ static enum turn_peer_verdict check_plain(const struct turn_policy *p, const str
     return TURN_PEER_ALLOW;
 }
 
-enum turn_peer_verdict turn_policy_check(const struct turn_policy *p, const struct stun_addr *peer,
-                                         const char **why)
+static enum turn_peer_verdict check_open(const struct turn_policy *p, const struct stun_addr *peer,
+                                        const char **why)
 {
-    const char *dummy;
-    if (!why)
-        why = &dummy;
     if (peer->family != AF_INET && peer->family != AF_INET6) {
         *why = "bad-family";
         return TURN_PEER_DENY;
@@ -277,4 +274,32 @@ enum turn_peer_verdict turn_policy_check(const struct turn_policy *p, const stru
         }
     }
     return check_plain(p, peer, why);
+}
+
+int turn_policy_add_client_subnet(struct turn_policy *p, const char *cidr)
+{
+    if (p->n_client_subnets >= TURN_POLICY_MAX_RULES)
+        return -ENOSPC;
+    if (turn_cidr_parse(cidr, &p->client_subnets[p->n_client_subnets]) != 0)
+        return -EINVAL;
+    p->n_client_subnets++;
+    return 0;
+}
+
+enum turn_peer_verdict turn_policy_check(const struct turn_policy *p, const struct stun_addr *peer,
+                                         const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    enum turn_peer_verdict v = check_open(p, peer, why);
+    if (v != TURN_PEER_ALLOW || !p->closed_loop)
+        return v;
+    /* Closed loop: beyond our own relay addresses (RELAY_ONLY above), only
+     * the client subnets; everything the open policy refuses stays refused. */
+    for (unsigned i = 0; i < p->n_client_subnets; i++)
+        if (turn_cidr_contains(&p->client_subnets[i], peer))
+            return TURN_PEER_ALLOW;
+    *why = "closed-loop";
+    return TURN_PEER_DENY;
 }

@@ -43,6 +43,10 @@ struct turn_policy {
     unsigned n_own;
     struct stun_addr relay[TURN_POLICY_MAX_OWN]; /* this server's relay addresses */
     unsigned n_relay;
+    /* Closed loop: peers only on our relay addresses and in client_subnets. */
+    bool closed_loop;
+    struct turn_cidr client_subnets[TURN_POLICY_MAX_RULES];
+    unsigned n_client_subnets;
 };
 
 /* "10.0.0.0/8", "fd00::/8", or a bare address (a host route). 0 or -EINVAL. */
@@ -55,6 +59,8 @@ void turn_policy_init(struct turn_policy *p);
 int turn_policy_add_rule(struct turn_policy *p, const char *cidr, bool allow);
 int turn_policy_add_own(struct turn_policy *p, const struct stun_addr *ip);
 int turn_policy_add_relay(struct turn_policy *p, const struct stun_addr *ip);
+/* A subnet clients are in, reachable in closed-loop mode. 0, -EINVAL or -ENOSPC. */
+int turn_policy_add_client_subnet(struct turn_policy *p, const char *cidr);
 
 /* The verdict for sending to peer (port ignored); *why names the rule that
  * decided a denial ("loopback", "admin-deny", ...) for the log. */
