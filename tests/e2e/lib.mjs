@@ -84,8 +84,9 @@ export class Appliance {
     }
     const transport = this.tcp ? 'tcp' : 'udp';
     const listen = this.turnHosts.flatMap((h) => ['--listen', `${h}:${this.turnPort}`]);
-    this.spawn('turnd', [TURND, ...listen, '--relay-ip', this.turnHosts[0], '--relay-ports', this.relayPorts,
-      '--secret-file', this.secretFile, ...(this.tcp ? [] : ['--no-tcp']), '--log-level', 'info']);
+    this.turndArgv = [TURND, ...listen, '--relay-ip', this.turnHosts[0], '--relay-ports', this.relayPorts,
+      '--secret-file', this.secretFile, ...(this.tcp ? [] : ['--no-tcp']), '--log-level', 'info'];
+    this.spawn('turnd', this.turndArgv);
     const turnUrls = this.turnHosts.flatMap((h) => ['--turn-url', `turn:${h}:${this.turnPort}?transport=${transport}`]);
     this.spawn('signald', [SIGNALD, '-d', this.data, '--listen', `${this.listenHost}:${this.httpsPort}`,
       '--ws-listen', `${this.listenHost}:${this.wsPort}`, '--tls-cert', join(this.dir, 'cert.pem'), '--tls-key', join(this.dir, 'key.pem'),
@@ -97,6 +98,15 @@ export class Appliance {
       await sleep(50);
     }
     throw new Error(`signald did not come up:\n${this.log.join('')}`);
+  }
+
+  // kill -9 turnd and start it again, as applianced does after a crash.
+  async crashTurnd() {
+    const old = this.procs.find((p) => p.name === 'turnd' && p.exitCode === null);
+    old.kill('SIGKILL');
+    await waitExit(old, 5000);
+    this.procs = this.procs.filter((p) => p !== old);
+    this.spawn('turnd', this.turndArgv);
   }
 
   // GET /healthz, from inside the daemons' namespace when they run in one.

@@ -24,7 +24,15 @@ export class Peer extends EventTarget {
     this.pc.onconnectionstatechange = () => {
       const s = this.pc.connectionState;
       if (s === 'connected' && !this.connectedAt) this.connectedAt = Date.now();
+      clearTimeout(this.restartTimer);
+      // The relay went away (a restarted turnd, a network change): the side that
+      // offers asks for new candidates without waiting for ICE to give up.
       if (s === 'failed' && !this.polite) this.pc.restartIce();
+      if (s === 'disconnected' && !this.polite) {
+        this.restartTimer = setTimeout(() => {
+          if (['disconnected', 'failed'].includes(this.pc.connectionState)) this.pc.restartIce();
+        }, 2500);
+      }
       this.emit('state');
     };
   }
