@@ -39,6 +39,7 @@ void sig_config_defaults(struct sig_config *cfg)
     sig_parse_listen("127.0.0.1:3000", &cfg->ws_listen);
     set_str(&cfg->web_root, "/usr/share/lanturn/web");
     set_str(&cfg->control_socket, "/run/lanturn/signald.sock");
+    set_str(&cfg->media_socket, "");
     cfg->file_max_bytes = STO_FILE_MAX_DEFAULT;
     cfg->log_level = LT_LOG_INFO;
     sig_hub_config_defaults(&cfg->hub);
@@ -52,6 +53,7 @@ void sig_config_release(struct sig_config *cfg)
     free(cfg->tls_key);
     free(cfg->web_root);
     free(cfg->control_socket);
+    free(cfg->media_socket);
     if (cfg->turn_secret) {
         memset(cfg->turn_secret, 0, strlen(cfg->turn_secret));
         free(cfg->turn_secret);
@@ -137,7 +139,7 @@ static const char *const KEYS[] = {
     "turn_secret_file", "turn_urls", "turn_ttl", "ice_transport_policy", "file_max_mb",
     "max_frame_kb", "rate_per_second", "rate_burst", "ring_timeout", "max_connections",
     "session_days", "self_registration", "password_scrypt_n", "log_level", "control_socket",
-    "presence_broadcast_max", NULL,
+    "presence_broadcast_max", "media_socket", NULL,
 };
 
 static int check_int(const config_setting_t *s, const char *file, long long lo, long long hi,
@@ -176,7 +178,8 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
         long long v;
         static const char *const STRING_KEYS[] = {
             "data_dir", "listen", "ws_listen", "tls_cert", "tls_key", "web_root", "turn_secret",
-            "turn_secret_file", "ice_transport_policy", "log_level", "control_socket", NULL,
+            "turn_secret_file", "ice_transport_policy", "log_level", "control_socket",
+            "media_socket", NULL,
         };
         bool is_str_key = false;
         for (const char *const *k = STRING_KEYS; *k; k++)
@@ -198,6 +201,8 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
             set_str(&cfg->web_root, str);
         else if (strcmp(key, "control_socket") == 0)
             set_str(&cfg->control_socket, str);
+        else if (strcmp(key, "media_socket") == 0)
+            set_str(&cfg->media_socket, str);
         else if (strcmp(key, "turn_secret") == 0)
             set_str(&cfg->turn_secret, str);
         else if (strcmp(key, "turn_secret_file") == 0)
@@ -327,6 +332,7 @@ static void usage(FILE *out)
           "      --web-root DIR         the browser client (default /usr/share/lanturn/web)\n"
           "      --control-socket PATH  unix socket for stats, sessions and metrics\n"
           "                             (default /run/lanturn/signald.sock; \"\" = none)\n"
+          "      --media-socket PATH    mediad's socket, for \"test my call\" (default: none)\n"
           "      --turn-url URL         a TURN URL handed to clients (repeatable), e.g.\n"
           "                             turn:192.0.2.10:3478?transport=udp\n"
           "      --turn-secret-file F   the secret shared with turnd\n"
@@ -352,6 +358,7 @@ static void usage(FILE *out)
 enum {
     OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_WEB_ROOT, OPT_TURN_URL, OPT_TURN_SECRET_FILE,
     OPT_ICE_POLICY, OPT_SELF_REG, OPT_SCRYPT_N, OPT_LOG_LEVEL, OPT_LOG_TS, OPT_PRINT, OPT_CONTROL,
+    OPT_MEDIA,
 };
 
 int sig_config_from_args(struct sig_config *cfg, int argc, char **argv, FILE *out,
@@ -374,6 +381,7 @@ int sig_config_from_args(struct sig_config *cfg, int argc, char **argv, FILE *ou
         {"log-timestamps", no_argument, NULL, OPT_LOG_TS},
         {"print-config", no_argument, NULL, OPT_PRINT},
         {"control-socket", required_argument, NULL, OPT_CONTROL},
+        {"media-socket", required_argument, NULL, OPT_MEDIA},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0},
@@ -412,6 +420,7 @@ int sig_config_from_args(struct sig_config *cfg, int argc, char **argv, FILE *ou
         case OPT_TLS_KEY: set_str(&cfg->tls_key, optarg); break;
         case OPT_WEB_ROOT: set_str(&cfg->web_root, optarg); break;
         case OPT_CONTROL: set_str(&cfg->control_socket, optarg); break;
+        case OPT_MEDIA: set_str(&cfg->media_socket, optarg); break;
         case OPT_TURN_URL:
             if (!urls_from_flags) { /* flags replace the file's list */
                 for (unsigned i = 0; i < cfg->n_turn_urls; i++)
@@ -485,6 +494,7 @@ void sig_config_print(const struct sig_config *cfg, FILE *out)
         fprintf(out, "  tls_cert = \"%s\";\n  tls_key = \"%s\";\n", cfg->tls_cert, cfg->tls_key);
     fprintf(out, "  web_root = \"%s\";\n", cfg->web_root);
     fprintf(out, "  control_socket = \"%s\";\n", cfg->control_socket);
+    fprintf(out, "  media_socket = \"%s\";\n", cfg->media_socket);
     if (cfg->turn_secret_file)
         fprintf(out, "  turn_secret_file = \"%s\";\n", cfg->turn_secret_file);
     else if (cfg->turn_secret)

@@ -28,6 +28,7 @@ struct sig_config {
     char *tls_cert, *tls_key;    /* PEM files */
     char *web_root;              /* the browser client's files */
     char *control_socket;        /* unix socket for local tools; "" = none */
+    char *media_socket;          /* mediad's control socket; "" = no echo tests */
     char *turn_secret;           /* read from turn_secret_file when that is set */
     char *turn_secret_file;
     char *turn_urls[SIG_MAX_TURN_URLS];

@@ -13,6 +13,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(HERE, '..', '..');
 export const SIGNALD = process.env.SIGNALD || join(ROOT, 'build/signal/signald');
 export const TURND = process.env.TURND || join(ROOT, 'build/turnd/turnd');
+export const MEDIAD = process.env.MEDIAD || join(ROOT, 'build/signal/media/mediad');
 export const PORT_BASE = Number(process.env.LANTURN_PORT_BASE || 27000);
 export const PASSWORD = 'correct horse battery';
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -37,7 +38,8 @@ function waitExit(proc, ms) {
 // turnHosts: turnd's listen addresses, the first also its relay address;
 // opts.wrap: argv prefix to run the daemons with (e.g. ['ip', 'netns', 'exec', 'srv']).
 export class Appliance {
-  constructor(name, { base = PORT_BASE, host = '127.0.0.1', listenHost, users = ['alice', 'bob', 'carol'], tcp = false, wrap = [], turnHosts } = {}) {
+  constructor(name, { base = PORT_BASE, host = '127.0.0.1', listenHost, users = ['alice', 'bob', 'carol'], tcp = false, wrap = [], turnHosts, media = false } = {}) {
+    this.media = media;
     this.dir = mkdtempSync(join(tmpdir(), `lanturn-e2e-${name}-`));
     this.host = host;
     this.listenHost = listenHost || host;
@@ -88,10 +90,18 @@ export class Appliance {
       '--secret-file', this.secretFile, ...(this.tcp ? [] : ['--no-tcp']), '--log-level', 'info'];
     this.spawn('turnd', this.turndArgv);
     const turnUrls = this.turnHosts.flatMap((h) => ['--turn-url', `turn:${h}:${this.turnPort}?transport=${transport}`]);
+    const mediaArgs = [];
+    if (this.media) { // mediad for "test my call", relaying through the same turnd
+      const sock = join(this.dir, 'mediad.sock');
+      this.spawn('mediad', [MEDIAD, '--control-socket', sock, '--ice-address', this.turnHosts[0],
+        '--turn-url', `turn:${this.turnHosts[0]}:${this.turnPort}?transport=udp`, '--turn-secret-file', this.secretFile]);
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await sleep(50);
+      mediaArgs.push('--media-socket', sock);
+    }
     this.spawn('signald', [SIGNALD, '-d', this.data, '--listen', `${this.listenHost}:${this.httpsPort}`,
       '--ws-listen', `${this.listenHost}:${this.wsPort}`, '--tls-cert', join(this.dir, 'cert.pem'), '--tls-key', join(this.dir, 'key.pem'),
       '--web-root', join(ROOT, 'signal/web'), ...turnUrls, '--turn-secret-file', this.secretFile,
-      '--scrypt-n', SCRYPT_N, '--log-level', 'info']);
+      '--scrypt-n', SCRYPT_N, '--log-level', 'info', ...mediaArgs]);
     for (let i = 0; i < 200; i++) {
       for (const p of this.procs) if (p.exitCode !== null) throw new Error(`${p.name} exited ${p.exitCode}:\n${this.log.join('')}`);
       if (await this.healthy()) return this;

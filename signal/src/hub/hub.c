@@ -157,6 +157,7 @@ void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
     if (!c)
         return;
     calls_conn_closed(h, c, now);
+    media_conn_closed(h, c);
     presence_unsubscribe_all(h, c);
     hub_forget_conn(h, c);
     if (c->user_id) {
@@ -456,6 +457,10 @@ static const struct {
     {"call.hangup", h_call_hangup},
     {"call.signal", h_call_signal},
     {"call.list", h_call_list},
+    {"media.echo", h_media_echo},
+    {"media.candidate", h_media_candidate},
+    {"media.stats", h_media_stats},
+    {"media.close", h_media_close},
 };
 
 static handler_fn find_handler(const char *type)

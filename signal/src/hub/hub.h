@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_t;
 struct sto_db;
 struct sig_hub;
 struct sig_conn;
@@ -45,6 +46,10 @@ struct sig_hub_env {
     void (*close)(void *ctx, void *handle, int code, const char *reason);
     /* Send a WebSocket ping; the pong comes back through sig_hub_alive(). */
     void (*ping)(void *ctx, void *handle);
+    /* Pass a command to mediad; its answer comes back through
+     * sig_hub_media_reply() with conn_id and id (conn_id 0: nobody waits).
+     * 0, or a negative errno when mediad cannot be reached. NULL: no mediad. */
+    int (*media)(void *ctx, uint32_t conn_id, struct json_t *id, struct json_t *cmd);
 };
 
 struct sig_hub_stats {
@@ -103,9 +108,12 @@ void sig_hub_deliver(struct sig_hub *h, int64_t user_id, int64_t seq, const char
 
 void sig_hub_stats(const struct sig_hub *h, struct sig_hub_stats *out);
 
+/* mediad's answer to a command passed on for connection conn_id. */
+void sig_hub_media_reply(struct sig_hub *h, uint32_t conn_id, struct json_t *id,
+                         struct json_t *reply);
+
 /* The control socket's commands (stats, metrics, sessions, kill): a JSON
  * request object in, a new reply object out (hub/control.c). */
-struct json_t;
 struct json_t *sig_hub_control(struct sig_hub *h, struct json_t *req, int64_t now);
 
 #endif

@@ -26,6 +26,8 @@ struct sig_conn {
     int64_t last_rx;   /* the last frame or pong from the client */
     int64_t pinged_at; /* 0: no ping outstanding */
     int64_t checked_at; /* when its session was last found live (hub.c) */
+    char media_session[48]; /* its mediad echo session, if any (media.c) */
+    bool media_pending;     /* an echo.offer waits for mediad */
     int64_t user_id, session_id; /* 0 until hello */
     bool is_admin;
     bool away;
@@ -202,6 +204,12 @@ int h_call_cancel(struct req *r);
 int h_call_hangup(struct req *r);
 int h_call_signal(struct req *r);
 int h_call_list(struct req *r);
+
+int h_media_echo(struct req *r);
+int h_media_candidate(struct req *r);
+int h_media_stats(struct req *r);
+int h_media_close(struct req *r);
+void media_conn_closed(struct sig_hub *h, struct sig_conn *c);
 
 /* calls.c, for the hub's lifecycle. */
 void calls_conn_closed(struct sig_hub *h, struct sig_conn *c, int64_t now);

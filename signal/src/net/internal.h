@@ -14,6 +14,7 @@ struct ev_loop;
 
 #define SIG_PROTOCOL "lanturn.v1"
 #define SIG_CONTROL_PROTOCOL "lanturn-control"
+#define SIG_MEDIA_PROTOCOL "lanturn-media"
 #define OUT_QUEUE_MAX_BYTES (8u << 20) /* a client this far behind reconnects */
 #define CLOSE_GRACE_S 5                /* to flush the queue and the close frame */
 #define PEER_MAX 64
@@ -72,6 +73,7 @@ struct sig_server {
     struct lws_http_mount mounts[3];
     char control_path[108];
     struct ev_loop *loop; /* libev (epoll) when available, else NULL: lws' poll() */
+    struct lws_vhost *https_vh;
 };
 
 int64_t net_now_ms(void);
@@ -86,6 +88,10 @@ int control_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
                      size_t len);
 /* Listens on the unix socket path (none when empty). 0 or a negative errno. */
 int control_listen(struct sig_server *s, struct lws_vhost *vh, const char *path);
+
+int media_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len);
+void media_env(struct sig_server *s, struct sig_hub_env *env);
 
 int http_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons reason,
                   struct pss *p, void *in, size_t len);

@@ -65,6 +65,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static const struct lws_protocols PROTOCOLS[] = {
     {SIG_PROTOCOL, callback, sizeof(struct pss), 16384, 0, NULL, 0},
     {SIG_CONTROL_PROTOCOL, control_callback, 0, 0, 0, NULL, 0},
+    {SIG_MEDIA_PROTOCOL, media_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -179,6 +180,7 @@ struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *d
         sig_server_free(s);
         return NULL;
     }
+    s->https_vh = https;
     int rc = control_listen(s, https, cfg->control_socket);
     if (rc) /* the service works without it; say why it is missing */
         lt_log(LT_LOG_WARN, "signal", "control_unavailable", "socket=%s err=\"%s\"",
@@ -189,6 +191,7 @@ struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *d
 void sig_server_env(struct sig_server *s, struct sig_hub_env *env)
 {
     ws_env(s, env);
+    media_env(s, env);
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)

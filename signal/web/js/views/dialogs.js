@@ -5,6 +5,7 @@ import * as store from '../store.js';
 import * as api from '../api.js';
 import * as notify from '../notify.js';
 import { modal, peoplePicker } from './dialog.js';
+import { echoDialog } from './echo.js';
 
 const others = (exclude = []) => [...store.state.users.values()]
   .filter((u) => u.id !== store.state.me.id && !u.disabled && !exclude.includes(u.id))
@@ -93,5 +94,8 @@ export function settingsDialog() {
   const d = modal(t('settings'), h('div.settings',
     field(t('language'), lang),
     h('div.field', h('span', { text: t('notifications') }), h('div.row', notifBtn, note)),
-    h('label.check-row', sound, h('span', { text: t('sound') }))));
+    h('label.check-row', sound, h('span', { text: t('sound') })),
+    h('div.field', h('span', { text: t('echo.title') }),
+      h('button.btn', { type: 'button', text: t('echo.open'), 'data-action': 'echo-test',
+        on: { click: () => { d.close(); echoDialog(); } } }))));
 }
