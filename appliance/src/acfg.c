@@ -28,7 +28,7 @@ static char *dup_or(const char *s, const char *dflt)
 }
 
 static const char *const KEYS[] = {"control_socket", "turnd", "signald", "hostname",
-                                   "admin_password_file", "state_dir", "console", NULL};
+                                   "admin_password_file", "state_dir", "console", "mediad", NULL};
 
 int app_config_load(struct app_config *c, const char *path, char *err, size_t cap)
 {
@@ -43,7 +43,7 @@ int app_config_load(struct app_config *c, const char *path, char *err, size_t ca
         config_destroy(&lc);
         return rc;
     }
-    const char *v[7] = {0};
+    const char *v[8] = {0};
     config_setting_t *g = config_lookup(&lc, "appliance");
     if (g && !config_setting_is_group(g))
         rc = fail(err, cap, "%s:%d: appliance must be a group { ... }", path,
@@ -75,6 +75,8 @@ int app_config_load(struct app_config *c, const char *path, char *err, size_t ca
     c->state_dir = dup_or(v[5], "/var/lib/lanturn");
     c->console_bin = dup_or(v[6], "/usr/sbin/lanturn-console");
     c->console = config_lookup(&lc, "console") != NULL;
+    c->mediad_bin = dup_or(v[7], "/usr/sbin/mediad");
+    c->media = config_lookup(&lc, "media") != NULL;
     const char *s = NULL;
     config_lookup_string(&lc, "signal.data_dir", &s);
     c->signal_data_dir = dup_or(s, "/var/lib/lanturn");
@@ -109,6 +111,7 @@ void app_config_release(struct app_config *c)
     free(c->turnd_bin);
     free(c->signald_bin);
     free(c->console_bin);
+    free(c->mediad_bin);
     free(c->hostname);
     free(c->admin_password_file);
     free(c->state_dir);

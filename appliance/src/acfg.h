@@ -14,8 +14,9 @@
 struct app_config {
     char *config_path;
     char *control_socket;      /* appliance.control_socket */
-    char *turnd_bin, *signald_bin, *console_bin;
+    char *turnd_bin, *signald_bin, *console_bin, *mediad_bin;
     bool console; /* the file has a console { } group: run the admin console */
+    bool media;   /* the file has a media { } group: run mediad */
     char *hostname;            /* certificate subject; default: this host's name */
     char *admin_password_file; /* first admin's password; default: generated */
     char *state_dir;           /* appliance.state_dir: initial-admin-password and such */

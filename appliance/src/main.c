@@ -333,6 +333,9 @@ int main(int argc, char **argv)
     char *console_argv[] = {a.cfg.console_bin, "--config", a.cfg.config_path, NULL};
     if (a.cfg.console) /* only when the config file asks for it */
         app_sup_add(&a.sup, "console", console_argv);
+    char *mediad_argv[] = {a.cfg.mediad_bin, "--config", a.cfg.config_path, NULL};
+    if (a.cfg.media)
+        app_sup_add(&a.sup, "mediad", mediad_argv);
     a.started_at = now_ms();
     lt_log(LT_LOG_INFO, "appliance", "start", "version=%s config=%s control=%s", LANTURN_VERSION,
            config, a.cfg.control_socket);

@@ -61,8 +61,13 @@ int app_run(char *const argv[], char *out, size_t cap)
 
 int app_validate_config(const struct appliance *a, char *err, size_t cap)
 {
-    const char *bins[] = {a->cfg.turnd_bin, a->cfg.signald_bin, a->cfg.console_bin};
-    for (int i = 0; i < (a->cfg.console ? 3 : 2); i++) {
+    const char *bins[4] = {a->cfg.turnd_bin, a->cfg.signald_bin};
+    int n = 2;
+    if (a->cfg.console)
+        bins[n++] = a->cfg.console_bin;
+    if (a->cfg.media)
+        bins[n++] = a->cfg.mediad_bin;
+    for (int i = 0; i < n; i++) {
         char *argv[] = {(char *)bins[i], "--config", a->cfg.config_path, "--print-config", NULL};
         char out[8192];
         int rc = app_run(argv, out, sizeof out);
