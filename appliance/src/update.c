@@ -201,7 +201,7 @@ static json_t *slot_by_bootname(json_t *st, const char *bootname, bool same)
 static json_t *rauc_status(char *err, size_t cap)
 {
     static char out[65536];
-    char *argv[] = {"rauc", "status", "--output-format=json", NULL};
+    char *argv[] = {"rauc", "status", "--detailed", "--output-format=json", NULL};
     int rc = app_run(argv, out, sizeof out);
     /* GLib's messages may precede the JSON */
     const char *j = strchr(out, '{');

@@ -24,7 +24,7 @@ json_t *app_upd_handle(const char *cmd, json_t *req);
  * error line, stripped of GLib's prefixes, after a plain-words reason). */
 void app_upd_explain(const char *rauc_output, char *msg, size_t cap);
 
-/* `rauc status --output-format=json` to {"booted", "primary", "compatible",
+/* `rauc status --detailed --output-format=json` to {"booted", "primary", "compatible",
  * "slots": [{"name", "bootname", "state", "boot_status", "version",
  * "installed"}]} (missing fields left out); NULL if the text is not RAUC's
  * status. */

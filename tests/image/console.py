@@ -68,9 +68,11 @@ def run(path, timeout, command):
     s.sendall(b"\r")
     expect(s, rb"LT# $", 30)
     tag = "%d" % (time.time() * 1000)
-    s.sendall(("%s; echo \"__RC_%s=$?__\"\r" % (command, tag)).encode())
+    # the output is what comes between two markers (prompts and kernel messages may precede it)
+    s.sendall(("echo __GO_%s__; %s; echo \"__RC_%s=$?__\"\r" % (tag, command, tag)).encode())
     buf, m = expect(s, ("__RC_%s=([0-9]+)__" % tag).encode(), timeout)
-    out = buf[: m.start()].decode(errors="replace").replace("\r", "")
+    start = buf.rfind(("__GO_%s__" % tag).encode(), 0, m.start())
+    out = buf[start + len(tag) + 7 : m.start()].decode(errors="replace").replace("\r", "")
     sys.stdout.write(out.strip("\n") + ("\n" if out.strip("\n") else ""))
     return int(m.group(1))
 
