@@ -49,6 +49,12 @@ expect_error "t.conf:2: client_subnets: bad address range '10.0.0.0/99'" \
     $'turnd: {\n client_subnets = ["10.0.0.0/99"];\n closed_loop = true;\n};'
 expect_error "client_subnets only applies with closed_loop = true" \
     $'turnd: {\n client_subnets = ["10.0.0.0/8"];\n};'
+expect_error "t.conf:2: alternate_server: expected IP:PORT or" \
+    $'turnd: {\n alternate_server = "turn2";\n};'
+expect_error "t.conf:2: alternate_server: expected IP:PORT or" \
+    $'turnd: {\n alternate_server = "0.0.0.0:3478";\n};'
+expect_error "alternate_domain needs alternate_server" $'turnd: {\n alternate_domain = "x.org";\n};'
+expect_error "t.conf:2: draining: expected true or false" $'turnd: {\n draining = "yes";\n};'
 expect_error "t.conf:3: auth_fail_limit: expected an integer" \
     $'turnd: {\n\n auth_fail_limit = "ten";\n};'
 
@@ -76,6 +82,9 @@ turnd:
   user_bandwidth = 1000000;
   closed_loop = true;
   client_subnets = ["10.1.0.0/16", "fd00::/8"];
+  alternate_server = "10.0.0.6";
+  alternate_domain = "turn2.example.org";
+  draining = true;
 };
 CONF
 "$TURND" --config "$dir/full.conf" --realm flag-realm --user bob:pw --print-config >"$dir/printed.conf" ||
@@ -90,6 +99,9 @@ grep -q 'alloc_bandwidth = 250000' "$dir/printed.conf" && grep -q 'user_bandwidt
     "$dir/printed.conf" && grep -q 'closed_loop = true' "$dir/printed.conf" &&
     grep -q 'client_subnets = \["10.1.0.0/16", "fd00::/8"\]' "$dir/printed.conf" ||
     fail "bandwidth or closed-loop settings lost"
+grep -q 'alternate_server = "10.0.0.6:3478"' "$dir/printed.conf" &&
+    grep -q 'alternate_domain = "turn2.example.org"' "$dir/printed.conf" &&
+    grep -q 'draining = true' "$dir/printed.conf" || fail "alternate-server settings lost"
 grep -q 'a:b:c' "$dir/printed.conf" && fail "a password was printed"
 grep -q 'tls_listen = \["127.0.0.1:5349", "\[::1\]:443"\]' "$dir/printed.conf" ||
     fail "tls_listen lost or without its default port"

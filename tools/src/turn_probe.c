@@ -6,11 +6,14 @@
  *              [--expect CODE] PEER...
  *   turn-probe send SERVER:PORT --user U:P --peer IP:PORT [--count N] [--channel] [--force]
  *   turn-probe allocate SERVER:PORT --user U:P [--family 4|6] [--hold S] [--permit IP]
+ *              [--follow]
  *   turn-probe sink IP:PORT [--seconds S]
  *
  * It answers the questions an administrator asks of a TURN server: does it
  * answer, do my credentials work, which peers will it relay to. Requests
  * are retransmitted as RFC 8489 §6.2.1 says (500 ms, doubling, 6 tries).
+ * A 300 Try Alternate to Allocate is reported (exit 3), or followed with
+ * --follow (RFC 8489 §10).
  */
 #include "stun/stun.h"
 
@@ -36,7 +39,10 @@ struct client {
     struct stun_msg msg; /* the last response */
     long data_received;  /* Data indications and ChannelData seen */
     bool count_all;      /* sink: every datagram counts */
+    bool follow;         /* follow 300 Try Alternate to the ALTERNATE-SERVER */
 };
+
+#define EXIT_ALTERNATE 3 /* Allocate got 300 Try Alternate and did not follow it */
 
 static int to_sockaddr(const struct stun_addr *a, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -197,9 +203,62 @@ static void add_peer(struct stun_builder *b, const void *arg)
     stun_put_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, p->peer, true);
 }
 
+/* RFC 8489 §10: a 300 to an authenticated request counts only when signed;
+ * prints "alternate ADDR" (and "alternate-domain NAME"); 0 with *alt, or -1. */
+static int read_alternate(struct client *c, struct stun_addr *alt)
+{
+    const struct stun_attr *a = stun_find(&c->msg, STUN_ATTR_ALTERNATE_SERVER);
+    if (!a || stun_attr_get_addr(&c->msg, a, false, alt) != 0) {
+        fprintf(stderr, "turn-probe: 300 Try Alternate without an ALTERNATE-SERVER\n");
+        return -1;
+    }
+    if (!stun_check_integrity(&c->msg, c->key, sizeof(c->key))) {
+        fprintf(stderr, "turn-probe: 300 Try Alternate failed its integrity check\n");
+        return -1;
+    }
+    char text[64], domain[256];
+    stun_addr_format(alt, true, text, sizeof(text));
+    printf("alternate %s\n", text);
+    copy_attr(&c->msg, STUN_ATTR_ALTERNATE_DOMAIN, domain, sizeof(domain));
+    if (domain[0])
+        printf("alternate-domain %s\n", domain);
+    fflush(stdout);
+    return 0;
+}
+
+/* Move the client to another server: new socket, new realm and nonce. */
+static int switch_server(struct client *c, const struct stun_addr *to)
+{
+    int fd = open_socket(to, true);
+    if (fd < 0) {
+        fprintf(stderr, "turn-probe: cannot reach the alternate server: %s\n", strerror(errno));
+        return -1;
+    }
+    close(c->fd);
+    c->fd = fd;
+    c->server = *to;
+    c->have_nonce = false;
+    return 0;
+}
+
 static int allocate(struct client *c, int family, struct stun_addr *relay)
 {
     int code = request(c, TURN_ALLOCATE, add_allocate, &family);
+    /* Follow at most two redirections, never back to the server that sent one. */
+    for (int hops = 0; code == STUN_ERR_TRY_ALTERNATE; hops++) {
+        struct stun_addr alt;
+        if (read_alternate(c, &alt) != 0)
+            return 1;
+        if (!c->follow)
+            return EXIT_ALTERNATE;
+        if (hops == 2 || stun_addr_equal(&alt, &c->server)) {
+            fprintf(stderr, "turn-probe: too many redirections\n");
+            return 1;
+        }
+        if (switch_server(c, &alt) != 0)
+            return 1;
+        code = request(c, TURN_ALLOCATE, add_allocate, &family);
+    }
     if (code != 0) {
         fprintf(stderr, "turn-probe: Allocate failed: %d %s\n", code, stun_error_reason(code));
         return code < 0 ? 1 : code;
@@ -230,6 +289,7 @@ static void usage(FILE *out)
           "  turn-probe send SERVER:PORT --user U:P --peer IP:PORT [--count N] [--channel]\n"
           "             [--force]\n"
           "  turn-probe allocate SERVER:PORT --user U:P [--family 4|6] [--hold S] [--permit IP]\n"
+          "             [--follow]\n"
           "  turn-probe sink IP:PORT [--seconds S]\n"
           "A TURN client for checking a server: answers, credentials, peer policy.\n"
           "permission: one CreatePermission (or ChannelBind with --channel) per PEER; prints\n"
@@ -239,14 +299,16 @@ static void usage(FILE *out)
           "  check that the server drops them. allocate: prints the\n"
           "  relayed address, holds it S seconds and reports relayed data received.\n"
           "  sink: counts UDP datagrams arriving at IP:PORT for S seconds.\n"
-          "Exit status: 0 as described, 1 otherwise, 2 for bad usage.\n",
+          "A 300 Try Alternate to Allocate prints 'alternate ADDR' and exits 3; with\n"
+          "--follow the probe allocates on that server instead.\n"
+          "Exit status: 0 as described, 1 otherwise, 2 for bad usage, 3 redirected.\n",
           out);
 }
 
 struct options {
     const char *user;
     int family, expect, count, hold, seconds;
-    bool channel, force;
+    bool channel, force, follow;
     const char *peer, *permit;
 };
 
@@ -364,8 +426,9 @@ static int cmd_allocate(struct client *c, const struct options *o)
 {
     struct stun_addr relay;
     char text[64];
-    if (allocate(c, o->family, &relay))
-        return 1;
+    int rc = allocate(c, o->family, &relay);
+    if (rc)
+        return rc == EXIT_ALTERNATE ? EXIT_ALTERNATE : 1;
     stun_addr_format(&relay, true, text, sizeof(text));
     printf("relay %s\n", text);
     fflush(stdout);
@@ -412,7 +475,7 @@ int main(int argc, char **argv)
         {"peer", required_argument, NULL, 'p'},    {"count", required_argument, NULL, 'n'},
         {"hold", required_argument, NULL, 'H'},    {"permit", required_argument, NULL, 'P'},
         {"seconds", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {"force", no_argument, NULL, 'F'},
+        {"force", no_argument, NULL, 'F'},         {"follow", no_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     struct options o = {.family = 4, .count = 10, .seconds = 3};
@@ -429,6 +492,7 @@ int main(int argc, char **argv)
         case 'P': o.permit = optarg; break;
         case 's': o.seconds = atoi(optarg); break;
         case 'F': o.force = true; break;
+        case 'A': o.follow = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -460,6 +524,7 @@ int main(int argc, char **argv)
     *strchr(user, ':') = '\0';
     c.user = user;
     c.pass = user + strlen(user) + 1;
+    c.follow = o.follow;
     if (!strcmp(cmd, "permission"))
         return cmd_permission(&c, &o, argv + optind + 2, argc - optind - 2);
     if (!strcmp(cmd, "send") && o.peer)

@@ -121,7 +121,7 @@ static const char *const known_keys[] = {
     "log_timestamps",  "tcp",              "tls_listen",          "tls_cert",
     "tls_key",         "max_connections",  "idle_timeout",        "auth_fail_limit",
     "auth_fail_window", "alloc_bandwidth",  "user_bandwidth",      "closed_loop",
-    "client_subnets",
+    "client_subnets", "alternate_server", "alternate_domain",  "draining",
 };
 
 struct file_ctx {
@@ -231,14 +231,21 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         }
         return rc;
     }
-    if (!strcmp(key, "log_timestamps") || !strcmp(key, "tcp") || !strcmp(key, "closed_loop")) {
+    struct {
+        const char *name;
+        bool *dst;
+    } bools[] = {
+        {"log_timestamps", &cfg->log_timestamps},
+        {"tcp", &cfg->tcp},
+        {"closed_loop", &c->policy.closed_loop},
+        {"draining", &c->draining},
+    };
+    for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+        if (strcmp(key, bools[i].name))
+            continue;
         if (config_setting_type(s) != CONFIG_TYPE_BOOL)
             return bad(f, s, "expected true or false");
-        bool v = config_setting_get_bool(s);
-        if (key[0] == 'c')
-            c->policy.closed_loop = v;
-        else
-            *(key[0] == 't' ? &cfg->tcp : &cfg->log_timestamps) = v;
+        *bools[i].dst = config_setting_get_bool(s);
         return 0;
     }
     struct {
@@ -286,6 +293,20 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
     if (!strcmp(key, "tls_cert") || !strcmp(key, "tls_key"))
         return *str ? set_str(key[4] == 'c' ? &cfg->tls_cert : &cfg->tls_key, str)
                     : bad(f, s, "empty file name");
+    if (!strcmp(key, "alternate_server")) {
+        struct stun_addr *a = &c->alternate_server;
+        if (stun_addr_parse(str, a) != 0 || stun_addr_is_any(a))
+            return bad(f, s, "expected IP:PORT or [IPv6]:PORT of another TURN server");
+        if (a->port == 0)
+            a->port = TURND_DEFAULT_PORT;
+        return 0;
+    }
+    if (!strcmp(key, "alternate_domain")) {
+        if (strlen(str) >= sizeof(c->alternate_domain))
+            return bad(f, s, "too long (at most 255 characters)");
+        strcpy(c->alternate_domain, str);
+        return 0;
+    }
     if (!strcmp(key, "log_level"))
         return lt_log_level_parse(str, &cfg->log_level)
                    ? bad(f, s, "expected error, warn, info or debug")
@@ -440,6 +461,8 @@ static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t
                         cfg->client_subnets[i]);
     if (cfg->n_client_subnets && !c->policy.closed_loop)
         return fail(err, cap, "client_subnets only applies with closed_loop = true");
+    if (c->alternate_domain[0] && !c->alternate_server.port)
+        return fail(err, cap, "alternate_domain needs alternate_server");
     return 0;
 }
 
@@ -778,6 +801,13 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
             c->nonce_lifetime, c->max_allocations, c->max_allocations_per_user,
             c->max_permissions, c->max_channels, c->auth_fail_limit, c->auth_fail_window,
             c->alloc_bandwidth, c->user_bandwidth);
+    if (c->alternate_server.port) {
+        stun_addr_format(&c->alternate_server, true, a, sizeof(a));
+        fprintf(out, "  alternate_server = \"%s\";\n", a);
+    }
+    if (c->alternate_domain[0])
+        fprintf(out, "  alternate_domain = \"%s\";\n", c->alternate_domain);
+    fprintf(out, "  draining = %s;\n", c->draining ? "true" : "false");
     fprintf(out, "  log_level = \"%s\";\n  log_timestamps = %s;\n};\n",
             lt_log_level_name(cfg->log_level), cfg->log_timestamps ? "true" : "false");
 }

@@ -64,6 +64,14 @@ struct turn_core_config {
     uint32_t alloc_bandwidth;
     uint32_t user_bandwidth;
 
+    /* RFC 8489 §10, RFC 8656 §7.2: when full (the 508 cases) or draining,
+     * Allocate gets 300 Try Alternate naming this server (port 0 = none);
+     * ALTERNATE-DOMAIN too when alternate_domain is set. Draining without an
+     * alternate server refuses new allocations with 508; existing ones stay. */
+    struct stun_addr alternate_server;
+    char alternate_domain[256];
+    bool draining;
+
     struct turn_user *users; /* static long-term users; owned by the config */
     unsigned n_users;
     char *secret; /* shared secret for time-limited credentials; NULL = off */
@@ -108,6 +116,8 @@ struct turn_stats {
     uint64_t peer_denied;        /* CreatePermission/ChannelBind/Send refused by policy */
     uint64_t own_port_dropped;   /* datagrams to a non-relay port of our own address */
     uint64_t no_permission_dropped;
+    uint64_t alternate_redirects; /* Allocate answered 300 Try Alternate */
+    uint64_t quota_rejections;    /* Allocate answered 486 or 508: a quota or capacity */
     uint64_t bandwidth_dropped_packets, bandwidth_dropped_bytes; /* over a bandwidth limit */
     uint64_t malformed;
     uint64_t client_to_peer_packets, client_to_peer_bytes;

@@ -87,6 +87,13 @@ static void send_error(const struct request *q, int code, bool sign)
     struct reply r;
     reply_begin(&r, q, STUN_ERROR);
     stun_put_error(&r.b, code, NULL);
+    if (code == STUN_ERR_TRY_ALTERNATE) {
+        /* RFC 8489 §10: signed like any answer to an authenticated request */
+        const struct turn_core_config *cfg = q->c->cfg;
+        stun_put_addr(&r.b, STUN_ATTR_ALTERNATE_SERVER, &cfg->alternate_server, false);
+        if (cfg->alternate_domain[0])
+            stun_put_str(&r.b, STUN_ATTR_ALTERNATE_DOMAIN, cfg->alternate_domain);
+    }
     if (code == STUN_ERR_UNAUTHORIZED || code == STUN_ERR_STALE_NONCE) {
         char nonce[TURN_NONCE_LEN + 1];
         turn_nonce_make(q->c, q->from, q->now_ms, nonce);
@@ -179,6 +186,18 @@ static void log_alloc(const struct request *q, const struct turn_alloc *a)
            lt_log_token(a->user->name, name, sizeof(name)), client, relay, a->lifetime_s);
 }
 
+/* This server cannot take the allocation: 300 towards the alternate server
+ * when there is one, else 508 (RFC 8656 §7.2). */
+static int no_capacity(struct turn_core *c)
+{
+    if (c->cfg->alternate_server.port) {
+        c->stats.alternate_redirects++;
+        return STUN_ERR_TRY_ALTERNATE;
+    }
+    c->stats.quota_rejections++;
+    return STUN_ERR_INSUFFICIENT_CAPACITY;
+}
+
 static int handle_allocate(struct request *q)
 {
     struct turn_core *c = q->c;
@@ -191,6 +210,8 @@ static int handle_allocate(struct request *q)
         allocate_success(q, existing);
         return 0;
     }
+    if (c->cfg->draining)
+        return no_capacity(c);
     const struct stun_attr *transport = stun_find(m, STUN_ATTR_REQUESTED_TRANSPORT);
     uint8_t proto;
     if (!transport || stun_attr_get_transport(transport, &proto) != 0)
@@ -212,8 +233,10 @@ static int handle_allocate(struct request *q)
         return STUN_ERR_BAD_REQUEST;
 
     unsigned quota = c->cfg->max_allocations_per_user;
-    if (quota && turn_user_alloc_count(c, q->auth.user) >= quota)
+    if (quota && turn_user_alloc_count(c, q->auth.user) >= quota) {
+        c->stats.quota_rejections++;
         return STUN_ERR_ALLOCATION_QUOTA_REACHED;
+    }
 
     uint16_t af = AF_INET;
     if (family) {
@@ -227,7 +250,7 @@ static int handle_allocate(struct request *q)
     if (!token && !ip)
         return STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
     if (c->cfg->max_allocations && c->stats.allocations >= c->cfg->max_allocations)
-        return STUN_ERR_INSUFFICIENT_CAPACITY;
+        return no_capacity(c);
 
     bool zero;
     uint32_t lifetime = granted_lifetime(c, m, &zero);
@@ -237,7 +260,7 @@ static int handle_allocate(struct request *q)
     struct turn_alloc *a =
         turn_alloc_create(c, q->lsock, q->stream, q->local, q->from, q->auth.user);
     if (!a)
-        return STUN_ERR_INSUFFICIENT_CAPACITY;
+        return no_capacity(c);
     struct turn_reservation *reservation = NULL;
     int rc = token ? turn_relay_take_reservation(c, a, token->val, dont_fragment)
                    : turn_relay_bind(c, a, ip, even != NULL, reserve_next, dont_fragment,
@@ -246,7 +269,8 @@ static int handle_allocate(struct request *q)
         turn_alloc_destroy(c, a, "no-relay-port");
         lt_log(LT_LOG_WARN, "turn", "alloc_failed", "reason=%s",
                token ? "bad-reservation-token" : "relay-ports-exhausted");
-        return STUN_ERR_INSUFFICIENT_CAPACITY;
+        /* a bad token is the client's problem; no other server knows it either */
+        return token ? STUN_ERR_INSUFFICIENT_CAPACITY : no_capacity(c);
     }
     if (reservation) {
         reservation->expires_ms = q->now_ms + TURN_RESERVATION_TTL_MS;
