@@ -75,7 +75,9 @@ void app_upd_explain(const char *out, char *msg, size_t cap)
     if (!detail[0])
         snprintf(detail, sizeof detail, "%s", last_bad[0] ? last_bad : last);
     const char *why;
-    if (contains(detail, "compatible"))
+    if (contains(detail, "cannot run rauc"))
+        why = "the update service is not available on this system";
+    else if (contains(detail, "compatible"))
         why = "the update is for a different product or model";
     else if (contains(detail, "signature") || contains(detail, "certificate") ||
              contains(detail, "issuer") || contains(detail, "verify error") ||
@@ -93,7 +95,7 @@ void app_upd_explain(const char *out, char *msg, size_t cap)
         why = "the update file cannot be read";
     else if (contains(detail, "already") || contains(detail, "busy") || contains(detail, "in progress"))
         why = "another update is being installed";
-    else if (contains(detail, "cannot run") || contains(detail, "dbus") || contains(detail, "d-bus"))
+    else if (contains(detail, "dbus") || contains(detail, "d-bus"))
         why = "the update service is not available on this system";
     else
         why = "the update failed";

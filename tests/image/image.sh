@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "the image build needs root (debootstrap, chroot)"
-[ "${LANTURN_IMAGE_TEST:-0}" = 1 ] || skip "the image test takes ~15 min: run tools/test-image (or set LANTURN_IMAGE_TEST=1)"
+[ "${LANTURN_IMAGE_TEST:-0}" = 1 ] || skip "the image test takes ~10-15 min: run tools/test-image (or set LANTURN_IMAGE_TEST=1)"
 for t in debootstrap mksquashfs mkfs.vfat mcopy grub-mkstandalone qemu-system-x86_64 qemu-img rauc \
          turnutils_stunclient curl python3 openssl mkfs.ext4; do
     command -v "$t" >/dev/null || skip "host tool $t is missing (install LANTURN_IMAGE_PACKAGES from tools/deps-image.sh)"

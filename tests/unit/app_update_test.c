@@ -56,7 +56,7 @@ static void explain_other(void **state)
 {
     (void)state;
     explain_has("LastError: Failed to open bundle: No such file or directory\n", "cannot be read", NULL);
-    explain_has("cannot run rauc: No such file or directory", "cannot be read", NULL);
+    explain_has("cannot run rauc: No such file or directory", "not available on this system", NULL);
     explain_has("something odd happened\n", "the update failed", "something odd happened");
     explain_has("", "the update failed", "no output");
 }
