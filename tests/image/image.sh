@@ -2,7 +2,8 @@
 # The appliance image end to end, under qemu (TCG) with user-mode networking whose HTTPS, WebSocket
 # and TURN ports are forwarded to loopback:
 #   build the image from this tree's .deb; first boot: /healthz, the first admin logs in with the
-#   password printed on the serial port, turnd answers STUN on the forwarded UDP port, /data grew,
+#   password printed on the serial port, turnd answers STUN on the forwarded UDP port, the admin
+#   console answers, /data grew,
 #   services run as lanturn, no SSH, the firewall has lanturn's ports;
 #   updates through `appliancectl update` on the console: a tampered bundle and one from another
 #   signer are refused; a higher version installs, boots from the other slot and is confirmed; a
@@ -25,7 +26,7 @@ OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M
 W=${LANTURN_IMAGE_WORK:-/var/tmp/lanturn-image-test}
 LOGDIR=${LANTURN_LOG_DIR:-$W/logs}
 BASE=${LANTURN_PORT_BASE:-25700}
-HTTPS=$BASE WS=$((BASE + 1)) TURN=$((BASE + 2))
+HTTPS=$BASE WS=$((BASE + 1)) TURN=$((BASE + 2)) CONSOLE=$((BASE + 3))
 V1=1.0.0-test V2=1.0.1-test V3=1.0.2-broken
 mkdir -p "$W" "$LOGDIR"
 SERIAL=$LOGDIR/serial.log SOCK=$W/serial.sock
@@ -84,7 +85,7 @@ qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp 2 -m 1536 -display none
     -drive if=pflash,format=raw,unit=1,file="$W/vars.fd" \
     -drive file="$W/vm.qcow2",format=qcow2,if=virtio \
     -drive file="$W/updates.img",format=raw,if=virtio,readonly=on \
-    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$HTTPS-:443,hostfwd=tcp:127.0.0.1:$WS-:3000,hostfwd=udp:127.0.0.1:$TURN-:3478,hostfwd=tcp:127.0.0.1:$TURN-:3478" \
+    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$HTTPS-:443,hostfwd=tcp:127.0.0.1:$WS-:3000,hostfwd=udp:127.0.0.1:$TURN-:3478,hostfwd=tcp:127.0.0.1:$TURN-:3478,hostfwd=tcp:127.0.0.1:$CONSOLE-:8443" \
     -device virtio-net-pci,netdev=n0 \
     -chardev "socket,id=s0,path=$SOCK,server=on,wait=off,logfile=$SERIAL" -serial chardev:s0 \
     </dev/null >"$LOGDIR/qemu.log" 2>&1 &
@@ -117,6 +118,9 @@ step "ok: /healthz and the first admin's login over the forwarded HTTPS port"
 turnutils_stunclient -p "$TURN" 127.0.0.1 >"$LOGDIR/stun.log" 2>&1
 grep -q "UDP reflexive addr" "$LOGDIR/stun.log" || fail "no STUN binding answer on the forwarded UDP port: $(cat "$LOGDIR/stun.log")"
 step "ok: turnd answers a STUN binding on the forwarded UDP port"
+code=$(curl -sk --max-time 20 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$CONSOLE/")
+[ "$code" != 000 ] || fail "the admin console does not answer on the forwarded port 8443"
+step "ok: the admin console answers over the forwarded port (HTTP $code)"
 
 # ---- on the console
 con login root "$ROOT_PW" 120 || fail "root cannot log in on the serial console"
@@ -124,7 +128,7 @@ out=$(onvm 60 'ps -o user= -C applianced,turnd,signald | sort -u | tr "\n" " "')
 [ "$(echo $out)" = lanturn ] || fail "services do not run as lanturn only: $out"
 onvm 30 'test ! -e /usr/sbin/sshd && ! ss -Hltn | grep -q ":22 "' >/dev/null || fail "an SSH server is present or listening"
 rules=$(onvm 30 'nft list ruleset') || fail "nft"
-for p in 443 3000 3478 5349; do echo "$rules" | grep -q "tcp dport .*$p" || fail "the firewall does not open tcp $p: $rules"; done
+for p in 443 3000 3478 5349 8443; do echo "$rules" | grep -q "tcp dport .*$p" || fail "the firewall does not open tcp $p: $rules"; done
 echo "$rules" | grep -q "udp dport .*3478" && echo "$rules" | grep -q "policy drop" || fail "firewall rules: $rules"
 datamb=$(onvm 30 'df -m --output=size /data | tail -1') || fail "df"
 [ "$(echo $datamb)" -gt 3000 ] || fail "/data did not grow to the disk (size $datamb MiB)"
