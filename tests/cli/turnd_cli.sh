@@ -55,6 +55,9 @@ expect_error "t.conf:2: alternate_server: expected IP:PORT or" \
     $'turnd: {\n alternate_server = "0.0.0.0:3478";\n};'
 expect_error "alternate_domain needs alternate_server" $'turnd: {\n alternate_domain = "x.org";\n};'
 expect_error "t.conf:2: draining: expected true or false" $'turnd: {\n draining = "yes";\n};'
+expect_error "t.conf:2: control_socket: expected a string" $'turnd: {\n control_socket = 5;\n};'
+expect_error "control_socket: longer than 107 characters" 'turnd: { };' \
+    --control-socket "/run/$(printf 'x%.0s' $(seq 1 120))"
 expect_error "t.conf:3: auth_fail_limit: expected an integer" \
     $'turnd: {\n\n auth_fail_limit = "ten";\n};'
 
@@ -85,6 +88,7 @@ turnd:
   alternate_server = "10.0.0.6";
   alternate_domain = "turn2.example.org";
   draining = true;
+  control_socket = "/run/t/turnd.sock";
 };
 CONF
 "$TURND" --config "$dir/full.conf" --realm flag-realm --user bob:pw --print-config >"$dir/printed.conf" ||
@@ -102,6 +106,11 @@ grep -q 'alloc_bandwidth = 250000' "$dir/printed.conf" && grep -q 'user_bandwidt
 grep -q 'alternate_server = "10.0.0.6:3478"' "$dir/printed.conf" &&
     grep -q 'alternate_domain = "turn2.example.org"' "$dir/printed.conf" &&
     grep -q 'draining = true' "$dir/printed.conf" || fail "alternate-server settings lost"
+grep -q 'control_socket = "/run/t/turnd.sock"' "$dir/printed.conf" || fail "control_socket lost"
+"$TURND" --control-socket "" --print-config | grep -q 'control_socket = "";' ||
+    fail "--control-socket \"\" does not turn the socket off"
+"$TURND" --print-config | grep -q 'control_socket = "/run/lanturn/turnd.sock";' ||
+    fail "default control_socket"
 grep -q 'a:b:c' "$dir/printed.conf" && fail "a password was printed"
 grep -q 'tls_listen = \["127.0.0.1:5349", "\[::1\]:443"\]' "$dir/printed.conf" ||
     fail "tls_listen lost or without its default port"

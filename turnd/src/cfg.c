@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #define MAX_USERS 1024
 
@@ -122,6 +123,7 @@ static const char *const known_keys[] = {
     "tls_key",         "max_connections",  "idle_timeout",        "auth_fail_limit",
     "auth_fail_window", "alloc_bandwidth",  "user_bandwidth",      "closed_loop",
     "client_subnets", "alternate_server", "alternate_domain",  "draining",
+    "control_socket",
 };
 
 struct file_ctx {
@@ -290,6 +292,8 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         return set_str(&p->secret, str);
     if (!strcmp(key, "secret_file"))
         return set_str(&p->secret_file, str);
+    if (!strcmp(key, "control_socket"))
+        return set_str(&cfg->control_socket, str);
     if (!strcmp(key, "tls_cert") || !strcmp(key, "tls_key"))
         return *str ? set_str(key[4] == 'c' ? &cfg->tls_cert : &cfg->tls_key, str)
                     : bad(f, s, "empty file name");
@@ -463,6 +467,11 @@ static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t
         return fail(err, cap, "client_subnets only applies with closed_loop = true");
     if (c->alternate_domain[0] && !c->alternate_server.port)
         return fail(err, cap, "alternate_domain needs alternate_server");
+    if (!cfg->control_socket)
+        return fail(err, cap, "out of memory");
+    if (strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return fail(err, cap, "control_socket: longer than %zu characters",
+                    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
     return 0;
 }
 
@@ -473,6 +482,7 @@ static void defaults(struct turnd_config *cfg)
     cfg->tcp = true;
     cfg->max_connections = 4096;
     cfg->idle_timeout = 30;
+    cfg->control_socket = strdup("/run/lanturn/turnd.sock");
     turn_core_config_defaults(&cfg->core);
 }
 
@@ -518,6 +528,7 @@ enum {
     OPT_TLS_KEY,
     OPT_MAX_CONNECTIONS,
     OPT_IDLE_TIMEOUT,
+    OPT_CONTROL_SOCKET,
 };
 
 static const struct option long_options[] = {
@@ -544,6 +555,7 @@ static const struct option long_options[] = {
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"control-socket", required_argument, NULL, OPT_CONTROL_SOCKET},
     {NULL, 0, NULL, 0},
 };
 
@@ -582,6 +594,8 @@ static void usage(FILE *out)
         "      --deny-peer CIDR     never relay to this range, repeatable\n"
         "      --max-allocations N  allocations on the whole server, 0 = no limit (default 0)\n"
         "      --user-quota N       allocations per user, 0 = no limit (default 0)\n"
+        "      --control-socket P   unix socket for stats, sessions, kill and reload;\n"
+        "                           \"\" = none (default /run/lanturn/turnd.sock)\n"
         "      --log-level L        error, warn, info or debug (default info)\n"
         "      --log-timestamps     prefix log lines with the time (outside journald)\n"
         "      --print-config       print the effective configuration and exit\n"
@@ -688,6 +702,8 @@ static int apply_flag(int opt, const char *arg, struct turnd_config *cfg, struct
     case OPT_LOG_TIMESTAMPS:
         cfg->log_timestamps = true;
         return 0;
+    case OPT_CONTROL_SOCKET:
+        return set_str(&cfg->control_socket, arg);
     default:
         return 0;
     }
@@ -808,6 +824,7 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
     if (c->alternate_domain[0])
         fprintf(out, "  alternate_domain = \"%s\";\n", c->alternate_domain);
     fprintf(out, "  draining = %s;\n", c->draining ? "true" : "false");
+    fprintf(out, "  control_socket = \"%s\";\n", cfg->control_socket ? cfg->control_socket : "");
     fprintf(out, "  log_level = \"%s\";\n  log_timestamps = %s;\n};\n",
             lt_log_level_name(cfg->log_level), cfg->log_timestamps ? "true" : "false");
 }
@@ -816,6 +833,8 @@ void turnd_config_release(struct turnd_config *cfg)
 {
     free(cfg->config_path);
     cfg->config_path = NULL;
+    free(cfg->control_socket);
+    cfg->control_socket = NULL;
     free(cfg->tls_cert);
     free(cfg->tls_key);
     cfg->tls_cert = cfg->tls_key = NULL;

@@ -28,6 +28,7 @@ struct turnd_config {
     enum lt_log_level log_level;
     bool log_timestamps;
     char *config_path; /* NULL when started from flags alone */
+    char *control_socket; /* unix socket for stats, sessions, kill, reload; "" = none */
 
     /* Policy rules as written, for --print-config. */
     char *allow_peer[TURN_POLICY_MAX_RULES];

@@ -1,13 +1,14 @@
 /*
  * main.c - turnd, lanturn's STUN/TURN server: configuration, wiring of the
- * sans-I/O core to the epoll shell (UDP, TCP and TLS), and a clean stop on
- * SIGTERM/SIGINT.
+ * sans-I/O core to the epoll shell (UDP, TCP and TLS), the control socket,
+ * reloading the configuration on SIGHUP, and a clean stop on SIGTERM/SIGINT.
  */
 #include "cfg.h"
 #include "io/io.h"
 #include "turn/core.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,100 @@ static void log_stopped(const struct turn_core *core)
            (unsigned long long)st->bandwidth_dropped_packets);
 }
 
+/* What a reload needs: the command line (it names the file; its flags win
+ * again), the live configuration the core points into, and the shell. */
+struct reloader {
+    int argc;
+    char **argv;
+    struct turnd_config *cfg;
+    struct tio_server *server;
+};
+
+static bool same_addrs(const struct stun_addr *a, unsigned na, const struct stun_addr *b,
+                       unsigned nb)
+{
+    if (na != nb)
+        return false;
+    for (unsigned i = 0; i < na; i++)
+        if (!stun_addr_equal(&a[i], &b[i]))
+            return false;
+    return true;
+}
+
+/* Settings the running sockets were made from: a reload keeps the old ones
+ * and says which changes wait for a restart. */
+static void keep_restart_only(const struct turnd_config *old, struct turnd_config *next)
+{
+    const struct turn_core_config *o = &old->core;
+    struct turn_core_config *n = &next->core;
+    const char *changed[8];
+    unsigned k = 0;
+    if (!same_addrs(old->listen, old->n_listen, next->listen, next->n_listen) ||
+        old->tcp != next->tcp)
+        changed[k++] = "listen";
+    if (!same_addrs(old->tls_listen, old->n_tls_listen, next->tls_listen, next->n_tls_listen))
+        changed[k++] = "tls_listen";
+    if (!same_addrs(o->relay_ip, o->n_relay_ip, n->relay_ip, n->n_relay_ip))
+        changed[k++] = "relay_ip";
+    if (o->port_lo != n->port_lo || o->port_hi != n->port_hi)
+        changed[k++] = "relay_ports";
+    if (old->max_connections != next->max_connections || old->idle_timeout != next->idle_timeout)
+        changed[k++] = "max_connections/idle_timeout";
+    if (strcmp(old->control_socket ? old->control_socket : "",
+               next->control_socket ? next->control_socket : ""))
+        changed[k++] = "control_socket";
+    for (unsigned i = 0; i < k; i++)
+        lt_log(LT_LOG_WARN, "turnd", "reload_needs_restart", "setting=%s detail=\"kept the running "
+               "value; restart turnd to apply\"", changed[i]);
+    memcpy(next->listen, old->listen, sizeof(old->listen));
+    next->n_listen = old->n_listen;
+    next->tcp = old->tcp;
+    memcpy(next->tls_listen, old->tls_listen, sizeof(old->tls_listen));
+    next->n_tls_listen = old->n_tls_listen;
+    next->max_connections = old->max_connections;
+    next->idle_timeout = old->idle_timeout;
+    memcpy(n->relay_ip, o->relay_ip, sizeof(o->relay_ip));
+    n->n_relay_ip = o->n_relay_ip;
+    n->port_lo = o->port_lo;
+    n->port_hi = o->port_hi;
+    free(next->control_socket);
+    next->control_socket = old->control_socket ? strdup(old->control_socket) : NULL;
+}
+
+/* SIGHUP and the control socket's "reload": parse anew, validate, swap; on
+ * any error the old configuration stays whole. Allocations live in the core
+ * and are untouched; the core reads the swapped settings from the next
+ * request or datagram on. */
+static int reload(void *arg, char *err, size_t err_cap)
+{
+    struct reloader *r = arg;
+    struct turnd_config next;
+    enum turnd_cfg_action action;
+    int rc = turnd_config_from_args(&next, r->argc, r->argv, stdout, &action, err, err_cap);
+    if (rc == 0)
+        keep_restart_only(r->cfg, &next); /* before: own addresses come from the running ones */
+    if (rc == 0 && collect_own_addresses(&next) != 0) {
+        snprintf(err, err_cap, "cannot list own addresses");
+        rc = -EIO;
+    }
+    if (rc == 0 && next.tls_cert)
+        rc = tio_server_reload_tls(r->server, next.tls_cert, next.tls_key, err, err_cap);
+    if (rc != 0) {
+        lt_log(LT_LOG_ERROR, "turnd", "reload_failed", "error=\"%s\" action=kept-old", err);
+        turnd_config_release(&next);
+        return rc;
+    }
+    struct turnd_config old = *r->cfg;
+    *r->cfg = next; /* same address: the core's pointer stays valid */
+    turnd_config_release(&old);
+    lt_log_set_level(r->cfg->log_level);
+    lt_log_set_timestamps(r->cfg->log_timestamps);
+    lt_log(LT_LOG_INFO, "turnd", "reloaded", "config=%s users=%u shared_secret=%s peer_rules=%u",
+           r->cfg->config_path ? r->cfg->config_path : "-", r->cfg->core.n_users,
+           r->cfg->core.secret ? "yes" : "no", r->cfg->core.policy.n_rules);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct turnd_config cfg;
@@ -122,6 +217,9 @@ int main(int argc, char **argv)
         goto out;
     }
     log_started(&cfg);
+    tio_server_control(server, cfg.control_socket, 0660);
+    struct reloader reloader = {argc, argv, &cfg, server};
+    tio_server_on_reload(server, reload, &reloader);
     if (tio_server_run(server, core) == 0)
         status = 0;
     turn_core_clear(core);

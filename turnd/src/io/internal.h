@@ -22,6 +22,7 @@ enum tio_sock_kind {
     SOCK_TCP_LISTENER, /* accepts TURN over TCP */
     SOCK_TLS_LISTENER, /* accepts TURN over TLS */
     SOCK_CONN,         /* one TCP or TLS client connection (struct tio_conn) */
+    SOCK_CONTROL,      /* the control socket or one of its clients (control.c) */
 };
 
 struct tio_sock {
@@ -76,6 +77,13 @@ struct tio_server {
     unsigned n_conns;
     uint64_t next_sweep_ms, last_limit_log_ms;
     uint64_t conns_total, conns_refused, conns_overflowed;
+
+    /* The control socket (control.c) and what "reload" and SIGHUP call. */
+    struct tio_sock control;
+    char *control_path;
+    unsigned n_control;
+    int (*reload)(void *arg, char *err, size_t err_cap);
+    void *reload_arg;
 };
 
 /* loop.c */
@@ -100,6 +108,11 @@ void tio_conn_send(struct tio_server *s, struct tio_sock *sock, const uint8_t *b
 /* Close connections marked for closing, then idle ones when due. */
 void tio_conns_maintain(struct tio_server *s, uint64_t now_ms);
 void tio_conns_free_all(struct tio_server *s);
+bool tio_conn_is_tls(const struct tio_sock *sock);
+
+/* control.c */
+void tio_control_event(struct tio_server *s, struct tio_sock *sock);
+void tio_control_close(struct tio_server *s);
 
 /* tls.c: OpenSSL behind a few calls, so no other file includes it. */
 struct tio_tls_conn;

@@ -37,6 +37,19 @@ void tio_server_env(struct tio_server *s, struct turn_env *env);
 /* Run until SIGINT or SIGTERM; 0, or a negative errno when the loop failed. */
 int tio_server_run(struct tio_server *s, struct turn_core *core);
 void tio_server_free(struct tio_server *s);
+/* Serve the control socket (control.c) at path, a unix stream socket with
+ * file mode `mode`; NULL or "" = none. When it cannot be created turnd runs
+ * on without it: the reason is logged and -EIO returned. */
+int tio_server_control(struct tio_server *s, const char *path, unsigned mode);
+/* What SIGHUP and the control socket's "reload" call, in the loop's thread:
+ * 0, or an error with a message in err (the old configuration stays). */
+void tio_server_on_reload(struct tio_server *s, int (*fn)(void *arg, char *err, size_t err_cap),
+                          void *arg);
+
+/* New TLS handshakes use this certificate and key from now on (connections
+ * already up keep theirs). 0, or an error in err and the old pair stays. */
+int tio_server_reload_tls(struct tio_server *s, const char *cert, const char *key, char *err,
+                          size_t err_cap);
 
 /* Monotonic milliseconds. */
 uint64_t tio_now_ms(void);

@@ -122,6 +122,27 @@ static void send_datagram(void *ctx, int handle, const struct stun_addr *to, con
     tio_sendq_push(s, handle, to, buf, len);
 }
 
+void tio_server_on_reload(struct tio_server *s, int (*fn)(void *arg, char *err, size_t err_cap),
+                          void *arg)
+{
+    s->reload = fn;
+    s->reload_arg = arg;
+}
+
+int tio_server_reload_tls(struct tio_server *s, const char *cert, const char *key, char *err,
+                          size_t err_cap)
+{
+    if (!s->tls)
+        return 0; /* no TLS listener: turning TLS on needs a restart */
+    struct tio_tls_ctx *next;
+    int rc = tio_tls_ctx_new(cert, key, &next, err, err_cap);
+    if (rc != 0)
+        return rc;
+    tio_tls_ctx_free(s->tls); /* live connections hold their own reference */
+    s->tls = next;
+    return 0;
+}
+
 void tio_server_env(struct tio_server *s, struct turn_env *env)
 {
     env->ctx = s;
@@ -156,6 +177,7 @@ struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_lis
     }
     s->epfd = -1;
     s->signal_sock.fd = -1;
+    s->control.fd = -1;
     s->max_fd = raise_fd_limit();
     s->by_fd = calloc(s->max_fd, sizeof(*s->by_fd));
     s->bufs = malloc((size_t)BATCH * (TURN_HEADROOM + SLOT_SIZE + TURN_TAILROOM));
@@ -231,7 +253,11 @@ static void read_signals(struct tio_server *s)
     struct signalfd_siginfo si;
     while (read(s->signal_sock.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
-            lt_log(LT_LOG_INFO, "turnd", "sighup", "action=ignored");
+            char err[512];
+            if (s->reload)
+                s->reload(s->reload_arg, err, sizeof(err)); /* it logs the outcome */
+            else
+                lt_log(LT_LOG_INFO, "turnd", "sighup", "action=ignored");
             continue;
         }
         lt_log(LT_LOG_INFO, "turnd", "stopping", "signal=%s",
@@ -301,6 +327,8 @@ int tio_server_run(struct tio_server *s, struct turn_core *core)
                 tio_conn_event(s, sock, events[i].events);
             else if (sock->kind == SOCK_TCP_LISTENER || sock->kind == SOCK_TLS_LISTENER)
                 tio_stream_accept(s, sock);
+            else if (sock->kind == SOCK_CONTROL)
+                tio_control_event(s, sock);
             else
                 read_socket(s, sock);
             if (s->closing)
@@ -320,6 +348,7 @@ void tio_server_free(struct tio_server *s)
     if (!s)
         return;
     tio_conns_free_all(s);
+    tio_control_close(s);
     for (unsigned i = 0; i < s->n_listeners; i++) {
         close(s->listeners[i]->fd);
         free(s->listeners[i]);

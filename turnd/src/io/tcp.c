@@ -422,3 +422,8 @@ void tio_conns_free_all(struct tio_server *s)
     s->closing = NULL;
     s->n_conns = 0;
 }
+
+bool tio_conn_is_tls(const struct tio_sock *sock)
+{
+    return ((const struct tio_conn *)sock)->tls != NULL;
+}

@@ -129,6 +129,7 @@ struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream
     c->all = a;
     c->stats.allocations++;
     c->stats.allocations_total++;
+    a->id = c->stats.allocations_total;
     return a;
 }
 

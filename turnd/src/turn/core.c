@@ -159,6 +159,8 @@ static void relay_to_peer(struct turn_core *c, struct turn_alloc *a, const struc
         return;
     c->stats.client_to_peer_packets++;
     c->stats.client_to_peer_bytes += len;
+    a->to_peer_packets++;
+    a->to_peer_bytes += len;
     if (!deliver_to_own_relay(c, a, peer, data, len, now_ms))
         c->env.send(c->env.ctx, a->relay_handle, peer, data, len);
 }
@@ -308,6 +310,8 @@ void turn_core_on_peer(struct turn_core *c, void *owner, const struct stun_addr 
     }
     c->stats.peer_to_client_packets++;
     c->stats.peer_to_client_bytes += len;
+    a->to_client_packets++;
+    a->to_client_bytes += len;
 }
 
 void turn_core_tick(struct turn_core *c, uint64_t now_ms)

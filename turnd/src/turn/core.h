@@ -158,6 +158,25 @@ bool turn_core_has_allocation(struct turn_core *core, int handle, const struct s
 void turn_core_on_peer(struct turn_core *core, void *owner, const struct stun_addr *from,
                        uint8_t *buf, size_t len, uint64_t now_ms);
 
+/* One allocation, as turn_core_sessions() shows it; valid during the callback. */
+struct turn_session {
+    uint64_t id; /* unique while the core lives */
+    const char *user;
+    struct stun_addr client, relay;
+    int handle;  /* the shell's listening socket or stream connection */
+    bool stream; /* TCP or TLS */
+    uint64_t age_ms;
+    uint64_t to_peer_packets, to_peer_bytes, to_client_packets, to_client_bytes;
+    const struct stun_addr *peers; /* IP addresses with a live permission */
+    unsigned n_peers;
+};
+/* Call fn for every allocation, newest first; read-only. 0 or -ENOMEM. */
+int turn_core_sessions(struct turn_core *core, uint64_t now_ms,
+                       void (*fn)(void *arg, const struct turn_session *s), void *arg);
+/* Delete the allocation with this id, or every allocation of this user
+ * (id 0); how many were deleted. */
+unsigned turn_core_kill(struct turn_core *core, uint64_t id, const char *user);
+
 /* Expire what is due; call at or after turn_core_next_deadline(). */
 void turn_core_tick(struct turn_core *core, uint64_t now_ms);
 /* Monotonic ms of the next expiry check (UINT64_MAX when idle). */

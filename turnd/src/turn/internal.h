@@ -67,6 +67,9 @@ struct turn_alloc {
     struct turn_chan *chans;
     unsigned n_chans, cap_chans;
     struct turn_bucket bandwidth;
+    /* For the control socket's session list (sessions.c). */
+    uint64_t id, created_ms;
+    uint64_t to_peer_packets, to_peer_bytes, to_client_packets, to_client_bytes;
 };
 
 /* A relay port held for a later Allocate with RESERVATION-TOKEN (EVEN-PORT R bit). */

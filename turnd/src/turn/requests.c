@@ -280,6 +280,7 @@ static int handle_allocate(struct request *q)
     memcpy(a->alloc_tid, m->tid, STUN_TID_LEN);
     a->lifetime_s = lifetime;
     a->expires_ms = q->now_ms + (uint64_t)lifetime * 1000;
+    a->created_ms = q->now_ms;
     log_alloc(q, a);
     allocate_success(q, a);
     return 0;
