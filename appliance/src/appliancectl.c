@@ -296,9 +296,22 @@ int main(int argc, char **argv)
                    json_is_true(json_object_get(x, "in_call")) ? "yes" : "-");
         }
     } else if (strcmp(w0, "turn") == 0 && strcmp(w1, "sessions") == 0) {
-        char *t = json_dumps(json_object_get(reply, "sessions"), JSON_INDENT(2));
-        puts(t ? t : "[]");
-        free(t);
+        size_t i;
+        json_t *x;
+        printf("%-8s %-22s %-26s %-4s %-22s %12s %12s %7s\n", "ID", "USER", "CLIENT", "VIA", "RELAY",
+               "BYTES IN", "BYTES OUT", "AGE");
+        json_array_foreach(json_object_get(reply, "sessions"), i, x)
+        {
+            printf("%-8s %-22s %-26s %-4s %-22s %12lld %12lld %6llds\n",
+                   json_string_value(json_object_get(x, "id")) ?: "?",
+                   json_string_value(json_object_get(x, "user")) ?: "-",
+                   json_string_value(json_object_get(x, "client")) ?: "-",
+                   json_string_value(json_object_get(x, "transport")) ?: "-",
+                   json_string_value(json_object_get(x, "relay")) ?: "-",
+                   (long long)json_integer_value(json_object_get(x, "client_to_peer_bytes")),
+                   (long long)json_integer_value(json_object_get(x, "peer_to_client_bytes")),
+                   (long long)json_integer_value(json_object_get(x, "age_s")));
+        }
     } else if (strcmp(w0, "logs") == 0) {
         size_t i;
         json_t *l;

@@ -175,7 +175,7 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
         if (!known)
             return fail(err, cap, "%s:%d: unknown setting '%s' in signal", file, line, key);
         const char *str = config_setting_get_string(s);
-        long long v;
+        long long v = 0;
         static const char *const STRING_KEYS[] = {
             "data_dir", "listen", "ws_listen", "tls_cert", "tls_key", "web_root", "turn_secret",
             "turn_secret_file", "ice_transport_policy", "log_level", "control_socket",

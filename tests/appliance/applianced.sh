@@ -20,6 +20,7 @@ write_config() { # write_config FILE [EXTRA-SIGNAL-SETTING]
 appliance: { control_socket = "$SOCK"; turnd = "$TURND"; signald = "$SIGNALD";
              hostname = "localhost"; state_dir = "$dir"; };
 turnd: { listen = ["127.0.0.1:$PORT"]; relay_ip = ["127.0.0.1"]; relay_ports = "$RELAY_LO-$RELAY_HI";
+         control_socket = "$dir/turnd.sock";
          secret_file = "$dir/turn-secret"; no_such_turnd_key_guard = 0; };
 signal: { data_dir = "$dir/data"; listen = "127.0.0.1:$HTTPS"; ws_listen = "127.0.0.1:$WS";
           tls_cert = "$dir/tls/cert.pem"; tls_key = "$dir/tls/key.pem"; web_root = "$dir";
@@ -111,6 +112,29 @@ assert r['system']['mem_total_bytes'] > 0 and r['system']['disk_total_bytes'] > 
 ctl sessions list | grep -q "^ *CONN" || fail "sessions list"
 ctl metrics | grep -q "^lanturn_signal_users_online " || fail "metrics"
 echo "ok: stats, sessions and metrics from the services"
+
+# TURN sessions through turnd's control socket: listed while uclient relays, killed on request
+secret=$(cat "$dir/turn-secret")
+tuser="$(($(date +%s) + 600)):7"
+tpass=$(printf '%s' "$tuser" | openssl dgst -sha1 -hmac "$secret" -binary | base64)
+timeout 20 turnutils_uclient -y -n 400 -m 1 -l 100 -z 20 -u "$tuser" -w "$tpass" -p "$PORT" 127.0.0.1 \
+    >"$LOGDIR/uclient.log" 2>&1 &
+UCLIENT=$!
+for _ in $(seq 1 50); do
+    [ "$(ctl --json turn sessions | python3 -c "import json,sys; print(len(json.load(sys.stdin).get('sessions', [])))")" -ge 1 ] && break
+    sleep 0.1
+done
+ids=$(ctl --json turn sessions | python3 -c "import json,sys; print(' '.join(s['id'] for s in json.load(sys.stdin)['sessions'] if s['user'] == '$tuser'))")
+[ -n "$ids" ] || fail "turn sessions: none for $tuser: $(ctl turn sessions)"
+ctl --json stats | python3 -c "import json,sys; r=json.load(sys.stdin); assert r['turn_allocations'] >= 1, r" ||
+    fail "stats: no TURN allocations"
+first=${ids%% *}
+ctl turn kill "$first" >/dev/null || fail "turn kill"
+ctl --json turn sessions | python3 -c "import json,sys; assert '$first' not in [s['id'] for s in json.load(sys.stdin)['sessions']]" ||
+    fail "turn kill: session $first still listed"
+kill "$UCLIENT" 2>/dev/null
+wait "$UCLIENT" 2>/dev/null
+echo "ok: TURN sessions listed with their user and killed by id"
 
 # 5. backup and restore: a user made after the backup is gone after the restore
 (cd "$dir" && ctl backup backup.tar.gz) | grep -q "backup written" || fail "backup"
