@@ -220,7 +220,7 @@ static int load_group(struct media_config *cfg, config_t *lc, const char *file, 
         int line = config_setting_source_line(s);
         const char *str = config_setting_type(s) == CONFIG_TYPE_STRING ? config_setting_get_string(s)
                                                                        : NULL;
-        long long v;
+        long long v = 0;
         static const char *const STRING_KEYS[] = {"control_socket", "turn_secret", "turn_secret_file",
                                                   "ports", "echo_ssrc", "log_level", NULL};
         for (const char *const *k = STRING_KEYS; *k; k++)
@@ -394,7 +394,7 @@ int media_config_from_args(struct media_config *cfg, int argc, char **argv, FILE
     optind = 1;
     opterr = 0;
     int c;
-    long n;
+    long n = 0;
     while ((c = getopt_long(argc, argv, ":c:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c': break;
