@@ -56,6 +56,8 @@ expect_error "t.conf:2: alternate_server: expected IP:PORT or" \
 expect_error "alternate_domain needs alternate_server" $'turnd: {\n alternate_domain = "x.org";\n};'
 expect_error "t.conf:2: draining: expected true or false" $'turnd: {\n draining = "yes";\n};'
 expect_error "t.conf:2: control_socket: expected a string" $'turnd: {\n control_socket = 5;\n};'
+expect_error "t.conf:2: udp_buffer: must be between 0 and 1073741824" \
+    $'turnd: {\n udp_buffer = 2000000000;\n};'
 expect_error "control_socket: longer than 107 characters" 'turnd: { };' \
     --control-socket "/run/$(printf 'x%.0s' $(seq 1 120))"
 expect_error "t.conf:3: auth_fail_limit: expected an integer" \
@@ -89,6 +91,7 @@ turnd:
   alternate_domain = "turn2.example.org";
   draining = true;
   control_socket = "/run/t/turnd.sock";
+  udp_buffer = 1048576;
 };
 CONF
 "$TURND" --config "$dir/full.conf" --realm flag-realm --user bob:pw --print-config >"$dir/printed.conf" ||
@@ -107,6 +110,8 @@ grep -q 'alternate_server = "10.0.0.6:3478"' "$dir/printed.conf" &&
     grep -q 'alternate_domain = "turn2.example.org"' "$dir/printed.conf" &&
     grep -q 'draining = true' "$dir/printed.conf" || fail "alternate-server settings lost"
 grep -q 'control_socket = "/run/t/turnd.sock"' "$dir/printed.conf" || fail "control_socket lost"
+grep -q 'udp_buffer = 1048576;' "$dir/printed.conf" || fail "udp_buffer lost"
+"$TURND" --print-config | grep -q 'udp_buffer = 4194304;' || fail "default udp_buffer"
 "$TURND" --control-socket "" --print-config | grep -q 'control_socket = "";' ||
     fail "--control-socket \"\" does not turn the socket off"
 "$TURND" --print-config | grep -q 'control_socket = "/run/lanturn/turnd.sock";' ||

@@ -123,7 +123,7 @@ static const char *const known_keys[] = {
     "tls_key",         "max_connections",  "idle_timeout",        "auth_fail_limit",
     "auth_fail_window", "alloc_bandwidth",  "user_bandwidth",      "closed_loop",
     "client_subnets", "alternate_server", "alternate_domain",  "draining",
-    "control_socket",
+    "control_socket", "udp_buffer",
 };
 
 struct file_ctx {
@@ -265,6 +265,7 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         {"max_permissions", &c->max_permissions, 1, 65536},
         {"max_channels", &c->max_channels, 1, 4096},
         {"max_connections", &cfg->max_connections, 1, 1000000},
+        {"udp_buffer", &cfg->udp_buffer, 0, 1 << 30},
         {"idle_timeout", &cfg->idle_timeout, 5, 3600},
         {"auth_fail_limit", &c->auth_fail_limit, 0, 1000000},
         {"auth_fail_window", &c->auth_fail_window, 1, 86400},
@@ -481,6 +482,7 @@ static void defaults(struct turnd_config *cfg)
     cfg->log_level = LT_LOG_INFO;
     cfg->tcp = true;
     cfg->max_connections = 4096;
+    cfg->udp_buffer = 4 << 20;
     cfg->idle_timeout = 30;
     cfg->control_socket = strdup("/run/lanturn/turnd.sock");
     turn_core_config_defaults(&cfg->core);
@@ -788,8 +790,10 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
     fprintf(out, "];\n");
     if (cfg->tls_cert)
         fprintf(out, "  tls_cert = \"%s\";\n  tls_key = \"%s\";\n", cfg->tls_cert, cfg->tls_key);
-    fprintf(out, "  max_connections = %u;\n  idle_timeout = %u;\n  relay_ip = [",
-            cfg->max_connections, cfg->idle_timeout);
+    fprintf(out,
+            "  max_connections = %u;\n  idle_timeout = %u;\n  udp_buffer = %u;\n"
+            "  relay_ip = [",
+            cfg->max_connections, cfg->idle_timeout, cfg->udp_buffer);
     for (unsigned i = 0; i < c->n_relay_ip; i++) {
         stun_addr_format(&c->relay_ip[i], false, a, sizeof(a));
         fprintf(out, "%s\"%s\"", i ? ", " : "", a);

@@ -24,6 +24,7 @@ struct turnd_config {
     unsigned n_tls_listen;
     char *tls_cert, *tls_key; /* PEM files; TLS is on when both are set */
     uint32_t max_connections; /* TCP + TLS connections */
+    uint32_t udp_buffer;      /* SO_RCVBUF/SO_SNDBUF of the UDP listeners; 0 = kernel default */
     uint32_t idle_timeout;    /* seconds, for connections without an allocation */
     enum lt_log_level log_level;
     bool log_timestamps;

@@ -44,7 +44,8 @@ static void format_addrs(const struct stun_addr *addrs, unsigned n, bool with_po
     }
 }
 
-static void log_started(const struct turnd_config *cfg)
+/* udp_rcvbuf/udp_sndbuf: what the kernel granted the UDP listeners. */
+static void log_started(const struct turnd_config *cfg, unsigned rcvbuf, unsigned sndbuf)
 {
     char listen[256], tls[256], relay[128];
     format_addrs(cfg->listen, cfg->n_listen, true, listen, sizeof(listen));
@@ -52,10 +53,16 @@ static void log_started(const struct turnd_config *cfg)
     format_addrs(cfg->core.relay_ip, cfg->core.n_relay_ip, false, relay, sizeof(relay));
     lt_log(LT_LOG_INFO, "turnd", "started",
            "version=%s listen=%s transport=%s tls_listen=%s relay=%s ports=%u-%u realm=%s "
-           "users=%u shared_secret=%s peer_rules=%u",
+           "users=%u shared_secret=%s peer_rules=%u udp_rcvbuf=%u udp_sndbuf=%u",
            LANTURN_VERSION, listen, cfg->tcp ? "udp,tcp" : "udp", cfg->n_tls_listen ? tls : "-",
            relay, cfg->core.port_lo, cfg->core.port_hi, cfg->core.realm,
-           cfg->core.n_users, cfg->core.secret ? "yes" : "no", cfg->core.policy.n_rules);
+           cfg->core.n_users, cfg->core.secret ? "yes" : "no", cfg->core.policy.n_rules, rcvbuf,
+           sndbuf);
+    if (rcvbuf < cfg->udp_buffer || sndbuf < cfg->udp_buffer)
+        lt_log(LT_LOG_WARN, "turnd", "udp_buffer_capped",
+               "requested=%u udp_rcvbuf=%u udp_sndbuf=%u detail=\"the kernel caps it: raise "
+               "net.core.rmem_max and net.core.wmem_max\"",
+               cfg->udp_buffer, rcvbuf, sndbuf);
     if (cfg->core.n_users == 0 && !cfg->core.secret)
         lt_log(LT_LOG_WARN, "turnd", "no_credentials",
                "detail=\"no users and no shared secret: only STUN Binding will succeed\"");
@@ -115,6 +122,8 @@ static void keep_restart_only(const struct turnd_config *old, struct turnd_confi
         changed[k++] = "relay_ports";
     if (old->max_connections != next->max_connections || old->idle_timeout != next->idle_timeout)
         changed[k++] = "max_connections/idle_timeout";
+    if (old->udp_buffer != next->udp_buffer)
+        changed[k++] = "udp_buffer";
     if (strcmp(old->control_socket ? old->control_socket : "",
                next->control_socket ? next->control_socket : ""))
         changed[k++] = "control_socket";
@@ -128,6 +137,7 @@ static void keep_restart_only(const struct turnd_config *old, struct turnd_confi
     next->n_tls_listen = old->n_tls_listen;
     next->max_connections = old->max_connections;
     next->idle_timeout = old->idle_timeout;
+    next->udp_buffer = old->udp_buffer;
     memcpy(n->relay_ip, o->relay_ip, sizeof(o->relay_ip));
     n->n_relay_ip = o->n_relay_ip;
     n->port_lo = o->port_lo;
@@ -209,6 +219,14 @@ int main(int argc, char **argv)
         lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"cannot list own addresses\"");
         goto out;
     }
+    /* Bursts arrive while the loop waits for a CPU: a deep queue on the
+     * listening sockets is what keeps them (docs/PERFORMANCE.md). */
+    unsigned rcvbuf, sndbuf;
+    int rc = tio_server_udp_buffers(server, cfg.udp_buffer, &rcvbuf, &sndbuf);
+    if (rc != 0) {
+        lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"udp_buffer: %s\"", strerror(-rc));
+        goto out;
+    }
     struct turn_env env;
     tio_server_env(server, &env);
     core = turn_core_new(&cfg.core, &env);
@@ -216,7 +234,7 @@ int main(int argc, char **argv)
         lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"out of memory\"");
         goto out;
     }
-    log_started(&cfg);
+    log_started(&cfg, rcvbuf, sndbuf);
     tio_server_control(server, cfg.control_socket, 0660);
     struct reloader reloader = {argc, argv, &cfg, server};
     tio_server_on_reload(server, reload, &reloader);

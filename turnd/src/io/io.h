@@ -43,6 +43,10 @@ void tio_server_free(struct tio_server *s);
 int tio_server_control(struct tio_server *s, const char *path, unsigned mode);
 /* What SIGHUP and the control socket's "reload" call, in the loop's thread:
  * 0, or an error with a message in err (the old configuration stays). */
+/* tio_udp_set_buffers() on every UDP listening socket, where all clients'
+ * datagrams arrive and all answers leave; *rcv and *snd get the smallest
+ * grant. 0 or -errno. */
+int tio_server_udp_buffers(struct tio_server *s, unsigned bytes, unsigned *rcv, unsigned *snd);
 void tio_server_on_reload(struct tio_server *s, int (*fn)(void *arg, char *err, size_t err_cap),
                           void *arg);
 
@@ -60,6 +64,10 @@ void tio_addr_from_sockaddr(const void *sa, struct stun_addr *out);
 /* A non-blocking UDP socket bound to addr (IPv6 sockets are IPv6-only).
  * fd, or a negative errno. */
 int tio_udp_bind(const struct stun_addr *addr, bool dont_fragment);
+/* Ask for `bytes` of receive and send buffer (0 = leave the kernel default);
+ * the kernel caps the request at net.core.rmem_max / wmem_max. *rcv and *snd
+ * get what it granted, in the same units as the request. 0 or -errno. */
+int tio_udp_set_buffers(int fd, unsigned bytes, unsigned *rcv, unsigned *snd);
 
 /* Add the IP addresses of this host's interfaces to the policy's own list
  * (ifaddrs.c). 0 or a negative errno. */

@@ -122,6 +122,20 @@ static void send_datagram(void *ctx, int handle, const struct stun_addr *to, con
     tio_sendq_push(s, handle, to, buf, len);
 }
 
+int tio_server_udp_buffers(struct tio_server *s, unsigned bytes, unsigned *rcv, unsigned *snd)
+{
+    *rcv = *snd = UINT32_MAX;
+    for (unsigned i = 0; i < s->n_listeners; i++) {
+        unsigned r, w;
+        int rc = tio_udp_set_buffers(s->listeners[i]->fd, bytes, &r, &w);
+        if (rc != 0)
+            return rc;
+        *rcv = r < *rcv ? r : *rcv;
+        *snd = w < *snd ? w : *snd;
+    }
+    return 0;
+}
+
 void tio_server_on_reload(struct tio_server *s, int (*fn)(void *arg, char *err, size_t err_cap),
                           void *arg)
 {

@@ -49,6 +49,25 @@ void tio_addr_from_sockaddr(const void *sa, struct stun_addr *out)
     }
 }
 
+int tio_udp_set_buffers(int fd, unsigned bytes, unsigned *rcv, unsigned *snd)
+{
+    /* The kernel doubles what it grants (bookkeeping overhead) and reports
+     * the doubled value; halve it back to compare with the request. */
+    int want = (int)bytes, got;
+    socklen_t len = sizeof(got);
+    if (bytes && (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) != 0 ||
+                  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want)) != 0))
+        return -errno;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) != 0)
+        return -errno;
+    *rcv = (unsigned)got / 2;
+    len = sizeof(got);
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) != 0)
+        return -errno;
+    *snd = (unsigned)got / 2;
+    return 0;
+}
+
 int tio_udp_bind(const struct stun_addr *addr, bool dont_fragment)
 {
     struct sockaddr_storage ss;
