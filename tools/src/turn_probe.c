@@ -521,7 +521,9 @@ int main(int argc, char **argv)
     }
     static char user[256];
     snprintf(user, sizeof(user), "%s", o.user);
-    *strchr(user, ':') = '\0';
+    /* At the last colon: shared-secret user names carry one ("<expiry>:<user>"),
+     * their base64 passwords never do. */
+    *strrchr(user, ':') = '\0';
     c.user = user;
     c.pass = user + strlen(user) + 1;
     c.follow = o.follow;
