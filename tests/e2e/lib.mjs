@@ -168,7 +168,14 @@ export async function launch(label, { exe = CHROMIUM, extraFlags = [], env = {},
 }
 
 export async function login(page, url, name, password = PASSWORD) {
-  await page.goto(url);
+  // A page load aborted because the host's network changed (another process
+  // added a link) is retried: that is Chromium being careful, not our server.
+  for (let attempt = 1; ; attempt++) {
+    try { await page.goto(url); break; } catch (e) {
+      if (attempt >= 3 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
+      await sleep(500);
+    }
+  }
   await page.fill('#login-name', name);
   await page.fill('#login-password', password);
   await page.click('button[type=submit]');
