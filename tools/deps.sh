@@ -22,7 +22,7 @@ LANTURN_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libconfig-de
                         libwebsockets-evlib-ev libnice-dev libglib2.0-dev libsrtp2-dev)
 LANTURN_TEST_PACKAGES=(libcmocka-dev libnice-dev libglib2.0-dev clang libclang-rt-14-dev valgrind
                        coturn iproute2 procps sqlite3 curl chromium adduser
-                       groff-base man-db)
+                       groff-base man-db python3)
 
 # lanturn_install_node: node and npm for the protocol and browser tests. A
 # machine may already have Node.js from elsewhere (with its own npm); Debian's
