@@ -170,10 +170,16 @@ export async function launch(label, { exe = CHROMIUM, extraFlags = [], env = {},
 export async function login(page, url, name, password = PASSWORD) {
   // A page load aborted because the host's network changed (another process
   // added a link) is retried: that is Chromium being careful, not our server.
+  // The change can also abort one of the page's modules after the page itself
+  // loaded: then the sign-in form never appears, and a reload fixes it.
   for (let attempt = 1; ; attempt++) {
-    try { await page.goto(url); break; } catch (e) {
-      if (attempt >= 3 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
-      await sleep(500);
+    try {
+      await page.goto(url);
+      await page.waitForSelector('#login-name', { timeout: 10000 });
+      break;
+    } catch (e) {
+      if (attempt >= 4 || !/ERR_NETWORK_CHANGED|Timeout/.test(e.message)) throw e;
+      await sleep(1000);
     }
   }
   await page.fill('#login-name', name);
