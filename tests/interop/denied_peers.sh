@@ -43,4 +43,7 @@ done
 want=$((2 * (${#denied4[@]} + ${#denied6[@]})))
 got=$(grep -c "event=peer_denied" "$LOGDIR/turnd.log")
 [ "$got" = "$want" ] || fail "expected $want peer_denied log lines, found $got"
-echo "ok: $want refusals, each logged; allowed peers accepted"
+made=$(grep -c "event=alloc_created" "$LOGDIR/turnd.log")
+freed=$(grep -c "event=alloc_deleted.*reason=refresh-0" "$LOGDIR/turnd.log")
+[ "$made" = "$freed" ] || fail "turn-probe made $made allocations but gave back $freed"
+echo "ok: $want refusals, each logged; allowed peers accepted; $made allocations given back"

@@ -244,6 +244,14 @@ static int switch_server(struct client *c, const struct stun_addr *to)
 static int allocate(struct client *c, int family, struct stun_addr *relay)
 {
     int code = request(c, TURN_ALLOCATE, add_allocate, &family);
+    /* RFC 8656 §7.4: 437 means our 5-tuple is taken, typically by an earlier
+     * run that the kernel gave the same ephemeral port; try another port. */
+    for (int tries = 0; code == STUN_ERR_ALLOCATION_MISMATCH && tries < 3; tries++) {
+        struct stun_addr same = c->server;
+        if (switch_server(c, &same) != 0)
+            return 1;
+        code = request(c, TURN_ALLOCATE, add_allocate, &family);
+    }
     /* Follow at most two redirections, never back to the server that sent one. */
     for (int hops = 0; code == STUN_ERR_TRY_ALTERNATE; hops++) {
         struct stun_addr alt;
@@ -269,6 +277,19 @@ static int allocate(struct client *c, int family, struct stun_addr *relay)
         return 1;
     }
     return 0;
+}
+
+static void add_zero_lifetime(struct stun_builder *b, const void *arg)
+{
+    (void)arg;
+    stun_put_u32(b, STUN_ATTR_LIFETIME, 0);
+}
+
+/* Give the allocation back (Refresh, LIFETIME 0) so the server frees it now
+ * rather than when it expires; a failure here changes no result. */
+static void release(struct client *c)
+{
+    (void)request(c, TURN_REFRESH, add_zero_lifetime, NULL);
 }
 
 static int parse_addr_or_die(const char *s, struct stun_addr *a)
@@ -355,6 +376,7 @@ static int cmd_permission(struct client *c, const struct options *o, char **peer
         all_ok &= code == 0;
         all_expected &= code == o->expect;
     }
+    release(c);
     return o->expect ? !all_expected : !all_ok;
 }
 
@@ -401,6 +423,7 @@ static int cmd_send(struct client *c, const struct options *o)
         usleep(10000);
     }
     printf("sent %d to %s\n", o->count, o->peer);
+    release(c);
     return 0;
 }
 
@@ -439,6 +462,7 @@ static int cmd_allocate(struct client *c, const struct options *o)
         int code = request(c, TURN_CREATE_PERMISSION, add_peer, &arg);
         if (code != 0) {
             printf("CreatePermission %s: %d %s\n", o->permit, code, stun_error_reason(code));
+            release(c);
             return 1;
         }
     }
@@ -446,6 +470,7 @@ static int cmd_allocate(struct client *c, const struct options *o)
         wait_counting(c, o->hold * 1000);
         printf("received %ld\n", c->data_received);
     }
+    release(c);
     return 0;
 }
 
