@@ -406,7 +406,9 @@ static void bad_transport_family_and_unknown_attributes(void **state)
     request_from(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL, NULL);
     assert_int_equal(request(t, TURN_ALLOCATE, NULL, NULL), 400); /* no REQUESTED-TRANSPORT */
     uint16_t tcp[2] = {STUN_ATTR_REQUESTED_TRANSPORT, 6};
-    assert_int_equal(request(t, TURN_ALLOCATE, add_raw, tcp), 442);
+    assert_int_equal(request(t, TURN_ALLOCATE, add_raw, tcp), 400); /* RFC 6062 §5.1: UDP client */
+    uint16_t sctp[2] = {STUN_ATTR_REQUESTED_TRANSPORT, 132};
+    assert_int_equal(request(t, TURN_ALLOCATE, add_raw, sctp), 442);
     uint16_t unknown[2] = {0x0031, 1};
     assert_int_equal(request(t, TURN_ALLOCATE, add_raw, unknown), 420);
     const struct stun_attr *u = stun_find(&t->resp, STUN_ATTR_UNKNOWN_ATTRIBUTES);

@@ -53,6 +53,38 @@ static uint64_t fake_wall(void *ctx)
     return ((struct fake *)ctx)->wall;
 }
 
+static int fake_tcp_listen(void *ctx, const struct stun_addr *addr, void *owner, int *handle)
+{
+    struct fake *f = ctx;
+    f->tcp_listens++;
+    return fake_open(ctx, addr, owner, false, handle);
+}
+
+static int fake_tcp_connect(void *ctx, const struct stun_addr *from, const struct stun_addr *to,
+                            int *handle)
+{
+    struct fake *f = ctx;
+    if (f->connect_rc)
+        return f->connect_rc;
+    f->connect_from = *from;
+    f->connect_to = *to;
+    *handle = f->last_connect = 300 + f->connects++;
+    return 0;
+}
+
+static void fake_tcp_bind(void *ctx, int peer, int conn)
+{
+    struct fake *f = ctx;
+    f->bound_peer = peer;
+    f->bound_conn = conn;
+}
+
+static void fake_tcp_close(void *ctx, int peer)
+{
+    struct fake *f = ctx;
+    f->tcp_closed[f->n_tcp_closed++ % 16] = peer;
+}
+
 int turn_test_setup(void **state, void (*tweak)(struct turn_core_config *cfg))
 {
     static struct t t;
@@ -70,7 +102,9 @@ int turn_test_setup(void **state, void (*tweak)(struct turn_core_config *cfg))
     if (tweak)
         tweak(&t.cfg);
     t.f.wall = 1700000000;
-    struct turn_env env = {&t.f, fake_open, fake_close, fake_send, fake_random, fake_wall};
+    struct turn_env env = {&t.f,        fake_open,        fake_close,    fake_send,
+                           fake_random, fake_wall,        fake_tcp_listen, fake_tcp_connect,
+                           fake_tcp_bind, fake_tcp_close};
     t.core = turn_core_new(&t.cfg, &env);
     stun_addr_parse("10.0.0.1:3478", &t.local);
     stun_addr_parse("192.168.1.10:40000", &t.client);

@@ -35,6 +35,13 @@ struct fake {
     uint16_t port[16];
     uint64_t wall;
     uint32_t rnd;
+    /* RFC 6062 TCP relays: listeners, connects, splices and closes. */
+    unsigned tcp_listens;
+    struct stun_addr connect_from, connect_to;
+    int connects, connect_rc, last_connect;
+    int bound_peer, bound_conn;
+    int tcp_closed[16];
+    unsigned n_tcp_closed;
 };
 
 struct t {

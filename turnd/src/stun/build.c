@@ -124,6 +124,23 @@ void stun_put_error(struct stun_builder *b, int code, const char *reason)
     memcpy(p + 4, reason, n);
 }
 
+void stun_put_address_error(struct stun_builder *b, uint16_t af, int code)
+{
+    if (code < 300 || code > 699 || (af != AF_INET && af != AF_INET6)) {
+        if (!b->err) b->err = -EINVAL;
+        return;
+    }
+    const char *reason = stun_error_reason(code);
+    size_t n = strlen(reason);
+    uint8_t *p = reserve(b, STUN_ATTR_ADDRESS_ERROR_CODE, 4 + n);
+    if (!p) return;
+    p[0] = af == AF_INET ? STUN_FAMILY_IPV4 : STUN_FAMILY_IPV6;
+    p[1] = 0;
+    p[2] = (uint8_t)(code / 100);
+    p[3] = (uint8_t)(code % 100);
+    memcpy(p + 4, reason, n);
+}
+
 void stun_put_unknown_attributes(struct stun_builder *b, const uint16_t *types, unsigned n)
 {
     uint8_t *p = reserve(b, STUN_ATTR_UNKNOWN_ATTRIBUTES, (size_t)n * 2);
@@ -186,6 +203,10 @@ const char *stun_error_reason(int code)
         return "Unsupported Transport Protocol";
     case 443:
         return "Peer Address Family Mismatch";
+    case 446:
+        return "Connection Already Exists";
+    case 447:
+        return "Connection Timeout or Failure";
     case 486:
         return "Allocation Quota Reached";
     case 500:

@@ -112,6 +112,8 @@ enum stun_error {
     STUN_ERR_WRONG_CREDENTIALS = 441,
     STUN_ERR_UNSUPPORTED_TRANSPORT = 442,
     STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH = 443,
+    STUN_ERR_CONNECTION_ALREADY_EXISTS = 446, /* RFC 6062 §6.3 */
+    STUN_ERR_CONNECTION_TIMEOUT = 447,        /* Connection Timeout or Failure */
     STUN_ERR_ALLOCATION_QUOTA_REACHED = 486,
     STUN_ERR_SERVER_ERROR = 500,
     STUN_ERR_INSUFFICIENT_CAPACITY = 508,
@@ -238,6 +240,9 @@ void stun_put_str(struct stun_builder *b, uint16_t type, const char *s);
 void stun_put_addr(struct stun_builder *b, uint16_t type, const struct stun_addr *a, bool xor);
 /* ERROR-CODE with the standard reason phrase for `code` when reason is NULL. */
 void stun_put_error(struct stun_builder *b, int code, const char *reason);
+/* ADDRESS-ERROR-CODE (RFC 8656 §18.12): why the relayed address of `af`
+ * (AF_INET or AF_INET6) was not allocated; the standard reason phrase. */
+void stun_put_address_error(struct stun_builder *b, uint16_t af, int code);
 void stun_put_unknown_attributes(struct stun_builder *b, const uint16_t *types, unsigned n);
 /* MESSAGE-INTEGRITY (HMAC-SHA1 with key); must come after every attribute it covers. */
 void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t key_len);

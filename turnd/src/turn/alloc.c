@@ -118,6 +118,7 @@ struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream
     a->local = *local;
     a->client = *client;
     a->relay_handle = -1;
+    a->relay2_handle = -1;
     if (c->stats.allocations + 1 > c->n_buckets)
         grow_buckets(c);
     unsigned k = tuple_bucket(c, lsock, client);
@@ -135,6 +136,9 @@ struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream
 
 void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *reason)
 {
+    turn_tcp_release_all(c, a);
+    if (a->relay2.family)
+        turn_relay_drop(c, a, a->relay2.family);
     if (a->relay_handle >= 0) {
         char relay[64], client[64], name[128];
         stun_addr_format(&a->relay, true, relay, sizeof(relay));
@@ -176,7 +180,9 @@ static int try_bind(struct turn_core *c, const struct stun_addr *ip, uint16_t po
 {
     struct stun_addr addr = *ip;
     addr.port = port;
-    int rc = c->env.relay_open(c->env.ctx, &addr, owner, dont_fragment, handle);
+    const struct turn_alloc *a = owner;
+    int rc = a && a->tcp ? c->env.tcp_listen(c->env.ctx, &addr, owner, handle)
+                         : c->env.relay_open(c->env.ctx, &addr, owner, dont_fragment, handle);
     if (rc == 0)
         c->port_owner[turn_family_index(ip->family)][port] = owner ? owner : TURN_PORT_RESERVED;
     return rc;
@@ -184,7 +190,7 @@ static int try_bind(struct turn_core *c, const struct stun_addr *ip, uint16_t po
 
 int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,
                     bool even, bool reserve_next, bool dont_fragment,
-                    struct turn_reservation **reservation)
+                    struct turn_reservation **reservation, struct stun_addr *relay, int *handle_out)
 {
     int fam = turn_family_index(ip->family);
     uint32_t lo = c->cfg->port_lo, hi = c->cfg->port_hi, span = hi - lo + 1;
@@ -212,9 +218,9 @@ int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun
             bind_failures++;
             continue;
         }
-        a->relay = *ip;
-        a->relay.port = (uint16_t)port;
-        a->relay_handle = handle;
+        *relay = *ip;
+        relay->port = (uint16_t)port;
+        *handle_out = handle;
         if (reserve_next) {
             struct turn_reservation *r = calloc(1, sizeof(*r));
             if (!r) {
@@ -280,7 +286,41 @@ void turn_reservations_expire(struct turn_core *c, uint64_t now_ms)
 bool turn_is_live_relay(const struct turn_core *c, const struct stun_addr *addr)
 {
     struct turn_alloc *owner = c->port_owner[turn_family_index(addr->family)][addr->port];
-    return owner && owner != TURN_PORT_RESERVED && stun_addr_ip_equal(&owner->relay, addr);
+    int handle;
+    const struct stun_addr *relay =
+        owner && owner != TURN_PORT_RESERVED ? turn_alloc_relay(owner, addr->family, &handle) : NULL;
+    return relay && stun_addr_equal(relay, addr);
+}
+
+const struct stun_addr *turn_alloc_relay(const struct turn_alloc *a, uint16_t af, int *handle)
+{
+    if (a->relay.family == af && a->relay_handle >= 0) {
+        *handle = a->relay_handle;
+        return &a->relay;
+    }
+    if (a->relay2.family == af) {
+        *handle = a->relay2_handle;
+        return &a->relay2;
+    }
+    return NULL;
+}
+
+void turn_relay_drop(struct turn_core *c, struct turn_alloc *a, uint16_t af)
+{
+    if (!a->relay2.family)
+        return; /* never the only one: that is deleting the allocation */
+    if (a->relay.family == af) {
+        struct stun_addr keep = a->relay2;
+        int keep_handle = a->relay2_handle;
+        a->relay2 = a->relay;
+        a->relay2_handle = a->relay_handle;
+        a->relay = keep;
+        a->relay_handle = keep_handle;
+    }
+    c->env.relay_close(c->env.ctx, a->relay2_handle);
+    c->port_owner[turn_family_index(a->relay2.family)][a->relay2.port] = NULL;
+    memset(&a->relay2, 0, sizeof(a->relay2));
+    a->relay2_handle = -1;
 }
 
 /* ---- permissions and channels ---- */

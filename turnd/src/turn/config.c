@@ -19,6 +19,7 @@ void turn_core_config_defaults(struct turn_core_config *c)
     c->nonce_lifetime = 600;
     c->max_permissions = 256; /* ICE with many candidates stays far below */
     c->max_channels = 256;
+    c->max_tcp_connections = 64; /* RFC 6062 peer connections per TCP allocation */
     c->auth_fail_limit = 20; /* generous: a NAT'ed office shares one address */
     c->auth_fail_window = 60;
     turn_policy_init(&c->policy);

@@ -138,31 +138,35 @@ static bool bandwidth_allows(struct turn_core *c, struct turn_alloc *a, size_t l
  * socket would have received it from ours (turn_core_on_peer(): the same
  * permission check, the same bytes to its client), saving a send and a
  * receive. The copy gives turn_core_on_peer() the headroom it writes into. */
-static bool deliver_to_own_relay(struct turn_core *c, struct turn_alloc *a,
+static bool deliver_to_own_relay(struct turn_core *c, const struct stun_addr *from,
                                  const struct stun_addr *peer, const uint8_t *data, size_t len,
                                  uint64_t now_ms)
 {
     struct turn_alloc *b = c->port_owner[turn_family_index(peer->family)][peer->port];
-    if (!b || b == TURN_PORT_RESERVED || !stun_addr_ip_equal(&b->relay, peer) ||
+    if (!b || b == TURN_PORT_RESERVED || b->tcp || !turn_is_live_relay(c, peer) ||
         len > TURN_MAX_DATAGRAM)
         return false;
     uint8_t buf[TURN_HEADROOM + TURN_MAX_DATAGRAM + TURN_TAILROOM];
     memcpy(buf + TURN_HEADROOM, data, len);
-    turn_core_on_peer(c, b, &a->relay, buf + TURN_HEADROOM, len, now_ms);
+    turn_core_on_peer(c, b, from, buf + TURN_HEADROOM, len, now_ms);
     return true;
 }
 
 static void relay_to_peer(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *peer,
                           const uint8_t *data, size_t len, uint64_t now_ms)
 {
-    if (!turn_peer_send_allowed(c, a, peer, now_ms) || !bandwidth_allows(c, a, len, now_ms))
+    /* A dual-stack allocation sends from the relayed address of the peer's family. */
+    int handle;
+    const struct stun_addr *relay = turn_alloc_relay(a, peer->family, &handle);
+    if (!relay || a->tcp || !turn_peer_send_allowed(c, a, peer, now_ms) ||
+        !bandwidth_allows(c, a, len, now_ms))
         return;
     c->stats.client_to_peer_packets++;
     c->stats.client_to_peer_bytes += len;
     a->to_peer_packets++;
     a->to_peer_bytes += len;
-    if (!deliver_to_own_relay(c, a, peer, data, len, now_ms))
-        c->env.send(c->env.ctx, a->relay_handle, peer, data, len);
+    if (!deliver_to_own_relay(c, relay, peer, data, len, now_ms))
+        c->env.send(c->env.ctx, handle, peer, data, len);
 }
 
 static void handle_channel_data(struct turn_core *c, int lsock, const struct stun_addr *from,
@@ -196,8 +200,9 @@ static void handle_send(struct turn_core *c, int lsock, const struct stun_addr *
     const struct stun_attr *peer_attr = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS);
     const struct stun_attr *data = stun_find(m, STUN_ATTR_DATA);
     struct stun_addr peer;
+    int handle;
     if (!peer_attr || !data || stun_attr_get_addr(m, peer_attr, true, &peer) != 0 ||
-        peer.family != a->relay.family) {
+        !turn_alloc_relay(a, peer.family, &handle)) {
         c->stats.malformed++;
         return;
     }
@@ -328,6 +333,7 @@ void turn_core_tick(struct turn_core *c, uint64_t now_ms)
         a = next;
     }
     turn_reservations_expire(c, now_ms);
+    turn_tcp_expire(c, now_ms);
     c->next_tick_ms = c->all || c->reservations ? now_ms + TURN_TICK_MS : UINT64_MAX;
 }
 

@@ -52,6 +52,7 @@ struct turn_core_config {
     unsigned max_allocations_per_user; /* 0 = unlimited */
     unsigned max_permissions;          /* per allocation */
     unsigned max_channels;             /* per allocation */
+    unsigned max_tcp_connections;      /* RFC 6062 peer connections per TCP allocation */
 
     /* Failed authentications from one IP address: after auth_fail_limit
      * (0 = no limit) inside auth_fail_window seconds, its TURN requests are
@@ -104,6 +105,22 @@ struct turn_env {
     void (*random)(void *ctx, uint8_t *buf, size_t len);
     /* Seconds since the Unix epoch, for time-limited credentials. */
     uint64_t (*wall_clock)(void *ctx);
+
+    /* RFC 6062 TCP relays; tcp_listen NULL = TCP allocations unsupported
+     * (442). tcp_listen opens a listening socket on addr (closed with
+     * relay_close); connections it accepts go to turn_core_on_tcp_incoming()
+     * with `owner`. tcp_connect starts a non-blocking connection from the
+     * relayed address `from` to `to` and reports its end through
+     * turn_core_on_tcp_connected(); 0 and *handle, or a negative errno.
+     * tcp_bind splices peer connection `peer` with client data connection
+     * `conn` (raw bytes both ways from now on). tcp_close closes a peer
+     * connection and the client connection spliced to it, if any; the shell
+     * then does not call turn_core_on_tcp_closed(). */
+    int (*tcp_listen)(void *ctx, const struct stun_addr *addr, void *owner, int *handle);
+    int (*tcp_connect)(void *ctx, const struct stun_addr *from, const struct stun_addr *to,
+                       int *handle);
+    void (*tcp_bind)(void *ctx, int peer, int conn);
+    void (*tcp_close)(void *ctx, int peer);
 };
 
 struct turn_stats {
@@ -113,7 +130,11 @@ struct turn_stats {
     uint64_t channels;           /* live now */
     uint64_t auth_failures;
     uint64_t auth_rate_limited;  /* requests dropped: too many failures from the address */
-    uint64_t peer_denied;        /* CreatePermission/ChannelBind/Send refused by policy */
+    uint64_t peer_denied;        /* CreatePermission/ChannelBind/Connect refused by policy */
+    uint64_t tcp_connections;    /* RFC 6062 peer data connections live now */
+    uint64_t tcp_connections_total;
+    uint64_t tcp_connect_failures; /* Connect answered 447 */
+    uint64_t tcp_refused;          /* incoming peer connections refused: no permission or quota */
     uint64_t own_port_dropped;   /* datagrams to a non-relay port of our own address */
     uint64_t no_permission_dropped;
     uint64_t alternate_redirects; /* Allocate answered 300 Try Alternate */
@@ -157,6 +178,19 @@ bool turn_core_has_allocation(struct turn_core *core, int handle, const struct s
  * bytes after it are writable. */
 void turn_core_on_peer(struct turn_core *core, void *owner, const struct stun_addr *from,
                        uint8_t *buf, size_t len, uint64_t now_ms);
+
+/* RFC 6062: the peer connection `peer` (from env->tcp_connect) is up (ok)
+ * or failed (the shell has closed it then); the core answers the Connect.
+ * When a connection is not wanted any more the core calls env->tcp_close. */
+void turn_core_on_tcp_connected(struct turn_core *core, int peer, bool ok, uint64_t now_ms);
+/* A peer connected to the TCP relay registered with `owner`, as connection
+ * `peer`. true: the core sent a ConnectionAttempt and keeps the connection
+ * (the shell reads nothing from it until tcp_bind); false: close it. */
+bool turn_core_on_tcp_incoming(struct turn_core *core, void *owner, int peer,
+                               const struct stun_addr *from, uint64_t now_ms);
+/* Peer connection `peer`, or the client data connection spliced to it, is
+ * gone (the shell closed both). */
+void turn_core_on_tcp_closed(struct turn_core *core, int peer);
 
 /* One allocation, as turn_core_sessions() shows it; valid during the callback. */
 struct turn_session {

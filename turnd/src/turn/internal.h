@@ -20,6 +20,7 @@
 #define TURN_CHANNEL_COOLDOWN_MS 300000 /* RFC 8656 §12: no rebinding for 5 min */
 #define TURN_TICK_MS 1000
 #define TURN_TOKEN_LEN 8
+#define TURN_TCP_TIMEOUT_MS 30000 /* RFC 6062 §5.2, §5.3: connect and ConnectionBind */
 
 struct turn_perm {
     struct stun_addr ip; /* port 0 */
@@ -56,6 +57,13 @@ struct turn_alloc {
     struct stun_addr local;
     struct stun_addr relay;
     int relay_handle;
+    /* RFC 8656 §7.2 dual-stack: the second relayed address (the other
+     * family's), family 0 when there is none. */
+    struct stun_addr relay2;
+    int relay2_handle;
+    uint16_t missing_af, missing_code; /* dual-stack: the family not granted and why */
+    bool tcp;       /* RFC 6062: relay is a listening TCP socket */
+    unsigned n_tcp; /* its peer data connections (tcprelay.c) */
     struct turn_user_entry *user;
     uint8_t alloc_tid[STUN_TID_LEN];     /* to recognise Allocate retransmits */
     uint64_t expires_ms;
@@ -81,6 +89,29 @@ struct turn_reservation {
     uint64_t expires_ms;
 };
 
+/* One RFC 6062 peer data connection of a TCP allocation (tcprelay.c). */
+enum turn_tcp_state {
+    TURN_TCP_CONNECTING, /* Connect sent by the client; the shell is connecting */
+    TURN_TCP_PENDING,    /* up, waiting up to 30 s for the client's ConnectionBind */
+    TURN_TCP_BOUND,      /* spliced to a client data connection by the shell */
+};
+struct turn_tcp_conn {
+    struct turn_tcp_conn *next; /* c->tcp_conns */
+    struct turn_alloc *alloc;
+    uint32_t id;     /* CONNECTION-ID */
+    int handle;      /* the shell's peer connection */
+    struct stun_addr peer;
+    enum turn_tcp_state state;
+    uint64_t deadline_ms; /* connect or bind timeout */
+    /* What the deferred Connect answer needs from its request. */
+    uint8_t tid[STUN_TID_LEN];
+    uint8_t key[STUN_KEY_MAX];
+    size_t key_len;
+    bool sha256, fingerprint;
+    int client_handle; /* the control connection the answer goes to */
+    struct stun_addr client;
+};
+
 /* Failed authentications of one client IP address (ratelimit.c). */
 struct turn_fail_entry {
     struct stun_addr ip; /* port 0 */
@@ -100,6 +131,7 @@ struct turn_core {
     struct turn_user_entry **users;
     unsigned n_user_buckets;
     struct turn_reservation *reservations;
+    struct turn_tcp_conn *tcp_conns;
 
     /* Relay ports in use, per family (index 0 IPv4, 1 IPv6): the owner, or
      * RESERVED for a reservation. Lets "is this one of our relay ports?" be
@@ -130,11 +162,18 @@ struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream
                                      const char *user);
 void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *reason);
 unsigned turn_user_alloc_count(struct turn_core *c, const char *user);
-/* Pick and bind a relay port on ip. even/reserve_next for EVEN-PORT. Fills
- * relay and handle (and the reservation when reserve_next). 0 or -ENOSPC. */
+/* Pick and bind a relay port on ip (a TCP listener when a->tcp). even and
+ * reserve_next for EVEN-PORT. Fills *relay and *handle (a->relay or
+ * a->relay2) and the reservation when reserve_next. 0 or -ENOSPC. */
 int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,
                     bool even, bool reserve_next, bool dont_fragment,
-                    struct turn_reservation **reservation);
+                    struct turn_reservation **reservation, struct stun_addr *relay, int *handle);
+/* Close the relayed address of family af of a dual-stack allocation, keeping
+ * the other one; the allocation's relay becomes the remaining address. */
+void turn_relay_drop(struct turn_core *c, struct turn_alloc *a, uint16_t af);
+/* The allocation's relayed address of this family and its handle; NULL when
+ * it has none (single-family allocations, RFC 8656 §7.2). */
+const struct stun_addr *turn_alloc_relay(const struct turn_alloc *a, uint16_t af, int *handle);
 int turn_relay_take_reservation(struct turn_core *c, struct turn_alloc *a, const uint8_t *token,
                                 bool dont_fragment);
 void turn_reservations_expire(struct turn_core *c, uint64_t now_ms);
@@ -172,6 +211,18 @@ int turn_fails_init(struct turn_core *c);
 /* True when ip has used up its failed authentications for now. */
 bool turn_fails_blocked(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms);
 void turn_fails_record(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms);
+
+/* ---- tcprelay.c (RFC 6062) ---- */
+/* Connect after the policy check (§5.2): 0 when the answer will come from
+ * turn_core_on_tcp_connected() or the timeout, else the STUN error to send. */
+int turn_tcp_connect(struct turn_core *c, struct turn_alloc *a, const struct stun_msg *m,
+                     const struct stun_addr *peer, const struct turn_auth *auth, int lsock,
+                     const struct stun_addr *client, bool fingerprint, uint64_t now_ms);
+struct turn_tcp_conn *turn_tcp_find_id(struct turn_core *c, uint32_t id);
+void turn_tcp_bind(struct turn_core *c, struct turn_tcp_conn *t, int conn);
+/* Close and forget every peer connection of a (the allocation is going). */
+void turn_tcp_release_all(struct turn_core *c, struct turn_alloc *a);
+void turn_tcp_expire(struct turn_core *c, uint64_t now_ms);
 
 /* ---- requests.c ---- */
 /* stream: the request came over a TCP/TLS connection `lsock`. */

@@ -1,6 +1,7 @@
 /*
- * requests.c - STUN/TURN request handlers: Binding (RFC 8489 §6.3) and
- * Allocate, Refresh, CreatePermission, ChannelBind (RFC 8656 §7-§12).
+ * requests.c - STUN/TURN request handlers: Binding (RFC 8489 §6.3),
+ * Allocate, Refresh, CreatePermission, ChannelBind (RFC 8656 §7-§12), and
+ * Connect and ConnectionBind (RFC 6062 §5) whose connections tcprelay.c keeps.
  * Each handler validates in the order the RFC gives, so clients see the
  * error code the RFC promises when several things are wrong at once.
  */
@@ -37,6 +38,7 @@ static const uint16_t known_turn[] = {
     STUN_ATTR_DONT_FRAGMENT,
     STUN_ATTR_RESERVATION_TOKEN,
     STUN_ATTR_CHANNEL_NUMBER,
+    STUN_ATTR_CONNECTION_ID,
 };
 
 struct reply {
@@ -160,6 +162,10 @@ static void allocate_success(const struct request *q, const struct turn_alloc *a
     struct reply r;
     reply_begin(&r, q, STUN_SUCCESS);
     stun_put_addr(&r.b, STUN_ATTR_XOR_RELAYED_ADDRESS, &a->relay, true);
+    if (a->relay2.family) /* RFC 8656 §7.2: both relayed addresses of a dual allocation */
+        stun_put_addr(&r.b, STUN_ATTR_XOR_RELAYED_ADDRESS, &a->relay2, true);
+    else if (a->missing_af)
+        stun_put_address_error(&r.b, a->missing_af, a->missing_code);
     stun_put_u32(&r.b, STUN_ATTR_LIFETIME, a->lifetime_s);
     if (a->has_reservation_token)
         stun_put_attr(&r.b, STUN_ATTR_RESERVATION_TOKEN, a->reservation_token, TURN_TOKEN_LEN);
@@ -182,8 +188,14 @@ static void log_alloc(const struct request *q, const struct turn_alloc *a)
     char client[64], relay[64], name[128];
     stun_addr_format(q->from, true, client, sizeof(client));
     stun_addr_format(&a->relay, true, relay, sizeof(relay));
-    lt_log(LT_LOG_INFO, "turn", "alloc_created", "user=%s client=%s relay=%s lifetime=%u",
-           lt_log_token(a->user->name, name, sizeof(name)), client, relay, a->lifetime_s);
+    size_t n = strlen(relay);
+    if (a->relay2.family && n + 2 < sizeof(relay)) { /* both, "v4,v6" */
+        relay[n] = ',';
+        stun_addr_format(&a->relay2, true, relay + n + 1, sizeof(relay) - n - 1);
+    }
+    lt_log(LT_LOG_INFO, "turn", "alloc_created", "user=%s client=%s relay=%s transport=%s lifetime=%u",
+           lt_log_token(a->user->name, name, sizeof(name)), client, relay, a->tcp ? "tcp" : "udp",
+           a->lifetime_s);
 }
 
 /* This server cannot take the allocation: 300 towards the alternate server
@@ -216,17 +228,28 @@ static int handle_allocate(struct request *q)
     uint8_t proto;
     if (!transport || stun_attr_get_transport(transport, &proto) != 0)
         return STUN_ERR_BAD_REQUEST;
-    if (proto != 17)
+    if (proto != 17 && proto != 6)
         return STUN_ERR_UNSUPPORTED_TRANSPORT;
+    bool tcp = proto == 6;
     bool dont_fragment = stun_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL;
 
     const struct stun_attr *token = stun_find(m, STUN_ATTR_RESERVATION_TOKEN);
     const struct stun_attr *even = stun_find(m, STUN_ATTR_EVEN_PORT);
     const struct stun_attr *family = stun_find(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
     const struct stun_attr *additional = stun_find(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY);
-    if (token && (even || family || token->len != TURN_TOKEN_LEN))
+    /* RFC 6062 §5.1: TCP relays for TCP/TLS clients only, without the
+     * UDP-only attributes. */
+    if (tcp && (!q->stream || dont_fragment || even || token))
+        return STUN_ERR_BAD_REQUEST;
+    if (tcp && !c->env.tcp_listen)
+        return STUN_ERR_UNSUPPORTED_TRANSPORT;
+    if (token && (even || family || additional || token->len != TURN_TOKEN_LEN))
         return STUN_ERR_BAD_REQUEST;
     if (family && additional)
+        return STUN_ERR_BAD_REQUEST;
+    /* RFC 8656 §7.2: IPv6 is the only valid ADDITIONAL-ADDRESS-FAMILY. */
+    uint16_t af2 = 0;
+    if (additional && (tcp || stun_attr_get_family(additional, &af2) != 0 || af2 != AF_INET6))
         return STUN_ERR_BAD_REQUEST;
     bool reserve_next = false;
     if (even && stun_attr_get_even_port(even, &reserve_next) != 0)
@@ -247,6 +270,15 @@ static int handle_allocate(struct request *q)
             return STUN_ERR_BAD_REQUEST;
     }
     const struct stun_addr *ip = relay_ip_for(c, af);
+    const struct stun_addr *ip2 = af2 ? relay_ip_for(c, af2) : NULL;
+    uint16_t missing_af = 0;
+    if (af2 && !ip2) {
+        missing_af = af2; /* dual-stack without an IPv6 relay: IPv4 and the reason */
+    } else if (af2 && !ip) {
+        missing_af = af; /* and the other way round */
+        ip = ip2;
+        ip2 = NULL;
+    }
     if (!token && !ip)
         return STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
     if (c->cfg->max_allocations && c->stats.allocations >= c->cfg->max_allocations)
@@ -261,16 +293,25 @@ static int handle_allocate(struct request *q)
         turn_alloc_create(c, q->lsock, q->stream, q->local, q->from, q->auth.user);
     if (!a)
         return no_capacity(c);
+    a->tcp = tcp;
     struct turn_reservation *reservation = NULL;
     int rc = token ? turn_relay_take_reservation(c, a, token->val, dont_fragment)
                    : turn_relay_bind(c, a, ip, even != NULL, reserve_next, dont_fragment,
-                                     &reservation);
+                                     &reservation, &a->relay, &a->relay_handle);
     if (rc != 0) {
         turn_alloc_destroy(c, a, "no-relay-port");
         lt_log(LT_LOG_WARN, "turn", "alloc_failed", "reason=%s",
                token ? "bad-reservation-token" : "relay-ports-exhausted");
         /* a bad token is the client's problem; no other server knows it either */
         return token ? STUN_ERR_INSUFFICIENT_CAPACITY : no_capacity(c);
+    }
+    if (missing_af) {
+        a->missing_af = missing_af;
+        a->missing_code = STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
+    } else if (ip2 && turn_relay_bind(c, a, ip2, false, false, dont_fragment, NULL, &a->relay2,
+                                      &a->relay2_handle) != 0) {
+        a->missing_af = ip2->family; /* the first family stands alone (§7.2) */
+        a->missing_code = STUN_ERR_INSUFFICIENT_CAPACITY;
     }
     if (reservation) {
         reservation->expires_ms = q->now_ms + TURN_RESERVATION_TTL_MS;
@@ -305,13 +346,19 @@ static int handle_refresh(struct request *q)
     int err = owned_allocation(q, &a);
     if (err)
         return err;
+    /* RFC 8656 §7.3: REQUESTED-ADDRESS-FAMILY names one relayed address of
+     * the allocation (443 when it has none of that family); with lifetime 0
+     * on a dual allocation only that one goes. */
     const struct stun_attr *family = stun_find(q->m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
-    uint16_t af;
-    if (family && (stun_attr_get_family(family, &af) != 0 || af != a->relay.family))
+    uint16_t af = 0;
+    int handle;
+    if (family && (stun_attr_get_family(family, &af) != 0 || !turn_alloc_relay(a, af, &handle)))
         return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
     bool zero;
     uint32_t lifetime = granted_lifetime(q->c, q->m, &zero);
-    if (zero) {
+    if (zero && af && a->relay2.family) {
+        turn_relay_drop(q->c, a, af);
+    } else if (zero) {
         turn_alloc_destroy(q->c, a, "refresh-0");
     } else {
         a->lifetime_s = lifetime;
@@ -324,25 +371,32 @@ static int handle_refresh(struct request *q)
     return 0;
 }
 
+/* A peer the policy refuses: logged and counted, 403. */
+static int deny_peer(const struct request *q, const struct turn_alloc *a,
+                     const struct stun_addr *peer, const char *why)
+{
+    char p[64], client[64], name[128];
+    stun_addr_format(peer, a->tcp, p, sizeof(p));
+    stun_addr_format(q->from, true, client, sizeof(client));
+    lt_log(LT_LOG_WARN, "policy", "peer_denied", "user=%s client=%s peer=%s rule=%s method=0x%03x",
+           lt_log_token(a->user->name, name, sizeof(name)), client, p, why, q->m->method);
+    q->c->stats.peer_denied++;
+    return STUN_ERR_FORBIDDEN;
+}
+
 /* Decode a peer address and apply the family and policy rules; 0 or a STUN error. */
 static int check_peer(const struct request *q, const struct turn_alloc *a,
                       const struct stun_attr *attr, struct stun_addr *peer, bool *relay_only)
 {
+    int handle;
     if (stun_attr_get_addr(q->m, attr, true, peer) != 0)
         return STUN_ERR_BAD_REQUEST;
-    if (peer->family != a->relay.family)
+    if (!turn_alloc_relay(a, peer->family, &handle))
         return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
     const char *why = "";
     enum turn_peer_verdict v = turn_policy_check(&q->c->cfg->policy, peer, &why);
-    if (v == TURN_PEER_DENY) {
-        char p[64], client[64], name[128];
-        stun_addr_format(peer, false, p, sizeof(p));
-        stun_addr_format(q->from, true, client, sizeof(client));
-        lt_log(LT_LOG_WARN, "policy", "peer_denied", "user=%s client=%s peer=%s rule=%s",
-               lt_log_token(a->user->name, name, sizeof(name)), client, p, why);
-        q->c->stats.peer_denied++;
-        return STUN_ERR_FORBIDDEN;
-    }
+    if (v == TURN_PEER_DENY)
+        return deny_peer(q, a, peer, why);
     *relay_only = v == TURN_PEER_RELAY_ONLY;
     return 0;
 }
@@ -382,6 +436,8 @@ static int handle_channel_bind(struct request *q)
     int err = owned_allocation(q, &a);
     if (err)
         return err;
+    if (a->tcp)
+        return STUN_ERR_BAD_REQUEST; /* RFC 6062 §5: no channels on TCP relays */
     const struct stun_attr *num = stun_find(q->m, STUN_ATTR_CHANNEL_NUMBER);
     const struct stun_attr *peer_attr = stun_find(q->m, STUN_ATTR_XOR_PEER_ADDRESS);
     uint16_t number;
@@ -408,6 +464,54 @@ static int handle_channel_bind(struct request *q)
     return 0;
 }
 
+/* RFC 6062 §5.2: the peer policy first, then a connection from the relayed
+ * address; the answer comes when the shell knows how it went. */
+static int handle_connect(struct request *q)
+{
+    struct turn_alloc *a;
+    int err = owned_allocation(q, &a);
+    if (err)
+        return err;
+    const struct stun_attr *peer_attr = stun_find(q->m, STUN_ATTR_XOR_PEER_ADDRESS);
+    if (!a->tcp || !peer_attr)
+        return STUN_ERR_BAD_REQUEST;
+    struct stun_addr peer;
+    bool relay_only = false;
+    err = check_peer(q, a, peer_attr, &peer, &relay_only);
+    if (err)
+        return err;
+    /* Our own address: only another TCP allocation's live relayed port. */
+    if (relay_only && !turn_is_live_relay(q->c, &peer))
+        return deny_peer(q, a, &peer, "own-address-port");
+    if (peer.port == 0)
+        return STUN_ERR_BAD_REQUEST;
+    return turn_tcp_connect(q->c, a, q->m, &peer, &q->auth, q->lsock, q->from,
+                            q->m->has_fingerprint, q->now_ms);
+}
+
+/* RFC 6062 §5.4: a new client data connection claims a pending peer
+ * connection of the same user; after the answer the connection carries
+ * raw bytes. */
+static int handle_connection_bind(struct request *q)
+{
+    if (!q->stream || turn_alloc_find(q->c, q->lsock, q->from))
+        return STUN_ERR_BAD_REQUEST; /* never the control connection */
+    const struct stun_attr *id = stun_find(q->m, STUN_ATTR_CONNECTION_ID);
+    uint32_t cid;
+    if (!id || stun_attr_get_u32(id, &cid) != 0)
+        return STUN_ERR_BAD_REQUEST;
+    struct turn_tcp_conn *t = turn_tcp_find_id(q->c, cid);
+    if (!t || t->state != TURN_TCP_PENDING)
+        return STUN_ERR_BAD_REQUEST;
+    if (strcmp(t->alloc->user->name, q->auth.user) != 0)
+        return STUN_ERR_WRONG_CREDENTIALS;
+    struct reply r;
+    reply_begin(&r, q, STUN_SUCCESS);
+    reply_send(&r, q, true);
+    turn_tcp_bind(q->c, t, q->lsock);
+    return 0;
+}
+
 void turn_handle_request(struct turn_core *c, int lsock, bool stream, const struct stun_addr *local,
                          const struct stun_addr *from, const struct stun_msg *m, uint64_t now_ms)
 {
@@ -424,6 +528,8 @@ void turn_handle_request(struct turn_core *c, int lsock, bool stream, const stru
     case TURN_REFRESH:
     case TURN_CREATE_PERMISSION:
     case TURN_CHANNEL_BIND:
+    case TURN_CONNECT:
+    case TURN_CONNECTION_BIND:
         break;
     default:
         send_error(&q, STUN_ERR_BAD_REQUEST, false);
@@ -452,6 +558,12 @@ void turn_handle_request(struct turn_core *c, int lsock, bool stream, const stru
         break;
     case TURN_CREATE_PERMISSION:
         err = handle_create_permission(&q);
+        break;
+    case TURN_CONNECT:
+        err = handle_connect(&q);
+        break;
+    case TURN_CONNECTION_BIND:
+        err = handle_connection_bind(&q);
         break;
     default:
         err = handle_channel_bind(&q);
