@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "acfg.h"
 #include "logbuf.h"
@@ -20,6 +21,7 @@ struct appliance {
     struct app_logbuf logs;
     struct app_log_stream streams[APP_SVC_MAX];
     int out_fd[APP_SVC_MAX]; /* read end of each service's stdout+stderr; -1: none */
+    pid_t update_pid;        /* the child answering an "update" request; 0: none */
 };
 
 /* The epoll tag of a service's output pipe: APP_TAG_OUTPUT + index. */

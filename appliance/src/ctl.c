@@ -354,7 +354,8 @@ json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now)
         return backup(a, req);
     if (strcmp(cmd, "restore") == 0)
         return restore(a, req, now);
-    if (strcmp(cmd, "update") == 0 || strcmp(cmd, "update_status") == 0)
+    if (strcmp(cmd, "update") == 0 || strcmp(cmd, "update_status") == 0 ||
+        strcmp(cmd, "update_reboot") == 0)
         return app_upd_handle(cmd, req);
     return error("unknown command '%.40s'", cmd);
 }

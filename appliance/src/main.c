@@ -207,12 +207,30 @@ static void serve_client(struct appliance *a, int lfd)
     json_t *reply;
     json_error_t je;
     json_t *req = buf ? json_loadb(buf, n, JSON_DISABLE_EOF_CHECK, &je) : NULL;
+    free(buf);
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    /* Installing an update takes minutes: a child answers it, so the
+     * services stay supervised and other requests answered meanwhile. */
+    bool in_child = false;
+    if (cmd && strcmp(cmd, "update") == 0) {
+        pid_t pid = a->update_pid ? 0 : fork();
+        if (pid > 0) {
+            a->update_pid = pid;
+            json_decref(req);
+            close(fd);
+            return;
+        }
+        in_child = pid == 0 && !a->update_pid;
+    }
     if (!json_is_object(req))
         reply = json_pack("{sb ss}", "ok", 0, "error", "a request is one JSON object on one line");
+    else if (cmd && strcmp(cmd, "update") == 0 && !in_child)
+        reply = json_pack("{sb ss}", "ok", 0, "error",
+                          a->update_pid ? "another update is being installed"
+                                        : "cannot start the update: fork failed");
     else
         reply = app_ctl_handle(a, req, now_ms());
     json_decref(req);
-    free(buf);
     char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
     json_decref(reply);
     if (text) {
@@ -223,6 +241,8 @@ static void serve_client(struct appliance *a, int lfd)
         free(text);
     }
     close(fd);
+    if (in_child)
+        _exit(0);
 }
 
 static int provision(struct appliance *a)
@@ -373,8 +393,11 @@ int main(int argc, char **argv)
             }
             int status;
             pid_t pid;
-            while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (pid == a.update_pid)
+                    a.update_pid = 0;
                 app_sup_exited(&a.sup, pid, status, now);
+            }
         }
         app_sup_tick(&a.sup, now);
         if (a.sup.shutting_down && app_sup_idle(&a.sup))

@@ -75,7 +75,10 @@ void app_upd_explain(const char *out, char *msg, size_t cap)
     if (!detail[0])
         snprintf(detail, sizeof detail, "%s", last_bad[0] ? last_bad : last);
     const char *why;
-    if (contains(detail, "cannot run rauc"))
+    /* no rauc, or no RAUC service behind it ("Could not connect: No such file
+     * or directory" must not read as an unreadable update file) */
+    if (contains(detail, "cannot run rauc") || contains(detail, "could not connect") ||
+        contains(detail, "creating proxy"))
         why = "the update service is not available on this system";
     else if (contains(detail, "compatible"))
         why = "the update is for a different product or model";
@@ -282,11 +285,33 @@ static json_t *install(const char *path)
     return reply;
 }
 
+/* Restarting into the new slot: only an appliance image may be rebooted from
+ * the control socket; a developer's machine is not ours to restart. */
+static json_t *reboot(void)
+{
+    FILE *f = fopen(APP_UPD_RELEASE_FILE, "r");
+    if (!f)
+        return fail("restarting is only possible on the appliance image (this system has no "
+                    APP_UPD_RELEASE_FILE ")");
+    fclose(f);
+    char out[1024];
+    char *argv[] = {"systemctl", "reboot", NULL};
+    lt_log(LT_LOG_INFO, "appliance", "reboot", "reason=update");
+    if (app_run(argv, out, sizeof out) != 0) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "the restart was refused: %s", out);
+        return fail(msg);
+    }
+    return json_pack("{sb ss}", "ok", 1, "note", "the appliance is restarting");
+}
+
 json_t *app_upd_handle(const char *cmd, json_t *req)
 {
     if (strcmp(cmd, "update") == 0)
         return install(json_string_value(json_object_get(req, "path")));
     if (strcmp(cmd, "update_status") == 0)
         return status_reply();
+    if (strcmp(cmd, "update_reboot") == 0)
+        return reboot();
     return fail("unknown update command");
 }

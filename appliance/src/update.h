@@ -15,7 +15,8 @@
 /* The file with the image's version (VERSION=...), absent outside the image. */
 #define APP_UPD_RELEASE_FILE "/usr/lib/lanturn-image/release"
 
-/* Control commands "update" {"path"} and "update_status". */
+/* Control commands "update" {"path"}, "update_status" and "update_reboot"
+ * (restart into the slot RAUC boots next; refused outside the image). */
 json_t *app_upd_handle(const char *cmd, json_t *req);
 
 /* ---- parsing, separate for tests ---- */

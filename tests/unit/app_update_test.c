@@ -57,6 +57,14 @@ static void explain_other(void **state)
     (void)state;
     explain_has("LastError: Failed to open bundle: No such file or directory\n", "cannot be read", NULL);
     explain_has("cannot run rauc: No such file or directory", "not available on this system", NULL);
+    /* rauc installed but its service not running (a developer's machine) */
+    explain_has("Error retrieving slot status via D-Bus: error creating proxy: Could not connect: "
+                "No such file or directory\nError creating proxy: Could not connect: No such file "
+                "or directory\n",
+                "not available on this system", NULL);
+    explain_has("Error creating proxy: Could not connect: No such file or directory\n"
+                "D-Bus error while installing `/data/x.raucb`\n",
+                "not available on this system", NULL);
     explain_has("something odd happened\n", "the update failed", "something odd happened");
     explain_has("", "the update failed", "no output");
 }
