@@ -221,11 +221,82 @@ r=$(curl -sk -w '\n%{http_code}' --data-binary "@$dir/dl.tar.gz" "$URL/api/backu
 r=$(curl -sk -b "$dir/jar" -w '\n%{http_code}' -H 'X-Requested-With: lanturn-console' --data-binary 'junk' "$URL/api/backup/restore"); expect 422 "$r" "junk restore"
 echo "ok: backup downloads as an attachment with the database and no leftover; restore replaces data; junk refused"
 
-# 11. diagnostics, audit log, logout
+# 11. the Update page: no RAUC here, so the API says so plainly; bad files and
+# names are refused before anything is installed; only a signed-in
+# administrator with the CSRF header may upload
+SPOOL="$dir/data/update-spool"
+up() { # up NAME FILE [CURL-ARGS...]: upload FILE as an update bundle called NAME
+    local name=$1 file=$2
+    shift 2
+    curl -sk -b "$dir/jar" -w '\n%{http_code}' -H 'X-Requested-With: lanturn-console' \
+        --data-binary "@$file" "$@" "$URL/api/update/upload?name=$name"
+}
+r=$(c GET /api/update/status); expect 200 "$r" "update status"
+json "$r" | jq -e '(.running.version|length) > 0 and .install.state == "idle"' >/dev/null || fail "update status: $r"
+json "$r" | jq -e '.available == false and (.reason|test("not available on this system"))' >/dev/null ||
+    fail "without RAUC's service the status must say updates are not available: $r"
+head -c 20000 /dev/urandom >"$dir/garbage.raucb"
+r=$(up lanturn-2.0.raucb "$dir/garbage.raucb"); expect 422 "$r" "garbage bundle"
+[ "$(json "$r" | jq -r .error)" = not_a_bundle ] && json "$r" | jq -r .message | grep -q "not a lanturn update bundle" ||
+    fail "garbage refusal: $r"
+for bad in '..%2F..%2Fetc%2Fcron.d%2Fx.raucb' '%2Ftmp%2Fx.raucb' '..%5Cx.raucb' '.hidden.raucb' \
+           'x%0Ay.raucb' 'lanturn.tar.gz' 'a..b.raucb' ''; do
+    r=$(up "$bad" "$dir/garbage.raucb"); expect 400 "$r" "upload name '$bad'"
+    [ "$(json "$r" | jq -r .error)" = bad_name ] || fail "name '$bad': $r"
+done
+# a NUL in the name: libwebsockets drops such a request itself, or we refuse it
+r=$(up 'x%00.raucb' "$dir/garbage.raucb")
+case $(status "$r") in 400 | 000) ;; *) fail "upload name with NUL: $r" ;; esac
+[ ! -e "$dir/x.raucb" ] && [ ! -e /tmp/x.raucb ] && [ ! -e "$dir/data/x.raucb" ] || fail "a path trick wrote a file"
+# a file shaped like a signed bundle gets as far as asking RAUC, which is not here
+{ printf 'hsqs'; head -c 8000 /dev/zero; printf '\0\0\0\0\0\0\x10\0'; } >"$dir/shaped.raucb"
+r=$(up lanturn-2.0.raucb "$dir/shaped.raucb"); expect 503 "$r" "bundle without RAUC"
+json "$r" | jq -r .message | grep -q "not available on this system" || fail "no-RAUC refusal: $r"
+r=$(up lanturn-2.0.raucb "$dir/shaped.raucb" -H 'Content-Length: 5000000000' --max-time 10); expect 413 "$r" "too large"
+r=$(curl -sk -b "$dir/jar" -w '\n%{http_code}' --data-binary "@$dir/shaped.raucb" "$URL/api/update/upload?name=a.raucb")
+expect 403 "$r" "upload without the CSRF header"
+r=$(curl -sk -w '\n%{http_code}' -H 'X-Requested-With: lanturn-console' --data-binary "@$dir/shaped.raucb" "$URL/api/update/upload?name=a.raucb")
+expect 401 "$r" "upload without a session"
+# an administrator demoted while signed in is refused at once
+r=$(curl -sk -c "$dir/jar-gus" -w '\n%{http_code}' -H 'X-Requested-With: lanturn-console' -d '{"name":"gus","password":"gus password 1"}' "$URL/api/login")
+expect 200 "$r" "gus signs in"
+r=$(c POST /api/users/admin '{"name":"gus","admin":false}'); expect 200 "$r" "demote gus"
+r=$(curl -sk -b "$dir/jar-gus" -w '\n%{http_code}' -H 'X-Requested-With: lanturn-console' --data-binary "@$dir/shaped.raucb" "$URL/api/update/upload?name=a.raucb")
+expect 401 "$r" "upload by a non-admin"
+r=$(c POST /api/update/restart); expect 409 "$r" "restart outside the image"
+json "$r" | jq -r .message | grep -q "only possible on the appliance image" || fail "restart refusal: $r"
+[ -z "$(ls -A "$SPOOL")" ] || fail "uploads left in the spool: $(ls -A "$SPOOL")"
+echo "ok: update page API: running version, RAUC's absence said plainly, garbage and path tricks refused, size limit, CSRF/session/admin enforced, nothing left in the spool"
+
+# 12. TURN self-test: allocate, a peer allocation, permissions, a datagram
+# there and back through both relays, release; then with a wrong secret and
+# with turnd unreachable, the failing step says why
+r=$(c POST /api/diag/turn); expect 200 "$r" "turn self-test"
+json "$r" | jq -e '.passed and ([.steps[]|select(.ok)|.step]|join(",")) == "allocate,peer allocation,permission,relay to peer,relay back,release"' >/dev/null ||
+    fail "turn self-test: $r"
+json "$r" | jq -e '.steps[0].detail|test("relayed address 127\\.0\\.0\\.1:")' >/dev/null || fail "relayed address: $r"
+echo "   self-test steps (ms): $(json "$r" | jq -c '[.steps[]|"\(.step)=\(.ms)"]|join(" ")')"
+ss -Hlun | awk -v lo=$RELAY_LO -v hi=$RELAY_HI '{n=split($4,a,":"); p=a[n]+0} p>=lo && p<=hi {f=1} END {exit !f}' &&
+    fail "the self-test left a relay port open: $(ss -Hlun)"
+cp "$dir/lanturn.conf" "$dir/keep.conf"
+echo "not the secret" >"$dir/wrong-secret"
+sed -i "s|secret_file = \"$dir/turn-secret\"; };|secret_file = \"$dir/wrong-secret\"; };|" "$dir/lanturn.conf"
+grep -q wrong-secret "$dir/lanturn.conf" || fail "test setup: secret not swapped"
+r=$(c POST /api/diag/turn); expect 200 "$r" "turn self-test, wrong secret"
+json "$r" | jq -e '(.passed|not) and .steps[0].step == "allocate" and (.steps[0].ok|not) and (.error|test("401.*shared secret"))' >/dev/null ||
+    fail "wrong secret: $r"
+cp "$dir/keep.conf" "$dir/lanturn.conf"
+sed -i "s|listen = \[\"127.0.0.1:$PORT\"\]|listen = [\"127.0.0.1:$((PORT + 9))\"]|" "$dir/lanturn.conf"
+r=$(c POST /api/diag/turn); expect 200 "$r" "turn self-test, unreachable"
+json "$r" | jq -e '(.passed|not) and (.error|test("no answer within"))' >/dev/null || fail "unreachable: $r"
+cp "$dir/keep.conf" "$dir/lanturn.conf"
+echo "ok: TURN self-test passes against turnd (allocate, peer, permission, relay both ways, release); wrong secret -> 401 named; unreachable -> no answer"
+
+# 13. diagnostics, audit log, logout
 r=$(c POST /api/diag/stun); expect 200 "$r" "stun"
 json "$r" | jq -e '[.results[]|select(.transport=="udp" and .ok and (.mapped|startswith("127.0.0.1:")))]|length == 1' >/dev/null || fail "stun udp: $r"
 r=$(c GET /api/audit); expect 200 "$r" "audit"
-for a in console.login user.create user.disable settings.change certificate.install backup.restore diag.stun; do
+for a in console.login user.create user.disable settings.change certificate.install backup.restore diag.stun update.upload diag.turn; do
     json "$r" | jq -e --arg a "$a" '[.entries[]|select(.action==$a and .actor=="admin")]|length > 0' >/dev/null || fail "audit lacks $a by admin: $(json "$r" | jq -c '[.entries[]|.action]')"
 done
 r=$(c POST /api/logout); expect 200 "$r" "logout"

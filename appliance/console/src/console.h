@@ -25,9 +25,12 @@
 #define CON_UA_PREFIX "lanturn-console/" /* marks our sessions among signald's */
 #define CON_BODY_MAX (2u << 20)          /* JSON bodies; restores stream to a file */
 #define CON_UPLOAD_MAX (64ull << 30)
+#define CON_UPDATE_MAX (4ull << 30) /* an update bundle: a root file system and more */
+#define CON_UPDATE_NAME_MAX 200
 
 struct sto_db;
 struct sig_limiter;
+struct con_upd;
 
 struct con_cpu {
     uint64_t busy, total;
@@ -38,7 +41,12 @@ struct console {
     struct sto_db *db;
     struct sig_limiter *limiter;
     char tmp_dir[512]; /* <data_dir>/console-tmp: backups and uploads in flight */
+    char spool_dir[512]; /* <data_dir>/update-spool: update bundles until installed */
     struct con_cpu cpu_prev;
+    struct con_upd *upd; /* update.c */
+    /* server.c: wakes the loop from another thread (an install finished) */
+    void (*wake)(void *ctx);
+    void *wake_ctx;
 };
 
 /* The signed-in administrator of a request. */
@@ -75,8 +83,19 @@ struct con_reply {
 
 /* ---- router.c ---- */
 void con_handle(struct console *c, const struct con_req *r, struct con_reply *out);
-/* Whether a POST to this path takes its body as a file (restore). */
-bool con_route_is_upload(const char *path);
+/* Where a POST streams its body to a file instead of parsing JSON. */
+struct con_upload_plan {
+    const char *dir;    /* a directory of ours */
+    const char *prefix; /* the spooled file is <dir>/<prefix>XXXXXX<suffix> */
+    const char *suffix;
+    uint64_t max; /* bytes; more is refused with 413 */
+};
+/* Whether a POST to this path takes its body as a file (restore, update);
+ * fills plan when it does. */
+bool con_route_upload(const struct console *c, const char *path, struct con_upload_plan *plan);
+/* Before any byte of an upload is read: true with out filled when the request
+ * is refused already (e.g. a file name that could mean a path). */
+bool con_upload_refused(struct console *c, const struct con_req *r, struct con_reply *out);
 void con_reply_clear(struct con_reply *r);
 /* Replies: json is consumed. */
 void con_json(struct con_reply *out, int status, json_t *json);
@@ -112,6 +131,24 @@ con_handler con_certs_get, con_certs_upload, con_certs_selfsigned;              
 con_handler con_backup_download, con_backup_restore;                                /* backup.c */
 con_handler con_audit_list;                                                          /* audit.c */
 con_handler con_diag_stun;                                                            /* diag.c */
+con_handler con_diag_turn;                                                       /* diag_turn.c */
+con_handler con_update_status, con_update_upload, con_update_restart;              /* update.c */
+
+/* ---- update.c: the install in the background ---- */
+int con_update_init(struct console *c);
+/* Removes bundles a crash left in the spool directory. */
+void con_update_clear_spool(const char *dir);
+/* On the loop's thread: audit an install that finished. */
+void con_update_poll(struct console *c);
+void con_update_free(struct console *c);
+bool con_update_precheck(struct console *c, const struct con_req *r, struct con_reply *out);
+/* An uploaded bundle's name (shown and logged, never a path): 0, or -EINVAL
+ * and why. */
+int con_update_name_check(const char *name, const char **why);
+/* Whether a file of size bytes with these first 4 and last 8 bytes can be a
+ * signed RAUC bundle: 0, or -EINVAL and why. */
+int con_update_bundle_check(const uint8_t head[4], const uint8_t tail[8], uint64_t size,
+                            const char **why);
 
 /* ---- actl.c: applianced's control socket ---- */
 /* Sends one request, waits up to timeout_ms for the reply object. On failure

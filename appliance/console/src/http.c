@@ -209,7 +209,10 @@ static int refuse(struct lws *wsi, struct con_pss *p, int status, const char *co
     return respond(wsi, p);
 }
 
-static int upload_start(struct console *c, struct lws *wsi, struct con_pss *p)
+/* Everything about an upload that the headers decide is checked before a
+ * byte of the body is stored. */
+static int upload_start(struct console *c, struct lws *wsi, struct con_pss *p,
+                        const struct con_upload_plan *plan)
 {
     struct con_admin who;
     struct con_req r;
@@ -218,8 +221,19 @@ static int upload_start(struct console *c, struct lws *wsi, struct con_pss *p)
         return refuse(wsi, p, 403, "csrf", "this request must come from the console's own pages");
     if (con_auth_check(c, &r, &who) != 0)
         return refuse(wsi, p, 401, "unauthorized", "sign in first");
-    snprintf(p->upload_tmp, sizeof p->upload_tmp, "%s/upload-XXXXXX", c->tmp_dir);
-    int fd = mkostemp(p->upload_tmp, O_CLOEXEC);
+    char clen[32];
+    if (lws_hdr_copy(wsi, clen, sizeof clen, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        strtoull(clen, NULL, 10) > plan->max)
+        return refuse(wsi, p, 413, "too_large", "the upload is too large");
+    if (con_upload_refused(c, &r, &p->reply)) {
+        p->refused = true;
+        return respond(wsi, p);
+    }
+    con_reply_clear(&p->reply);
+    p->upload_max = plan->max;
+    snprintf(p->upload_tmp, sizeof p->upload_tmp, "%s/%sXXXXXX%s", plan->dir, plan->prefix,
+             plan->suffix);
+    int fd = mkostemps(p->upload_tmp, (int)strlen(plan->suffix), O_CLOEXEC);
     if (fd < 0) {
         lt_log(LT_LOG_ERROR, "console", "upload_tmp", "err=\"%s\"", strerror(errno));
         return refuse(wsi, p, 500, "internal", "cannot store uploads right now");
@@ -232,7 +246,7 @@ static int upload_chunk(struct lws *wsi, struct con_pss *p, const void *in, size
 {
     if (p->upload_fd <= 0)
         return 0;
-    if (p->upload_bytes + len > CON_UPLOAD_MAX) {
+    if (p->upload_bytes + len > p->upload_max) {
         close(p->upload_fd);
         unlink(p->upload_tmp);
         p->upload_fd = 0;
@@ -261,6 +275,7 @@ static int on_http(struct console *c, struct lws *wsi, struct con_pss *p)
     p->refused = false;
     p->stage = STAGE_NONE;
     p->upload_bytes = 0;
+    p->upload_max = 0;
     bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
     bool get = !post && lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
     if (!post && !get)
@@ -282,8 +297,9 @@ static int on_http(struct console *c, struct lws *wsi, struct con_pss *p)
     lws_hdr_copy(wsi, p->ua, sizeof p->ua, WSI_TOKEN_HTTP_USER_AGENT);
     if (get)
         return dispatch(c, wsi, p);
-    if (con_route_is_upload(p->path))
-        return upload_start(c, wsi, p);
+    struct con_upload_plan plan;
+    if (con_route_upload(c, p->path, &plan))
+        return upload_start(c, wsi, p, &plan);
     char clen[32];
     if (lws_hdr_copy(wsi, clen, sizeof clen, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
         strtoull(clen, NULL, 10) == 0)
@@ -309,6 +325,10 @@ int con_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         a->p = (char *)pos;
         return 0;
     }
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) { /* c->wake: an install finished */
+        con_update_poll(c);
+        return 0;
+    }
     if (!p)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
@@ -317,7 +337,7 @@ int con_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_HTTP_BODY:
         if (p->refused || p->stage != STAGE_NONE)
             return 0;
-        if (con_route_is_upload(p->path))
+        if (p->upload_max)
             return upload_chunk(wsi, p, in, len);
         if (p->body_len + len > CON_BODY_MAX) {
             free(p->body);

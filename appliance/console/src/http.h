@@ -27,6 +27,7 @@ struct con_pss {
     int upload_fd; /* 0: none */
     char upload_tmp[600];
     uint64_t upload_bytes;
+    uint64_t upload_max; /* 0: this request takes a JSON body */
     struct con_reply reply;
     int stage;
 };

@@ -44,7 +44,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "lanturn-console: cannot create %s: %s\n", c.tmp_dir, strerror(errno));
         goto out;
     }
-    if (!(c.limiter = sig_limiter_new(4096))) {
+    /* update bundles wait here for RAUC; one left by a crash is stale */
+    snprintf(c.spool_dir, sizeof c.spool_dir, "%s/update-spool", cfg.data_dir);
+    if (mkdir(c.spool_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "lanturn-console: cannot create %s: %s\n", c.spool_dir, strerror(errno));
+        goto out;
+    }
+    con_update_clear_spool(c.spool_dir);
+    if (con_update_init(&c) != 0 || !(c.limiter = sig_limiter_new(4096))) {
         fprintf(stderr, "lanturn-console: out of memory\n");
         goto out;
     }
@@ -57,6 +64,7 @@ int main(int argc, char **argv)
     rc = con_server_run(srv) == 0 ? 0 : 1;
 out:
     con_server_free(srv);
+    con_update_free(&c);
     sig_limiter_free(c.limiter);
     sto_close(c.db);
     con_config_release(&cfg);

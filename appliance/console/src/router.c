@@ -51,12 +51,30 @@ static const struct route ROUTES[] = {
     {"GET", "/api/logs", con_logs},
     {"GET", "/api/audit", con_audit_list},
     {"POST", "/api/diag/stun", con_diag_stun},
+    {"POST", "/api/diag/turn", con_diag_turn},
+    {"GET", "/api/update/status", con_update_status},
+    {"POST", "/api/update/upload", con_update_upload},
+    {"POST", "/api/update/restart", con_update_restart},
     {NULL, NULL, NULL},
 };
 
-bool con_route_is_upload(const char *path)
+bool con_route_upload(const struct console *c, const char *path, struct con_upload_plan *plan)
 {
-    return strcmp(path, "/api/backup/restore") == 0;
+    if (strcmp(path, "/api/backup/restore") == 0)
+        *plan = (struct con_upload_plan){c->tmp_dir, "upload-", "", CON_UPLOAD_MAX};
+    else if (strcmp(path, "/api/update/upload") == 0)
+        *plan = (struct con_upload_plan){c->spool_dir, "update-", ".raucb", CON_UPDATE_MAX};
+    else
+        return false;
+    return true;
+}
+
+bool con_upload_refused(struct console *c, const struct con_req *r, struct con_reply *out)
+{
+    memset(out, 0, sizeof *out);
+    if (strcmp(r->path, "/api/update/upload") == 0)
+        return con_update_precheck(c, r, out);
+    return false;
 }
 
 void con_reply_clear(struct con_reply *r)

@@ -37,6 +37,11 @@ static void lws_log_to_ours(int level, const char *line)
            (int)(n < 250 ? n : 250), line);
 }
 
+static void wake_loop(void *ctx)
+{
+    lws_cancel_service(ctx);
+}
+
 struct con_server *con_server_new(struct console *c, char *err, size_t cap)
 {
     const struct con_config *cfg = c->cfg;
@@ -90,6 +95,8 @@ struct con_server *con_server_new(struct console *c, char *err, size_t cap)
         con_server_free(s);
         return NULL;
     }
+    c->wake = wake_loop;
+    c->wake_ctx = s->ctx;
     lt_log(LT_LOG_INFO, "console", "listen", "addr=%s port=%d", cfg->listen.host, cfg->listen.port);
     return s;
 }
@@ -125,6 +132,7 @@ void con_server_free(struct con_server *s)
 {
     if (!s)
         return;
+    s->c->wake = NULL;
     if (s->ctx)
         lws_context_destroy(s->ctx);
     free(s);
