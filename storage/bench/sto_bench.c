@@ -1,7 +1,8 @@
 /*
  * sto_bench.c - fills a data directory with a chat history of realistic shape
  * and measures the reads the chat service makes most: a history page, a
- * search (trigram index and short-query fallback), the unread counts.
+ * search (trigram index and short-query fallback), the unread counts, the
+ * room list (room by room as before, and in two statements).
  *
  *   sto_bench DIR [MESSAGES [USERS [ROOMS]]]      defaults: 1000000 200 500
  *
@@ -105,6 +106,55 @@ static void fill(struct sto_db *db, long messages, int users, int rooms)
     printf("filled %ld messages in %.1f s\n", messages, (now_ms() - t0) / 1e3);
 }
 
+/* The room list as signald built it before sto_room_summaries(): a statement
+ * for the rooms, the unread counts, then three per room. Kept to compare. */
+static void room_list_per_room(struct sto_db *db, int64_t user)
+{
+    struct sto_room *rooms;
+    struct sto_unread *u;
+    size_t n, nu;
+    int rc;
+    if ((rc = sto_room_list_for_user(db, user, &rooms, &n))) die(db, "rooms", rc);
+    if ((rc = sto_unread_counts(db, user, &u, &nu))) die(db, "unread", rc);
+    for (size_t i = 0; i < n; i++) {
+        struct sto_member *m;
+        struct sto_message *last;
+        size_t nm, nl;
+        int64_t pos;
+        if ((rc = sto_room_members(db, rooms[i].id, &m, &nm))) die(db, "members", rc);
+        sto_members_free(m);
+        sto_read_get(db, rooms[i].id, user, &pos);
+        if ((rc = sto_message_page(db, rooms[i].id, 0, 1, &last, &nl))) die(db, "last", rc);
+        sto_messages_free(last, nl);
+    }
+    free(u);
+    sto_rooms_free(rooms, n);
+}
+
+static void bench_room_list(struct sto_db *db, int users, double *t, int runs)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t stmts = sto_statements_run(db);
+        for (int i = 0; i < runs; i++) {
+            int64_t user = 1 + rnd() % (uint32_t)users;
+            double s = now_ms();
+            if (pass) {
+                struct sto_room_summary *r;
+                size_t n;
+                int rc = sto_room_summaries(db, user, &r, &n);
+                if (rc) die(db, "room summaries", rc);
+                sto_room_summaries_free(r, n);
+            } else {
+                room_list_per_room(db, user);
+            }
+            t[i] = now_ms() - s;
+        }
+        report(pass ? "room list, 2 statements" : "room list, per room", t, runs);
+        printf("%-28s %.1f statements per list\n", "",
+               (double)(sto_statements_run(db) - stmts) / runs);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -177,6 +227,7 @@ int main(int argc, char **argv)
         free(u);
     }
     report("unread counts (all rooms)", t, 500);
+    bench_room_list(db, users, t, 500);
     sto_close(db);
     return 0;
 }

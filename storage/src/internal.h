@@ -33,6 +33,7 @@ struct sto_db {
     struct sto_stmt_slot *stmts;
     unsigned n_stmts, cap_stmts;
     int stmt_err;  /* why the last sto_stmt() returned NULL */
+    uint64_t n_run; /* sto_stmt() calls: statements run */
     int tx_depth;  /* sto_tx_begin nesting */
     bool tx_outer; /* the outermost sto_tx_begin issued BEGIN (not a savepoint) */
     bool user_tx;  /* inside sto_begin ... sto_commit */
@@ -88,6 +89,9 @@ int sto_tx_end(struct sto_db *db, int rc);
 
 /* Column helpers: malloc'd copies ("" for NULL); NULL only on allocation failure. */
 char *sto_col_strdup(sqlite3_stmt *st, int col);
+/* rooms.c: a room from columns 0..6 in ROOM_COLS order (id, kind, name, topic,
+ * created_by, created_at, archived); -ENOMEM. */
+int sto_room_from_row(sqlite3_stmt *st, struct sto_room *r);
 
 /* Grows *arr (of elem bytes each) so that index *n fits; -ENOMEM on failure. */
 int sto_grow(void *arr, size_t *cap, size_t n, size_t elem);

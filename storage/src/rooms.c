@@ -177,7 +177,7 @@ int sto_room_create_direct(struct sto_db *db, int64_t a, int64_t b, int64_t *roo
     return err;
 }
 
-static int room_from_row(sqlite3_stmt *st, struct sto_room *r)
+int sto_room_from_row(sqlite3_stmt *st, struct sto_room *r)
 {
     memset(r, 0, sizeof(*r));
     r->id = sqlite3_column_int64(st, 0);
@@ -203,7 +203,7 @@ int sto_room_get(struct sto_db *db, int64_t room_id, struct sto_room *out)
     sqlite3_bind_int64(st, 1, room_id);
     int rc = sqlite3_step(st), err;
     if (rc == SQLITE_ROW)
-        err = room_from_row(st, out);
+        err = sto_room_from_row(st, out);
     else if (rc == SQLITE_DONE)
         err = sto_fail(db, -ENOENT, "no such room");
     else
@@ -224,7 +224,7 @@ int sto_room_list_for_user(struct sto_db *db, int64_t user_id, struct sto_room *
     int rc, err = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if ((err = sto_grow(&arr, &cap, count, sizeof(*arr))) ||
-            (err = room_from_row(st, &arr[count])))
+            (err = sto_room_from_row(st, &arr[count])))
             break;
         count++;
     }

@@ -137,6 +137,7 @@ sqlite3_stmt *sto_stmt(struct sto_db *db, const char *sql)
         db->stmt_err = sto_fail(db, -ENOMEM, "out of memory");
         return NULL;
     }
+    db->n_run++;
     unsigned k = slot_of(sql, db->cap_stmts);
     while (db->stmts[k].sql && db->stmts[k].sql != sql)
         k = (k + 1) & (db->cap_stmts - 1);
@@ -343,4 +344,9 @@ int sto_check_limit(struct sto_db *db, int limit)
     if (limit <= 0 || limit > STO_LIMIT_MAX)
         return sto_fail(db, -EINVAL, "limit %d is outside 1..%d", limit, STO_LIMIT_MAX);
     return 0;
+}
+
+uint64_t sto_statements_run(const struct sto_db *db)
+{
+    return db->n_run;
 }

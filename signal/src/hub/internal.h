@@ -162,6 +162,8 @@ void presence_free(struct sig_hub *h);
 /* JSON views of storage rows. */
 json_t *json_user(const struct sto_user *u, enum presence p);
 json_t *json_room(struct sig_hub *h, const struct sto_room *room, int64_t viewer_id);
+/* A room-list entry: json_room() plus "unread" and "unread_mentions". */
+json_t *json_room_summary(const struct sto_room_summary *s, int64_t viewer_id);
 json_t *json_message(struct sig_hub *h, const struct sto_message *m);
 const char *presence_name(enum presence p);
 

@@ -50,26 +50,15 @@ static void announce_member(struct sig_hub *h, int64_t room_id, int64_t user_id,
 
 int h_room_list(struct req *r)
 {
-    struct sto_room *rooms = NULL;
+    struct sto_room_summary *rooms = NULL;
     size_t n = 0;
-    int err = sto_room_list_for_user(r->hub->db, r->conn->user_id, &rooms, &n);
+    int err = sto_room_summaries(r->hub->db, r->conn->user_id, &rooms, &n);
     if (err)
         return req_fail_sto(r, err, "room list");
-    struct sto_unread *u = NULL;
-    size_t nu = 0;
-    sto_unread_counts(r->hub->db, r->conn->user_id, &u, &nu);
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *j = json_room(r->hub, &rooms[i], r->conn->user_id);
-        for (size_t k = 0; k < nu; k++)
-            if (u[k].room_id == rooms[i].id) {
-                json_object_set_new(j, "unread", json_integer(u[k].unread));
-                json_object_set_new(j, "unread_mentions", json_integer(u[k].mentions));
-            }
-        json_array_append_new(list, j);
-    }
-    free(u);
-    sto_rooms_free(rooms, n);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_room_summary(&rooms[i], r->conn->user_id));
+    sto_room_summaries_free(rooms, n);
     r->result = json_pack("{so}", "rooms", list);
     return 0;
 }

@@ -20,21 +20,39 @@ json_t *json_user(const struct sto_user *u, enum presence p)
                      u->is_admin, "disabled", u->disabled, "presence", presence_name(p));
 }
 
-json_t *json_room(struct sig_hub *h, const struct sto_room *room, int64_t viewer_id)
+/* The wire shape of a room, whichever way its parts were read. */
+static json_t *room_object(const struct sto_room *room, const struct sto_member *m, size_t n,
+                           int64_t viewer_id, int64_t last_read, json_t *last_message)
 {
     json_t *members = json_array();
+    json_t *role = NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(members, json_pack("{sI ss}", "user", (json_int_t)m[i].user_id,
+                                                 "role", role_name(m[i].role)));
+        if (m[i].user_id == viewer_id)
+            role = json_string(role_name(m[i].role));
+    }
+    return json_pack("{sI ss ss ss sI sI sb so so sI so}", "id", (json_int_t)room->id, "kind",
+                     room->kind == STO_ROOM_DIRECT ? "direct" : "group", "name",
+                     room->name ? room->name : "", "topic", room->topic ? room->topic : "",
+                     "created_by", (json_int_t)room->created_by, "created_at",
+                     (json_int_t)room->created_at, "archived", room->archived, "members", members,
+                     "role", role ? role : json_null(), "last_read", (json_int_t)last_read,
+                     "last_message", last_message);
+}
+
+static json_t *last_message(int64_t id, int64_t sender, int64_t created_at)
+{
+    return json_pack("{sI sI sI}", "id", (json_int_t)id, "sender", (json_int_t)sender,
+                     "created_at", (json_int_t)created_at);
+}
+
+json_t *json_room(struct sig_hub *h, const struct sto_room *room, int64_t viewer_id)
+{
     struct sto_member *m = NULL;
     size_t n = 0;
-    json_t *role = NULL;
-    if (sto_room_members(h->db, room->id, &m, &n) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            json_array_append_new(members, json_pack("{sI ss}", "user", (json_int_t)m[i].user_id,
-                                                     "role", role_name(m[i].role)));
-            if (m[i].user_id == viewer_id)
-                role = json_string(role_name(m[i].role));
-        }
-        sto_members_free(m);
-    }
+    if (sto_room_members(h->db, room->id, &m, &n) != 0)
+        n = 0;
     int64_t last_read = 0;
     sto_read_get(h->db, room->id, viewer_id, &last_read);
     /* The newest message, so clients can order rooms by activity. */
@@ -42,17 +60,22 @@ json_t *json_room(struct sig_hub *h, const struct sto_room *room, int64_t viewer
     size_t nl = 0;
     json_t *last_json = json_null();
     if (sto_message_page(h->db, room->id, 0, 1, &last, &nl) == 0 && nl == 1)
-        last_json = json_pack("{sI sI sI}", "id", (json_int_t)last[0].id, "sender",
-                              (json_int_t)last[0].sender_id, "created_at",
-                              (json_int_t)last[0].created_at);
+        last_json = last_message(last[0].id, last[0].sender_id, last[0].created_at);
     sto_messages_free(last, nl);
-    return json_pack("{sI ss ss ss sI sI sb so so sI so}", "id", (json_int_t)room->id, "kind",
-                     room->kind == STO_ROOM_DIRECT ? "direct" : "group", "name",
-                     room->name ? room->name : "", "topic", room->topic ? room->topic : "",
-                     "created_by", (json_int_t)room->created_by, "created_at",
-                     (json_int_t)room->created_at, "archived", room->archived, "members", members,
-                     "role", role ? role : json_null(), "last_read", (json_int_t)last_read,
-                     "last_message", last_json);
+    json_t *j = room_object(room, m, n, viewer_id, last_read, last_json);
+    sto_members_free(m);
+    return j;
+}
+
+json_t *json_room_summary(const struct sto_room_summary *s, int64_t viewer_id)
+{
+    json_t *last = s->last_message_id
+                       ? last_message(s->last_message_id, s->last_sender_id, s->last_created_at)
+                       : json_null();
+    json_t *j = room_object(&s->room, s->members, s->n_members, viewer_id, s->last_read_id, last);
+    json_object_set_new(j, "unread", json_integer(s->unread));
+    json_object_set_new(j, "unread_mentions", json_integer(s->mentions));
+    return j;
 }
 
 /* Reactions grouped by emoji, in the order each emoji first appeared. */

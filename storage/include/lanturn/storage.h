@@ -59,6 +59,8 @@ int sto_open_config(const struct sto_config *cfg, struct sto_db **db, char *err,
 void sto_close(struct sto_db *db);
 
 const char *sto_errmsg(const struct sto_db *db);
+/* SQL statements run on this connection so far: shows what a call costs. */
+uint64_t sto_statements_run(const struct sto_db *db);
 int sto_schema_version(struct sto_db *db, int *version); /* PRAGMA user_version */
 int sto_schema_latest(void);                             /* what this build migrates to */
 
@@ -221,6 +223,23 @@ int sto_room_update(struct sto_db *db, int64_t room_id, const char *name, const 
 int sto_room_set_archived(struct sto_db *db, int64_t room_id, bool archived);
 
 int sto_room_members(struct sto_db *db, int64_t room_id, struct sto_member **out, size_t *n);
+
+/* A room as the viewer's room list shows it. */
+struct sto_room_summary {
+    struct sto_room room;
+    enum sto_role role;      /* the viewer's */
+    int64_t last_read_id;    /* as sto_read_get() */
+    int64_t last_message_id; /* the newest message, tombstones included; 0: none */
+    int64_t last_sender_id;
+    int64_t last_created_at;
+    int64_t unread, mentions; /* as sto_unread_counts() */
+    struct sto_member *members; /* by user id, as sto_room_members() */
+    size_t n_members;
+};
+/* Every room the user is in, by id, in two statements however many rooms. */
+int sto_room_summaries(struct sto_db *db, int64_t user_id, struct sto_room_summary **out,
+                       size_t *n);
+void sto_room_summaries_free(struct sto_room_summary *s, size_t n);
 /* -EEXIST already a member, -EINVAL direct room or unknown user/room. A new
  * member's read position starts at the room's latest message. */
 int sto_member_add(struct sto_db *db, int64_t room_id, int64_t user_id, enum sto_role role);
