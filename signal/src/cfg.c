@@ -139,7 +139,7 @@ static const char *const KEYS[] = {
     "turn_secret_file", "turn_urls", "turn_ttl", "ice_transport_policy", "file_max_mb",
     "max_frame_kb", "rate_per_second", "rate_burst", "ring_timeout", "max_connections",
     "session_days", "self_registration", "password_scrypt_n", "log_level", "control_socket",
-    "presence_broadcast_max", "media_socket", NULL,
+    "presence_broadcast_max", "media_socket", "password_threads", "password_jobs", NULL,
 };
 
 static int check_int(const config_setting_t *s, const char *file, long long lo, long long hi,
@@ -275,6 +275,14 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
             if (sig_kdf_check(&cfg->api.kdf) != 0)
                 return fail(err, cap, "%s:%d: signal.password_scrypt_n: a power of two", file,
                             line);
+        } else if (strcmp(key, "password_threads") == 0) {
+            if (check_int(s, file, 1, 64, &v, err, cap))
+                return -EINVAL;
+            cfg->api.password_threads = (unsigned)v;
+        } else if (strcmp(key, "password_jobs") == 0) {
+            if (check_int(s, file, 1, 100000, &v, err, cap))
+                return -EINVAL;
+            cfg->api.password_jobs = (unsigned)v;
         }
     }
     return 0;
@@ -514,5 +522,7 @@ void sig_config_print(const struct sig_config *cfg, FILE *out)
     fprintf(out, "  session_days = %" PRId64 ";\n", cfg->api.session_ttl_ms / 86400000);
     fprintf(out, "  self_registration = %s;\n", cfg->api.self_registration ? "true" : "false");
     fprintf(out, "  password_scrypt_n = %" PRIu64 ";\n", cfg->api.kdf.n);
+    fprintf(out, "  password_threads = %u;\n  password_jobs = %u;\n", cfg->api.password_threads,
+            cfg->api.password_jobs);
     fprintf(out, "  log_level = \"%s\";\n};\n", lt_log_level_name(cfg->log_level));
 }

@@ -1,18 +1,22 @@
 /*
  * sig_auth_test.c - signald's auth building blocks: scrypt verifiers (RFC 7914
- * vector), password rules, login back-off, and TURN credentials in the
- * shared-secret scheme turnd verifies.
+ * vector), password rules, login back-off, TURN credentials in the
+ * shared-secret scheme turnd verifies, and the derivation worker pool.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "auth/kdf_pool.h"
 #include "auth/limiter.h"
 #include "auth/password.h"
 #include "auth/turn_creds.h"
@@ -162,6 +166,130 @@ static void test_turn_credentials_match_the_rest_scheme(void **state)
     assert_int_equal(sig_turn_credentials("s", 0, 1700000000, user, pass), -EINVAL);
 }
 
+/* A pool job that waits for a byte on a pipe, so a test decides when the
+ * work ends, and records which threads ran it. */
+struct gate_job {
+    struct sig_kdf_job job;
+    int gate;
+    pthread_t worked_on, done_on;
+    bool done, cancelled;
+};
+
+static void gate_work(struct sig_kdf_job *j)
+{
+    struct gate_job *g = (struct gate_job *)j;
+    char c;
+    assert_int_equal(read(g->gate, &c, 1), 1);
+    g->worked_on = pthread_self();
+}
+
+static void gate_done(struct sig_kdf_job *j)
+{
+    struct gate_job *g = (struct gate_job *)j;
+    g->done = true;
+    g->cancelled = j->cancelled;
+    g->done_on = pthread_self();
+}
+
+static void open_gates(int fd, int n)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(write(fd, "x", 1), 1);
+}
+
+/* Waits on the pool's fd (no deadline is asserted) until n jobs came back. */
+static void drain_n(struct sig_kdf_pool *p, unsigned n)
+{
+    unsigned got = 0;
+    while (got < n) {
+        struct pollfd f = {sig_kdf_pool_fd(p), POLLIN, 0};
+        assert_true(poll(&f, 1, 60000) >= 0);
+        got += sig_kdf_pool_drain(p);
+    }
+}
+
+static void test_pool_works_on_its_threads_and_finishes_on_the_callers(void **state)
+{
+    (void)state;
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    struct sig_kdf_pool *p = sig_kdf_pool_new(2, 8);
+    assert_non_null(p);
+    struct gate_job g[3];
+    for (int i = 0; i < 3; i++) {
+        g[i] = (struct gate_job){.job = {.work = gate_work, .done = gate_done}, .gate = gate[0]};
+        assert_int_equal(sig_kdf_pool_submit(p, &g[i].job), 0);
+    }
+    /* Nothing is finished before the work may end. */
+    assert_int_equal(sig_kdf_pool_drain(p), 0);
+    open_gates(gate[1], 3);
+    drain_n(p, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_true(g[i].done);
+        assert_false(g[i].cancelled);
+        assert_false(pthread_equal(g[i].worked_on, pthread_self()));
+        assert_true(pthread_equal(g[i].done_on, pthread_self()));
+    }
+    assert_int_equal(sig_kdf_pool_outstanding(p), 0);
+    sig_kdf_pool_free(p);
+    close(gate[0]);
+    close(gate[1]);
+}
+
+static void test_pool_refuses_jobs_past_its_bound_until_drained(void **state)
+{
+    (void)state;
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    struct sig_kdf_pool *p = sig_kdf_pool_new(1, 2);
+    struct gate_job g[4];
+    for (int i = 0; i < 4; i++)
+        g[i] = (struct gate_job){.job = {.work = gate_work, .done = gate_done}, .gate = gate[0]};
+    assert_int_equal(sig_kdf_pool_submit(p, &g[0].job), 0);
+    assert_int_equal(sig_kdf_pool_submit(p, &g[1].job), 0);
+    assert_int_equal(sig_kdf_pool_submit(p, &g[2].job), -EBUSY);
+    assert_int_equal(sig_kdf_pool_outstanding(p), 2);
+    /* Finished but not yet drained still counts: the loop has not had it back. */
+    open_gates(gate[1], 1);
+    struct pollfd f = {sig_kdf_pool_fd(p), POLLIN, 0};
+    assert_int_equal(poll(&f, 1, 60000), 1);
+    assert_int_equal(sig_kdf_pool_submit(p, &g[2].job), -EBUSY);
+    drain_n(p, 1);
+    assert_true(g[0].done);
+    assert_int_equal(sig_kdf_pool_submit(p, &g[2].job), 0);
+    assert_int_equal(sig_kdf_pool_submit(p, &g[3].job), -EBUSY);
+    open_gates(gate[1], 2);
+    drain_n(p, 2);
+    assert_true(g[1].done && g[2].done);
+    assert_false(g[3].done);
+    sig_kdf_pool_free(p);
+    close(gate[0]);
+    close(gate[1]);
+}
+
+static void test_pool_free_hands_back_every_job_cancelled(void **state)
+{
+    (void)state;
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    struct sig_kdf_pool *p = sig_kdf_pool_new(1, 4);
+    struct gate_job g[3];
+    for (int i = 0; i < 3; i++) {
+        g[i] = (struct gate_job){.job = {.work = gate_work, .done = gate_done}, .gate = gate[0]};
+        assert_int_equal(sig_kdf_pool_submit(p, &g[i].job), 0);
+    }
+    open_gates(gate[1], 3); /* the running one can end; the waiting ones never start */
+    sig_kdf_pool_free(p);
+    for (int i = 0; i < 3; i++) {
+        assert_true(g[i].done);
+        assert_true(g[i].cancelled);
+    }
+    close(gate[0]);
+    close(gate[1]);
+    assert_null(sig_kdf_pool_new(0, 4));
+    assert_null(sig_kdf_pool_new(1, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +302,9 @@ int main(void)
         cmocka_unit_test(test_one_address_trying_many_names_is_throttled),
         cmocka_unit_test(test_full_table_reuses_the_quietest_entry),
         cmocka_unit_test(test_turn_credentials_match_the_rest_scheme),
+        cmocka_unit_test(test_pool_works_on_its_threads_and_finishes_on_the_callers),
+        cmocka_unit_test(test_pool_refuses_jobs_past_its_bound_until_drained),
+        cmocka_unit_test(test_pool_free_hands_back_every_job_cancelled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,18 +327,28 @@ static void upload_finish(struct sig_server *s, struct lws *wsi, struct pss *p)
 
 /* ---- JSON routes ---- */
 
+/* A password check finished in the worker pool (from sig_api_drain). */
+static void api_reply_later(struct sig_api_waiter *w, struct sig_http_reply *r)
+{
+    struct pss *p = lws_container_of(w, struct pss, waiter);
+    respond(p->wsi, p, r);
+}
+
 static void api_call(struct sig_server *s, struct lws *wsi, struct pss *p)
 {
     char peer[PEER_MAX], ua[256] = "";
     net_peer(wsi, peer, sizeof peer);
     lws_hdr_copy(wsi, ua, sizeof ua, WSI_TOKEN_HTTP_USER_AGENT);
     struct sig_http_reply r;
-    sig_api_handle(s->api, p->method, p->path, p->token[0] ? p->token : NULL, p->body, p->body_len,
-                   peer, ua, net_wall_ms(), &r);
+    p->wsi = wsi;
+    p->waiter.reply = api_reply_later;
+    int rc = sig_api_handle_async(s->api, p->method, p->path, p->token[0] ? p->token : NULL,
+                                  p->body, p->body_len, peer, ua, net_wall_ms(), &p->waiter, &r);
     free(p->body);
     p->body = NULL;
     p->body_len = 0;
-    respond(wsi, p, &r);
+    if (rc != SIG_API_PENDING)
+        respond(wsi, p, &r);
 }
 
 static int on_http(struct sig_server *s, struct lws *wsi, struct pss *p)
@@ -418,6 +428,7 @@ int http_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reaso
         return p->resp_ready ? write_response(wsi, p) : 0;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        sig_api_forget(s->api, &p->waiter);
         upload_discard(p);
         free(p->body);
         free(p->resp);

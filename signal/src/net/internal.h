@@ -11,6 +11,7 @@ struct ev_loop;
 #include <stdint.h>
 
 #include "server.h"
+#include "../api/api.h"
 
 #define SIG_PROTOCOL "lanturn.v1"
 #define SIG_CONTROL_PROTOCOL "lanturn-control"
@@ -60,6 +61,9 @@ struct pss {
     int retry_after;
     int resp_stage;
     bool resp_ready;
+    /* a password route answering later (api/passwords.c) */
+    struct sig_api_waiter waiter;
+    struct lws *wsi;
 };
 
 struct sig_server {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../api/api.h"
 #include "../cfg.h"
 #include "../hub/hub.h"
 #include "util/log.h"
@@ -216,6 +217,20 @@ static void on_ev_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     sig_hub_flush(s->hub);
 }
 
+/* Password checks finished in the worker pool: answer them. */
+static void on_ev_passwords(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct sig_server *s = w->data;
+    sig_api_drain(s->api);
+}
+
+static void wake_poll_loop(void *arg)
+{
+    lws_cancel_service(arg); /* safe from any thread */
+}
+
 static void on_ev_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)revents;
@@ -243,7 +258,15 @@ int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *ap
         ev_prepare_init(&flush, on_ev_prepare);
         flush.data = s;
         ev_prepare_start(s->loop, &flush);
+        ev_io passwords;
+        int pfd = sig_api_async_fd(api);
+        ev_io_init(&passwords, on_ev_passwords, pfd, EV_READ);
+        passwords.data = s;
+        if (pfd >= 0)
+            ev_io_start(s->loop, &passwords);
         ev_run(s->loop, 0);
+        if (pfd >= 0)
+            ev_io_stop(s->loop, &passwords);
         ev_prepare_stop(s->loop, &flush);
         ev_signal_stop(s->loop, &term);
         ev_signal_stop(s->loop, &intr);
@@ -253,11 +276,13 @@ int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *ap
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        sig_api_set_wake(api, wake_poll_loop, s->ctx);
         while (!stop_signal) {
             if (lws_service(s->ctx, 0) < 0) {
                 rc = -EIO;
                 break;
             }
+            sig_api_drain(api);
             sig_hub_flush(s->hub);
         }
         signal_ctx = NULL;
