@@ -7,24 +7,6 @@
 #include <errno.h>
 #include <string.h>
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 enum media_pkt_class media_pkt_classify(const uint8_t *p, size_t len)
 {
     if (len == 0)
@@ -55,17 +37,17 @@ int media_rtp_parse(const uint8_t *p, size_t len, struct media_rtp *r)
     r->csrc_count = p[0] & 0x0f;
     r->marker = p[1] & 0x80;
     r->pt = p[1] & 0x7f;
-    r->seq = rd16(p + 2);
-    r->ts = rd32(p + 4);
-    r->ssrc = rd32(p + 8);
+    r->seq = media_rd16(p + 2);
+    r->ts = media_rd32(p + 4);
+    r->ssrc = media_rd32(p + 8);
     size_t off = 12 + 4u * r->csrc_count;
     if (off > len)
         return -EBADMSG;
     if (has_ext) {
         if (len - off < 4)
             return -EBADMSG;
-        r->ext_profile = rd16(p + off);
-        size_t words = rd16(p + off + 2);
+        r->ext_profile = media_rd16(p + off);
+        size_t words = media_rd16(p + off + 2);
         if ((len - off - 4) / 4 < words)
             return -EBADMSG;
         r->ext = p + off + 4;
@@ -126,9 +108,9 @@ int media_rtp_find_ext(const struct media_rtp *r, uint8_t id, const uint8_t **va
     return -ENOENT;
 }
 
-void media_rtp_set_ssrc(uint8_t *p, uint32_t ssrc) { wr32(p + 8, ssrc); }
-void media_rtp_set_seq(uint8_t *p, uint16_t seq) { wr16(p + 2, seq); }
-void media_rtp_set_ts(uint8_t *p, uint32_t ts) { wr32(p + 4, ts); }
+void media_rtp_set_ssrc(uint8_t *p, uint32_t ssrc) { media_wr32(p + 8, ssrc); }
+void media_rtp_set_seq(uint8_t *p, uint16_t seq) { media_wr16(p + 2, seq); }
+void media_rtp_set_ts(uint8_t *p, uint32_t ts) { media_wr32(p + 4, ts); }
 
 /* ---- RTCP ---- */
 
@@ -140,7 +122,7 @@ int media_rtcp_next(const uint8_t *p, size_t len, size_t *off, struct media_rtcp
     const uint8_t *h = p + *off;
     if (rest < 4 || (h[0] >> 6) != 2)
         return -EBADMSG;
-    size_t plen = ((size_t)rd16(h + 2) + 1) * 4;
+    size_t plen = ((size_t)media_rd16(h + 2) + 1) * 4;
     if (plen > rest)
         return -EBADMSG;
     out->pt = h[1];
@@ -153,14 +135,14 @@ int media_rtcp_next(const uint8_t *p, size_t len, size_t *off, struct media_rtcp
 
 static void read_rb(const uint8_t *b, struct media_rtcp_rb *rb)
 {
-    rb->ssrc = rd32(b);
+    rb->ssrc = media_rd32(b);
     rb->fraction_lost = b[4];
     uint32_t lost = (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
     rb->cumulative_lost = (lost & 0x800000) ? (int32_t)(lost | 0xff000000u) : (int32_t)lost;
-    rb->ext_max_seq = rd32(b + 8);
-    rb->jitter = rd32(b + 12);
-    rb->lsr = rd32(b + 16);
-    rb->dlsr = rd32(b + 20);
+    rb->ext_max_seq = media_rd32(b + 8);
+    rb->jitter = media_rd32(b + 12);
+    rb->lsr = media_rd32(b + 16);
+    rb->dlsr = media_rd32(b + 20);
 }
 
 int media_rtcp_parse_report(const struct media_rtcp *r, struct media_rtcp_sr *sr, uint32_t *sender,
@@ -169,16 +151,16 @@ int media_rtcp_parse_report(const struct media_rtcp *r, struct media_rtcp_sr *sr
     size_t off;
     if (r->len < 8 || (r->pt != MEDIA_RTCP_SR && r->pt != MEDIA_RTCP_RR))
         return -EBADMSG;
-    *sender = rd32(r->data + 4);
+    *sender = media_rd32(r->data + 4);
     if (r->pt == MEDIA_RTCP_SR) {
         if (r->len < 28)
             return -EBADMSG;
         if (sr) {
             sr->ssrc = *sender;
-            sr->ntp = (uint64_t)rd32(r->data + 8) << 32 | rd32(r->data + 12);
-            sr->rtp_ts = rd32(r->data + 16);
-            sr->packets = rd32(r->data + 20);
-            sr->octets = rd32(r->data + 24);
+            sr->ntp = (uint64_t)media_rd32(r->data + 8) << 32 | media_rd32(r->data + 12);
+            sr->rtp_ts = media_rd32(r->data + 16);
+            sr->packets = media_rd32(r->data + 20);
+            sr->octets = media_rd32(r->data + 24);
         }
         off = 28;
     } else {
@@ -197,33 +179,33 @@ int media_rtcp_parse_fb(const struct media_rtcp *r, uint32_t *sender, uint32_t *
 {
     if ((r->pt != MEDIA_RTCP_RTPFB && r->pt != MEDIA_RTCP_PSFB) || r->len < 12)
         return -EBADMSG;
-    *sender = rd32(r->data + 4);
-    *media = rd32(r->data + 8);
+    *sender = media_rd32(r->data + 4);
+    *media = media_rd32(r->data + 8);
     return 0;
 }
 
 void media_rtcp_fb_set_ssrcs(uint8_t *pkt, uint32_t sender, uint32_t media)
 {
-    wr32(pkt + 4, sender);
-    wr32(pkt + 8, media);
+    media_wr32(pkt + 4, sender);
+    media_wr32(pkt + 8, media);
 }
 
 void media_rtcp_fir_set_target(uint8_t *pkt, size_t len, uint32_t target)
 {
     for (size_t off = 12; off + 8 <= len; off += 8)
-        wr32(pkt + off, target);
+        media_wr32(pkt + off, target);
 }
 
 static void write_header(uint8_t *b, uint8_t count, uint8_t pt, size_t len)
 {
     b[0] = (uint8_t)(0x80 | count);
     b[1] = pt;
-    wr16(b + 2, (uint16_t)(len / 4 - 1));
+    media_wr16(b + 2, (uint16_t)(len / 4 - 1));
 }
 
 static void write_rb(uint8_t *b, const struct media_rtcp_rb *rb)
 {
-    wr32(b, rb->ssrc);
+    media_wr32(b, rb->ssrc);
     b[4] = rb->fraction_lost;
     int32_t lost = rb->cumulative_lost;
     if (lost > 0x7fffff)
@@ -234,10 +216,10 @@ static void write_rb(uint8_t *b, const struct media_rtcp_rb *rb)
     b[5] = (uint8_t)(l >> 16);
     b[6] = (uint8_t)(l >> 8);
     b[7] = (uint8_t)l;
-    wr32(b + 8, rb->ext_max_seq);
-    wr32(b + 12, rb->jitter);
-    wr32(b + 16, rb->lsr);
-    wr32(b + 20, rb->dlsr);
+    media_wr32(b + 8, rb->ext_max_seq);
+    media_wr32(b + 12, rb->jitter);
+    media_wr32(b + 16, rb->lsr);
+    media_wr32(b + 20, rb->dlsr);
 }
 
 int media_rtcp_write_rr(uint8_t *buf, size_t cap, uint32_t sender, const struct media_rtcp_rb *rb,
@@ -249,7 +231,7 @@ int media_rtcp_write_rr(uint8_t *buf, size_t cap, uint32_t sender, const struct 
     if (cap < len)
         return -ENOSPC;
     write_header(buf, (uint8_t)n, MEDIA_RTCP_RR, len);
-    wr32(buf + 4, sender);
+    media_wr32(buf + 4, sender);
     for (unsigned i = 0; i < n; i++)
         write_rb(buf + 8 + 24 * i, &rb[i]);
     return (int)len;
@@ -264,12 +246,12 @@ int media_rtcp_write_sr(uint8_t *buf, size_t cap, const struct media_rtcp_sr *sr
     if (cap < len)
         return -ENOSPC;
     write_header(buf, (uint8_t)n, MEDIA_RTCP_SR, len);
-    wr32(buf + 4, sr->ssrc);
-    wr32(buf + 8, (uint32_t)(sr->ntp >> 32));
-    wr32(buf + 12, (uint32_t)sr->ntp);
-    wr32(buf + 16, sr->rtp_ts);
-    wr32(buf + 20, sr->packets);
-    wr32(buf + 24, sr->octets);
+    media_wr32(buf + 4, sr->ssrc);
+    media_wr32(buf + 8, (uint32_t)(sr->ntp >> 32));
+    media_wr32(buf + 12, (uint32_t)sr->ntp);
+    media_wr32(buf + 16, sr->rtp_ts);
+    media_wr32(buf + 20, sr->packets);
+    media_wr32(buf + 24, sr->octets);
     for (unsigned i = 0; i < n; i++)
         write_rb(buf + 28 + 24 * i, &rb[i]);
     return (int)len;

@@ -12,6 +12,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Network byte order, for the RTP and RTCP files. */
+static inline uint16_t media_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t media_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void media_wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline void media_wr32(uint8_t *p, uint32_t v)
+{
+    media_wr16(p, (uint16_t)(v >> 16));
+    media_wr16(p + 2, (uint16_t)v);
+}
+
 enum media_pkt_class { MEDIA_PKT_UNKNOWN = 0, MEDIA_PKT_STUN, MEDIA_PKT_DTLS, MEDIA_PKT_RTP, MEDIA_PKT_RTCP };
 
 /* RFC 7983 §7 by the first byte, then RFC 5761 §4 (payload type 192-223 is RTCP). */
