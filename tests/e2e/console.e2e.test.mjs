@@ -3,13 +3,19 @@
 // wrong password is refused on the page), the dashboard shows both services
 // running, create a user and find them in the list, change a setting (saved
 // in the config file after applianced checked it), and download a backup.
+// Then: the Update page names the running version and refuses a file that is
+// no bundle; the new user signs in to the chat client in a second browser,
+// shows as online, takes a TURN allocation that the administrator sees and
+// kills; and hostile display and room names render as text on the users,
+// rooms, TURN and audit pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, TURND, SIGNALD, launch, shot, haveChromium, sleep } from './lib.mjs';
+import net from 'node:net';
+import { ROOT, TURND, SIGNALD, launch, login, shot, haveChromium, sleep } from './lib.mjs';
 
 const CONSOLE = process.env.CONSOLE || join(ROOT, 'build/appliance/console/lanturn-console');
 const APPLIANCED = process.env.APPLIANCED || join(ROOT, 'build/appliance/applianced');
@@ -17,7 +23,8 @@ const BASE = Number(process.env.LANTURN_PORT_BASE || 26600);
 const ADMIN_PW = 'console admin password';
 const skip = (!haveChromium() && 'chromium is not installed') || (!existsSync(CONSOLE) && 'lanturn-console is not built');
 
-let dir, procs = [], B, url, log = [];
+let dir, procs = [], B, url, log = [], clientUrl;
+const clients = [];
 
 function run(name, argv) {
   const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -37,11 +44,11 @@ before(async () => {
 appliance: { control_socket = "${sock}"; turnd = "${TURND}"; signald = "${SIGNALD}"; console = "${CONSOLE}";
              hostname = "localhost"; state_dir = "${dir}"; admin_password_file = "${dir}/admin-pw"; };
 turnd: { listen = ["127.0.0.1:${BASE}"]; relay_ip = ["127.0.0.1"]; relay_ports = "${BASE + 100}-${BASE + 150}";
-         secret_file = "${dir}/turn-secret"; };
+         secret_file = "${dir}/turn-secret"; control_socket = "${dir}/turnd.sock"; };
 signal: { data_dir = "${dir}/data"; listen = "127.0.0.1:${BASE + 1}"; ws_listen = "127.0.0.1:${BASE + 2}";
           tls_cert = "${dir}/tls/cert.pem"; tls_key = "${dir}/tls/key.pem"; web_root = "${join(ROOT, 'signal/web')}";
           turn_urls = ["turn:127.0.0.1:${BASE}?transport=udp"]; turn_secret_file = "${dir}/turn-secret";
-          password_scrypt_n = 16384; };
+          password_scrypt_n = 16384; control_socket = "${dir}/signald.sock"; };
 console: { listen = "127.0.0.1:${BASE + 3}"; web_root = "${join(ROOT, 'appliance/console/web')}"; applianced = "${APPLIANCED}"; };
 `);
   run('applianced', [APPLIANCED, '--config', join(dir, 'lanturn.conf')]);
@@ -53,9 +60,11 @@ console: { listen = "127.0.0.1:${BASE + 3}"; web_root = "${join(ROOT, 'appliance
     await sleep(100);
   }
   B = await launch('console-admin');
+  clientUrl = `https://127.0.0.1:${BASE + 1}/`;
 });
 
 after(async () => {
+  for (const c of clients) await c.close();
   await B?.close();
   for (const p of procs.reverse()) if (p.exitCode === null) p.kill('SIGTERM');
   for (const p of procs) if (p.exitCode === null) await Promise.race([new Promise((r) => p.once('exit', r)), sleep(5000)]);
@@ -130,4 +139,159 @@ test('an administrator signs in, sees the services, creates a user, changes a se
     console.error(log.join(''));
     throw e;
   }
+});
+
+// One request on turnd's control socket (line-delimited JSON).
+function turndControl(req) {
+  return new Promise((resolve, reject) => {
+    const c = net.createConnection(join(dir, 'turnd.sock'));
+    let buf = '';
+    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
+    c.on('data', (d) => { buf += d; if (buf.includes('\n')) { c.end(); resolve(JSON.parse(buf)); } });
+    c.on('error', reject);
+  });
+}
+
+// A chat client signed in as name in a browser of its own.
+async function client(name, password) {
+  const C = await launch(`client-${name}`);
+  clients.push(C);
+  await login(C.page, clientUrl, name, password);
+  return C.page;
+}
+
+// The client takes a TURN allocation the way a call does: credentials from
+// signald, a relay-only RTCPeerConnection; resolves with its relay candidate.
+function allocate(page) {
+  return page.evaluate(async () => {
+    const store = await import('/js/store.js');
+    const c = await store.request('turn.credentials');
+    const pc = new RTCPeerConnection({ iceServers: c.iceServers, iceTransportPolicy: 'relay' });
+    window.__pcs = [...(window.__pcs || []), pc]; // kept alive: the allocation lives as long as it
+    pc.createDataChannel('probe');
+    const relay = new Promise((resolve) => pc.addEventListener('icecandidate', (e) => {
+      if (e.candidate && / typ relay /.test(e.candidate.candidate)) resolve(e.candidate.candidate);
+    }));
+    await pc.setLocalDescription(await pc.createOffer());
+    return Promise.race([relay, new Promise((_, reject) => setTimeout(() => reject(new Error('no relay candidate in 15 s')), 15000))]);
+  });
+}
+
+async function guarded(page, name, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    await shot(page, `${name}-failure`).catch(() => {});
+    console.error(await page.locator('#content').textContent().catch(() => ''));
+    console.error(log.join(''));
+    throw e;
+  }
+}
+
+test('the Update page names the running version and refuses a file that is not an update bundle', { skip, timeout: 60000 }, async () => {
+  const page = B.page;
+  await guarded(page, 'console-update', async () => {
+    await page.click('a[data-page=update]');
+    const version = page.locator('#update-running-version');
+    await version.waitFor();
+    assert.match(await version.textContent(), /\d+\.\d+/);
+    // no RAUC service on a build machine: the page says so instead of failing later
+    assert.match(await page.locator('#update-unavailable').textContent(), /not available on this system/);
+    await page.setInputFiles('#update-file', { name: 'lanturn-9.9.raucb', mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(64 * 1024, 'not a bundle ') });
+    await page.click('#update-install');
+    await page.click('.modal button[type=submit]');
+    const result = page.locator('#update-result');
+    await result.waitFor({ timeout: 20000 });
+    assert.match(await result.textContent(), /Not installed: this file is not a lanturn update bundle/);
+    await shot(page, 'console-update');
+    assert.deepEqual(page.errors, []);
+  });
+});
+
+test('a user signed in to the client is online; the administrator sees their TURN session and kills it', { skip, timeout: 90000 }, async () => {
+  const page = B.page;
+  await guarded(page, 'console-turn', async () => {
+    await page.click('a[data-page=dashboard]');
+    await page.waitForSelector('[data-stat=users_online] .stat-value');
+    const online = async () => Number(await page.locator('[data-stat=users_online] .stat-value').textContent());
+    assert.equal(await online(), 0, 'nobody is in the chat client yet');
+    const dana = await client('dana', 'dana password 1');
+    await page.waitForFunction(() => document.querySelector('[data-stat=users_online] .stat-value')?.textContent === '1', null, { timeout: 20000 });
+
+    const candidate = await allocate(dana);
+    const relay = candidate.match(/ (\d+\.\d+\.\d+\.\d+) (\d+) typ relay/);
+    assert.ok(relay, candidate);
+    await page.click('a[data-page=turn]');
+    const row = page.locator('#turn-sessions tbody tr', { hasText: '@dana' });
+    await row.waitFor({ timeout: 15000 });
+    assert.match(await row.textContent(), /Dana Scully/);
+    assert.ok((await row.textContent()).includes(`${relay[1]}:${relay[2]}`), 'the row names the relay address the client got');
+    const before = (await turndControl({ cmd: 'sessions' })).sessions;
+    const mine = before.filter((x) => x.relay === `${relay[1]}:${relay[2]}`);
+    assert.equal(mine.length, 1, JSON.stringify(before));
+    await shot(page, 'console-turn');
+
+    await row.locator('button', { hasText: 'Kill' }).click();
+    await page.click('.modal button[type=submit]');
+    await row.waitFor({ state: 'detached', timeout: 15000 });
+    const after = (await turndControl({ cmd: 'sessions' })).sessions;
+    assert.equal(after.filter((x) => x.id === mine[0].id).length, 0, `turnd still has the session: ${JSON.stringify(after)}`);
+    await page.click('a[data-page=audit]');
+    await page.waitForSelector('#audit tbody tr');
+    assert.match(await page.locator('#audit').textContent(), /turn\.kill/);
+    assert.deepEqual(page.errors, []);
+  });
+});
+
+test('hostile display and room names render as text on the users, rooms, TURN and audit pages', { skip, timeout: 90000 }, async () => {
+  const page = B.page;
+  const IMG = '<img src=x onerror="window.__xss=(window.__xss||0)+1">';
+  const SVG = '<svg onload="window.__xss=(window.__xss||0)+1"></svg>';
+  const SCRIPT = '<script>window.__xss=(window.__xss||0)+1</script>';
+  let dialogs = 0;
+  page.on('dialog', (d) => { dialogs++; d.dismiss().catch(() => {}); });
+  await guarded(page, 'console-xss', async () => {
+    const made = await page.evaluate(async (display) => (await fetch('/api/users/create', { method: 'POST',
+      headers: { 'X-Requested-With': 'lanturn-console', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'mallory', display_name: display, password: 'mallory password 1' }) })).status, `Mal ${IMG}`);
+    assert.equal(made, 201);
+    const mallory = await client('mallory', 'mallory password 1');
+    await mallory.evaluate(async ({ SVG, SCRIPT }) => {
+      const store = await import('/js/store.js');
+      await store.request('room.create', { name: `Room ${SVG}`, topic: `Topic ${SCRIPT}`, members: [] });
+    }, { SVG, SCRIPT });
+    await allocate(mallory);
+
+    const clean = async (where) => {
+      const found = await page.evaluate(() => ({
+        xss: window.__xss || 0,
+        imgs: [...document.querySelectorAll('img')].filter((i) => i.getAttribute('src') === 'x').length,
+        svgs: document.querySelectorAll('svg[onload]').length,
+        scripts: [...document.querySelectorAll('script')].filter((s) => s.textContent.includes('__xss')).length,
+      }));
+      assert.deepEqual(found, { xss: 0, imgs: 0, svgs: 0, scripts: 0 }, where);
+    };
+    await page.click('a[data-page=users]');
+    await page.fill('#user-search', 'mallory');
+    await page.locator('tr[data-key=mallory]', { hasText: 'Mal <img src=x' }).waitFor({ timeout: 10000 });
+    await clean('users');
+    await page.click('a[data-page=rooms]');
+    const room = page.locator('#room-list tbody tr', { hasText: 'Room <svg' });
+    await room.waitFor({ timeout: 10000 });
+    assert.match(await room.textContent(), /Topic <script>/);
+    await clean('rooms');
+    await room.locator('button', { hasText: 'Archive' }).click(); // its name goes into the audit log
+    await page.click('.modal button[type=submit]');
+    await page.locator('#room-list tbody tr', { hasText: 'Archived' }).waitFor({ timeout: 10000 });
+    await page.click('a[data-page=turn]');
+    await page.locator('#turn-sessions tbody tr', { hasText: 'Mal <img src=x' }).waitFor({ timeout: 15000 });
+    await clean('TURN sessions');
+    await page.click('a[data-page=audit]');
+    await page.locator('#audit tbody tr', { hasText: 'Room <svg' }).first().waitFor({ timeout: 10000 });
+    await clean('audit');
+    await shot(page, 'console-xss');
+    assert.equal(dialogs, 0);
+    assert.deepEqual(page.errors, []);
+  });
 });

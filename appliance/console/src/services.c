@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lanturn/storage.h"
+
 /* Sends req; a reply with "ok": true is passed through, anything else becomes
  * a 502 carrying applianced's own words. */
 static void relay(struct console *c, json_t *req, int timeout_ms, struct con_reply *out)
@@ -29,6 +31,16 @@ static void relay(struct console *c, json_t *req, int timeout_ms, struct con_rep
     con_json(out, 200, rep);
 }
 
+/* signald's TURN user names are "<expiry>:<user id>": the user's id, or 0. */
+static int64_t turn_user_id(const char *user)
+{
+    const char *colon = user ? strchr(user, ':') : NULL;
+    if (!colon || colon == user || !colon[1] || strspn(user, "0123456789") != (size_t)(colon - user) ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1))
+        return 0;
+    return strtoll(colon + 1, NULL, 10);
+}
+
 void con_turn_sessions(struct console *c, const struct con_req *r, const struct con_admin *who,
                        json_t *body, struct con_reply *out)
 {
@@ -36,6 +48,24 @@ void con_turn_sessions(struct console *c, const struct con_req *r, const struct 
     (void)who;
     (void)body;
     relay(c, json_pack("{ss}", "cmd", "turnd_sessions"), 5000, out);
+    if (out->status != 200)
+        return;
+    /* name the chat user behind each allocation */
+    json_error_t je;
+    json_t *rep = json_loads(out->body, 0, &je), *s;
+    size_t i;
+    json_array_foreach(json_object_get(rep, "sessions"), i, s)
+    {
+        int64_t id = turn_user_id(json_string_value(json_object_get(s, "user")));
+        struct sto_user u = {0};
+        if (id > 0 && sto_user_get(c->db, id, &u) == 0) {
+            json_object_set_new(s, "user_name", json_string(u.name));
+            json_object_set_new(s, "display_name", json_string(u.display_name ? u.display_name : ""));
+        }
+        sto_user_clear(&u);
+    }
+    if (rep)
+        con_json(out, 200, rep);
 }
 
 void con_turn_kill(struct console *c, const struct con_req *r, const struct con_admin *who,

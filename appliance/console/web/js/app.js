@@ -7,7 +7,7 @@ import { h, toast } from './ui.js';
 const PAGES = [
   ['dashboard', 'Dashboard', '◧'], ['users', 'Users', '☺'], ['rooms', 'Rooms', '#'],
   ['turn', 'TURN sessions', '⇄'], ['settings', 'Settings', '⚙'], ['certs', 'Certificates', '🔒'],
-  ['backup', 'Backup', '⤓'], ['logs', 'Logs', '≡'], ['audit', 'Audit log', '✎'], ['diag', 'Diagnostics', '⌁'],
+  ['backup', 'Backup', '⤓'], ['update', 'Update', '⇪'], ['logs', 'Logs', '≡'], ['audit', 'Audit log', '✎'], ['diag', 'Diagnostics', '⌁'],
 ];
 
 let me = null;

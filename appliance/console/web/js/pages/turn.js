@@ -20,7 +20,9 @@ export async function render(root) {
       prev = new Map((d.sessions || []).map((x) => [x.id, x]));
       prevAt = now;
       body.replaceChildren(table([
-        { label: 'User', render: (x) => h('span', { class: 'strong' }, x.user || x.username || '—') },
+        { label: 'User', render: (x) => (x.user_name
+          ? h('div', {}, h('div', { class: 'strong' }, x.display_name || x.user_name), h('div', { class: 'muted small' }, `@${x.user_name}`))
+          : h('span', { class: 'strong' }, x.user || x.username || '—')) },
         { label: 'Client', render: (x) => h('code', {}, `${x.client || '—'}${x.transport ? ` (${x.transport})` : ''}`) },
         { label: 'Relay', render: (x) => h('code', {}, x.relay || '—') },
         { label: 'Peers', render: (x) => (Array.isArray(x.peers) ? x.peers.join(', ') : String(x.peers ?? '—')) },
@@ -29,7 +31,7 @@ export async function render(root) {
           : `${fmtBytes(x.client_to_peer_bytes)} / ${fmtBytes(x.peer_to_client_bytes)}`) },
         { label: 'Age', render: (x) => fmtDuration(x.age_s) },
         { label: '', class: 'actions', render: (x) => h('button', { class: 'btn btn-small btn-ghost-danger', onclick: async (e) => {
-          if (!await confirm(`End ${x.user || 'this'} session?`, 'Its call loses media until the client allocates again.', 'Kill session')) return;
+          if (!await confirm(`End ${x.user_name || x.user || 'this'} session?`, 'Its call loses media until the client allocates again.', 'Kill session')) return;
           await busy(e.target, async () => { await post('/api/turn/kill', { id: x.id }); toast('Session killed'); await load(); });
         } }, 'Kill') },
       ], s.map((x) => ({ ...x, key: x.id })), { empty: 'No TURN sessions right now.' }));
