@@ -22,6 +22,8 @@ struct pending {
     unsigned n_listen;
     char *tls_listen[TURND_MAX_LISTEN];
     unsigned n_tls_listen;
+    char *dtls_listen[TURND_MAX_LISTEN];
+    unsigned n_dtls_listen;
     char *relay[4];
     unsigned n_relay;
     char *users[MAX_USERS]; /* "name:password" */
@@ -51,6 +53,7 @@ static void pending_release(struct pending *p)
 {
     free_list(p->listen, &p->n_listen);
     free_list(p->tls_listen, &p->n_tls_listen);
+    free_list(p->dtls_listen, &p->n_dtls_listen);
     free_list(p->relay, &p->n_relay);
     for (unsigned i = 0; i < p->n_users; i++) {
         memset(p->users[i], 0, strlen(p->users[i]));
@@ -95,6 +98,14 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* "" turns the endpoint off; otherwise an address with a port. */
+static int parse_metrics_listen(const char *s, struct stun_addr *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!*s) return 0;
+    return stun_addr_parse(s, out) == 0 && out->port != 0 ? 0 : -EINVAL;
+}
+
 static int parse_ports(const char *s, uint16_t *lo, uint16_t *hi)
 {
     char buf[32];
@@ -124,6 +135,7 @@ static const char *const known_keys[] = {
     "auth_fail_window", "alloc_bandwidth",  "user_bandwidth",      "closed_loop",
     "client_subnets", "alternate_server", "alternate_domain",  "draining",
     "control_socket", "udp_buffer",
+    "dtls", "dtls_listen", "max_dtls_sessions", "metrics_listen",
 };
 
 struct file_ctx {
@@ -211,6 +223,8 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         return read_strings(f, s, p->listen, &p->n_listen, TURND_MAX_LISTEN);
     if (!strcmp(key, "tls_listen"))
         return read_strings(f, s, p->tls_listen, &p->n_tls_listen, TURND_MAX_LISTEN);
+    if (!strcmp(key, "dtls_listen"))
+        return read_strings(f, s, p->dtls_listen, &p->n_dtls_listen, TURND_MAX_LISTEN);
     if (!strcmp(key, "relay_ip"))
         return read_strings(f, s, p->relay, &p->n_relay, 4);
     if (!strcmp(key, "users"))
@@ -239,6 +253,7 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
     } bools[] = {
         {"log_timestamps", &cfg->log_timestamps},
         {"tcp", &cfg->tcp},
+        {"dtls", &cfg->dtls},
         {"closed_loop", &c->policy.closed_loop},
         {"draining", &c->draining},
     };
@@ -265,6 +280,7 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         {"max_permissions", &c->max_permissions, 1, 65536},
         {"max_channels", &c->max_channels, 1, 4096},
         {"max_connections", &cfg->max_connections, 1, 1000000},
+        {"max_dtls_sessions", &cfg->max_dtls_sessions, 1, 1000000},
         {"udp_buffer", &cfg->udp_buffer, 0, 1 << 30},
         {"idle_timeout", &cfg->idle_timeout, 5, 3600},
         {"auth_fail_limit", &c->auth_fail_limit, 0, 1000000},
@@ -295,6 +311,10 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         return set_str(&p->secret_file, str);
     if (!strcmp(key, "control_socket"))
         return set_str(&cfg->control_socket, str);
+    if (!strcmp(key, "metrics_listen"))
+        return parse_metrics_listen(str, &cfg->metrics_listen)
+                   ? bad(f, s, "expected IP:PORT or [IPv6]:PORT with a port, or \"\" for none")
+                   : 0;
     if (!strcmp(key, "tls_cert") || !strcmp(key, "tls_key"))
         return *str ? set_str(key[4] == 'c' ? &cfg->tls_cert : &cfg->tls_key, str)
                     : bad(f, s, "empty file name");
@@ -383,6 +403,25 @@ static int read_secret_file(const char *path, char **out, char *err, size_t cap)
     return rc;
 }
 
+/* DTLS rides on TLS's certificate; by default on the TLS addresses, over UDP. */
+static int finish_dtls(struct turnd_config *cfg, struct pending *p, char *err, size_t cap)
+{
+    if (p->n_dtls_listen > 0 && (!cfg->tls_cert || !cfg->dtls))
+        return fail(err, cap, "dtls_listen needs tls_cert and tls_key (and dtls = true)");
+    for (unsigned i = 0; cfg->tls_cert && cfg->dtls && i < p->n_dtls_listen; i++) {
+        struct stun_addr *a = &cfg->dtls_listen[cfg->n_dtls_listen];
+        if (stun_addr_parse(p->dtls_listen[i], a) != 0)
+            return fail(err, cap, "dtls_listen: bad address '%s' (use IP:PORT or [IPv6]:PORT)",
+                        p->dtls_listen[i]);
+        if (a->port == 0)
+            a->port = TURND_DEFAULT_TLS_PORT;
+        cfg->n_dtls_listen++;
+    }
+    for (unsigned i = 0; cfg->dtls && p->n_dtls_listen == 0 && i < cfg->n_tls_listen; i++)
+        cfg->dtls_listen[cfg->n_dtls_listen++] = cfg->tls_listen[i];
+    return 0;
+}
+
 static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t cap)
 {
     struct turn_core_config *c = &cfg->core;
@@ -415,6 +454,8 @@ static int finish(struct turnd_config *cfg, struct pending *p, char *err, size_t
         cfg->tls_listen[cfg->n_tls_listen] = cfg->listen[i];
         cfg->tls_listen[cfg->n_tls_listen++].port = TURND_DEFAULT_TLS_PORT;
     }
+    if (finish_dtls(cfg, p, err, cap) != 0)
+        return -EINVAL;
     for (unsigned i = 0; i < p->n_relay; i++) {
         struct stun_addr a;
         if (stun_addr_parse(p->relay[i], &a) != 0 || a.port != 0)
@@ -482,6 +523,8 @@ static void defaults(struct turnd_config *cfg)
     cfg->log_level = LT_LOG_INFO;
     cfg->tcp = true;
     cfg->max_connections = 4096;
+    cfg->dtls = true;
+    cfg->max_dtls_sessions = 4096;
     cfg->udp_buffer = 4 << 20;
     cfg->idle_timeout = 30;
     cfg->control_socket = strdup("/run/lanturn/turnd.sock");
@@ -531,6 +574,10 @@ enum {
     OPT_MAX_CONNECTIONS,
     OPT_IDLE_TIMEOUT,
     OPT_CONTROL_SOCKET,
+    OPT_DTLS_LISTEN,
+    OPT_NO_DTLS,
+    OPT_MAX_DTLS_SESSIONS,
+    OPT_METRICS_LISTEN,
 };
 
 static const struct option long_options[] = {
@@ -558,6 +605,10 @@ static const struct option long_options[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"control-socket", required_argument, NULL, OPT_CONTROL_SOCKET},
+    {"dtls-listen", required_argument, NULL, OPT_DTLS_LISTEN},
+    {"no-dtls", no_argument, NULL, OPT_NO_DTLS},
+    {"max-dtls-sessions", required_argument, NULL, OPT_MAX_DTLS_SESSIONS},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
     {NULL, 0, NULL, 0},
 };
 
@@ -565,7 +616,7 @@ static void usage(FILE *out)
 {
     fputs(
         "Usage: turnd [OPTION]...\n"
-        "lanturn's STUN/TURN server (RFC 8489, RFC 8656) over UDP, TCP and TLS.\n"
+        "lanturn's STUN/TURN server (RFC 8489, RFC 8656) over UDP, TCP, TLS and DTLS.\n"
         "\n"
         "Settings come from built-in defaults, then the `turnd { }` group of the config\n"
         "file, then these flags; flags win. List flags given here replace the file's\n"
@@ -581,6 +632,12 @@ static void usage(FILE *out)
         "      --tls-listen ADDR:PORT  TLS address, repeatable; port 5349 when omitted\n"
         "                           (default: the listen addresses on port 5349)\n"
         "      --max-connections N  TCP and TLS connections at once (default 4096)\n"
+        "      --dtls-listen ADDR:PORT  DTLS (UDP) address, repeatable; port 5349 when\n"
+        "                           omitted (default: the TLS addresses, when TLS is on)\n"
+        "      --no-dtls            no TURN over DTLS\n"
+        "      --max-dtls-sessions N  DTLS sessions at once (default 4096)\n"
+        "      --metrics-listen ADDR:PORT  serve Prometheus GET /metrics over HTTP there\n"
+        "                           (default: off; e.g. 127.0.0.1:9641)\n"
         "      --idle-timeout S     close a TCP/TLS connection without an allocation after\n"
         "                           S seconds without a message (default 30)\n"
         "      --relay-ip ADDR      address relays are allocated on, one per family\n"
@@ -618,7 +675,8 @@ static void usage(FILE *out)
 }
 
 static int apply_flag(int opt, const char *arg, struct turnd_config *cfg, struct pending *p,
-                      bool *listen_replaced, bool *tls_listen_replaced, char *err, size_t cap)
+                      bool *listen_replaced, bool *tls_listen_replaced,
+                      bool *dtls_listen_replaced, char *err, size_t cap)
 {
     struct turn_core_config *c = &cfg->core;
     unsigned long v;
@@ -706,6 +764,26 @@ static int apply_flag(int opt, const char *arg, struct turnd_config *cfg, struct
         return 0;
     case OPT_CONTROL_SOCKET:
         return set_str(&cfg->control_socket, arg);
+    case OPT_DTLS_LISTEN:
+        if (!*dtls_listen_replaced) {
+            free_list(p->dtls_listen, &p->n_dtls_listen);
+            *dtls_listen_replaced = true;
+        }
+        return push(p->dtls_listen, &p->n_dtls_listen, TURND_MAX_LISTEN, arg)
+                   ? fail(err, cap, "--dtls-listen: too many addresses")
+                   : 0;
+    case OPT_NO_DTLS:
+        cfg->dtls = false;
+        return 0;
+    case OPT_MAX_DTLS_SESSIONS:
+        if (parse_uint(arg, 1000000, &v) || v < 1)
+            return fail(err, cap, "--max-dtls-sessions: expected a number from 1 to 1000000");
+        cfg->max_dtls_sessions = (uint32_t)v;
+        return 0;
+    case OPT_METRICS_LISTEN:
+        return parse_metrics_listen(arg, &cfg->metrics_listen)
+                   ? fail(err, cap, "--metrics-listen: expected IP:PORT or [IPv6]:PORT")
+                   : 0;
     default:
         return 0;
     }
@@ -718,6 +796,7 @@ int turnd_config_from_args(struct turnd_config *cfg, int argc, char **argv, FILE
     *action = TURND_RUN;
     struct pending p = {0};
     bool print = false, listen_replaced = false, tls_listen_replaced = false;
+    bool dtls_listen_replaced = false;
     int rc = 0, opt;
 
     /* First pass: --help, --version and --config, so the file loads before flags apply. */
@@ -750,7 +829,7 @@ int turnd_config_from_args(struct turnd_config *cfg, int argc, char **argv, FILE
         if (opt == OPT_PRINT)
             print = true;
         else if ((rc = apply_flag(opt, optarg, cfg, &p, &listen_replaced, &tls_listen_replaced,
-                                  err, err_cap)) != 0)
+                                  &dtls_listen_replaced, err, err_cap)) != 0)
             goto out;
     }
     rc = finish(cfg, &p, err, err_cap);
@@ -787,7 +866,14 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
         stun_addr_format(&cfg->tls_listen[i], true, a, sizeof(a));
         fprintf(out, "%s\"%s\"", i ? ", " : "", a);
     }
-    fprintf(out, "];\n");
+    fprintf(out, "];\n  dtls = %s;\n  dtls_listen = [", cfg->dtls ? "true" : "false");
+    for (unsigned i = 0; i < cfg->n_dtls_listen; i++) {
+        stun_addr_format(&cfg->dtls_listen[i], true, a, sizeof(a));
+        fprintf(out, "%s\"%s\"", i ? ", " : "", a);
+    }
+    stun_addr_format(&cfg->metrics_listen, true, a, sizeof(a));
+    fprintf(out, "];\n  max_dtls_sessions = %u;\n  metrics_listen = \"%s\";\n",
+            cfg->max_dtls_sessions, cfg->metrics_listen.port ? a : "");
     if (cfg->tls_cert)
         fprintf(out, "  tls_cert = \"%s\";\n  tls_key = \"%s\";\n", cfg->tls_cert, cfg->tls_key);
     fprintf(out,

@@ -23,6 +23,11 @@ struct turnd_config {
     struct stun_addr tls_listen[TURND_MAX_LISTEN]; /* TURN over TLS */
     unsigned n_tls_listen;
     char *tls_cert, *tls_key; /* PEM files; TLS is on when both are set */
+    bool dtls;                /* TURN over DTLS too, when TLS is on */
+    struct stun_addr dtls_listen[TURND_MAX_LISTEN]; /* UDP; default: the TLS addresses */
+    unsigned n_dtls_listen;
+    uint32_t max_dtls_sessions;
+    struct stun_addr metrics_listen; /* GET /metrics over HTTP; port 0 = off */
     uint32_t max_connections; /* TCP + TLS connections */
     uint32_t udp_buffer;      /* SO_RCVBUF/SO_SNDBUF of the UDP listeners; 0 = kernel default */
     uint32_t idle_timeout;    /* seconds, for connections without an allocation */

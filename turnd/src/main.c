@@ -1,7 +1,7 @@
 /*
  * main.c - turnd, lanturn's STUN/TURN server: configuration, wiring of the
- * sans-I/O core to the epoll shell (UDP, TCP and TLS), the control socket,
- * reloading the configuration on SIGHUP, and a clean stop on SIGTERM/SIGINT.
+ * sans-I/O core to the epoll shell (UDP, TCP, TLS and DTLS), the control
+ * socket, metrics over HTTP, reloading the configuration on SIGHUP, and a clean stop on SIGTERM/SIGINT.
  */
 #include "cfg.h"
 #include "io/io.h"
@@ -26,6 +26,9 @@ static int collect_own_addresses(struct turnd_config *cfg)
     for (unsigned i = 0; rc == 0 && i < cfg->n_tls_listen; i++)
         if (!stun_addr_is_any(&cfg->tls_listen[i]))
             rc = turn_policy_add_own(p, &cfg->tls_listen[i]);
+    for (unsigned i = 0; rc == 0 && i < cfg->n_dtls_listen; i++)
+        if (!stun_addr_is_any(&cfg->dtls_listen[i]))
+            rc = turn_policy_add_own(p, &cfg->dtls_listen[i]);
     for (unsigned i = 0; rc == 0 && i < cfg->core.n_relay_ip; i++)
         rc = turn_policy_add_relay(p, &cfg->core.relay_ip[i]);
     return rc;
@@ -47,15 +50,19 @@ static void format_addrs(const struct stun_addr *addrs, unsigned n, bool with_po
 /* udp_rcvbuf/udp_sndbuf: what the kernel granted the UDP listeners. */
 static void log_started(const struct turnd_config *cfg, unsigned rcvbuf, unsigned sndbuf)
 {
-    char listen[256], tls[256], relay[128];
+    char listen[256], tls[256], dtls[256], relay[128], metrics[64] = "-";
     format_addrs(cfg->listen, cfg->n_listen, true, listen, sizeof(listen));
     format_addrs(cfg->tls_listen, cfg->n_tls_listen, true, tls, sizeof(tls));
+    format_addrs(cfg->dtls_listen, cfg->n_dtls_listen, true, dtls, sizeof(dtls));
+    if (cfg->metrics_listen.port)
+        stun_addr_format(&cfg->metrics_listen, true, metrics, sizeof(metrics));
     format_addrs(cfg->core.relay_ip, cfg->core.n_relay_ip, false, relay, sizeof(relay));
     lt_log(LT_LOG_INFO, "turnd", "started",
-           "version=%s listen=%s transport=%s tls_listen=%s relay=%s ports=%u-%u realm=%s "
+           "version=%s listen=%s transport=%s tls_listen=%s dtls_listen=%s metrics_http=%s "
+           "relay=%s ports=%u-%u realm=%s "
            "users=%u shared_secret=%s peer_rules=%u udp_rcvbuf=%u udp_sndbuf=%u",
            LANTURN_VERSION, listen, cfg->tcp ? "udp,tcp" : "udp", cfg->n_tls_listen ? tls : "-",
-           relay, cfg->core.port_lo, cfg->core.port_hi, cfg->core.realm,
+           cfg->n_dtls_listen ? dtls : "-", metrics, relay, cfg->core.port_lo, cfg->core.port_hi, cfg->core.realm,
            cfg->core.n_users, cfg->core.secret ? "yes" : "no", cfg->core.policy.n_rules, rcvbuf,
            sndbuf);
     if (rcvbuf < cfg->udp_buffer || sndbuf < cfg->udp_buffer)
@@ -116,6 +123,12 @@ static void keep_restart_only(const struct turnd_config *old, struct turnd_confi
         changed[k++] = "listen";
     if (!same_addrs(old->tls_listen, old->n_tls_listen, next->tls_listen, next->n_tls_listen))
         changed[k++] = "tls_listen";
+    if (!same_addrs(old->dtls_listen, old->n_dtls_listen, next->dtls_listen,
+                    next->n_dtls_listen) ||
+        old->max_dtls_sessions != next->max_dtls_sessions)
+        changed[k++] = "dtls_listen/max_dtls_sessions";
+    if (!same_addrs(&old->metrics_listen, 1, &next->metrics_listen, 1))
+        changed[k++] = "metrics_listen";
     if (!same_addrs(o->relay_ip, o->n_relay_ip, n->relay_ip, n->n_relay_ip))
         changed[k++] = "relay_ip";
     if (o->port_lo != n->port_lo || o->port_hi != n->port_hi)
@@ -135,6 +148,11 @@ static void keep_restart_only(const struct turnd_config *old, struct turnd_confi
     next->tcp = old->tcp;
     memcpy(next->tls_listen, old->tls_listen, sizeof(old->tls_listen));
     next->n_tls_listen = old->n_tls_listen;
+    memcpy(next->dtls_listen, old->dtls_listen, sizeof(old->dtls_listen));
+    next->n_dtls_listen = old->n_dtls_listen;
+    next->dtls = old->dtls;
+    next->max_dtls_sessions = old->max_dtls_sessions;
+    next->metrics_listen = old->metrics_listen;
     next->max_connections = old->max_connections;
     next->idle_timeout = old->idle_timeout;
     next->udp_buffer = old->udp_buffer;
@@ -212,6 +230,20 @@ int main(int argc, char **argv)
     struct tio_server *server =
         tio_server_new(cfg.listen, cfg.n_listen, &stream, err, sizeof(err));
     if (!server) {
+        lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"%s\"", err);
+        goto out;
+    }
+    struct tio_dtls_config dtls = {
+        .listen = cfg.dtls_listen,
+        .n_listen = cfg.n_dtls_listen,
+        .cert = cfg.tls_cert,
+        .key = cfg.tls_key,
+        .max_sessions = cfg.max_dtls_sessions,
+        .idle_timeout_s = cfg.idle_timeout,
+    };
+    if (tio_server_dtls(server, &dtls, err, sizeof(err)) != 0 ||
+        (cfg.metrics_listen.port &&
+         tio_server_metrics_http(server, &cfg.metrics_listen, err, sizeof(err)) != 0)) {
         lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"%s\"", err);
         goto out;
     }

@@ -40,48 +40,12 @@ struct control_client {
     char buf[CONTROL_LINE_MAX];
 };
 
-/* Every counter of struct turn_stats, for "stats" and "metrics" alike. */
-static const struct {
-    const char *name;
-    size_t offset;
-    bool gauge;
-    const char *help;
-} counters[] = {
-#define C(field, gauge, help) {#field, offsetof(struct turn_stats, field), gauge, help}
-    C(allocations, true, "Allocations now."),
-    C(allocations_total, false, "Allocations created since start."),
-    C(permissions, true, "Permissions now."),
-    C(channels, true, "Channel bindings now."),
-    C(auth_failures, false, "Failed authentications."),
-    C(auth_rate_limited, false, "Requests dropped after too many failed authentications."),
-    C(peer_denied, false, "Permissions, channels and sends refused by the peer policy."),
-    C(own_port_dropped, false, "Datagrams to a non-relay port of this server's address."),
-    C(no_permission_dropped, false, "Datagrams dropped for want of a permission."),
-    C(alternate_redirects, false, "Allocate requests answered 300 Try Alternate."),
-    C(quota_rejections, false, "Allocate requests answered 486 or 508."),
-    C(bandwidth_dropped_packets, false, "Datagrams dropped over a bandwidth limit."),
-    C(bandwidth_dropped_bytes, false, "Bytes dropped over a bandwidth limit."),
-    C(malformed, false, "Malformed messages."),
-    C(client_to_peer_packets, false, "Datagrams relayed from clients to peers."),
-    C(client_to_peer_bytes, false, "Bytes relayed from clients to peers."),
-    C(peer_to_client_packets, false, "Datagrams relayed from peers to clients."),
-    C(peer_to_client_bytes, false, "Bytes relayed from peers to clients."),
-#undef C
-};
-
-static uint64_t counter(const struct turn_stats *st, size_t i)
-{
-    uint64_t v;
-    memcpy(&v, (const char *)st + counters[i].offset, sizeof(v));
-    return v;
-}
-
 static json_t *stats_json(const struct tio_server *s)
 {
     const struct turn_stats *st = turn_core_stats(s->core);
     json_t *o = json_object();
-    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-        json_object_set_new(o, counters[i].name, json_integer((json_int_t)counter(st, i)));
+    for (size_t i = 0; i < tio_n_stats; i++)
+        json_object_set_new(o, tio_stats[i].name, json_integer((json_int_t)tio_stat_value(st, i)));
     json_object_set_new(o, "connections", json_integer(s->n_conns));
     json_object_set_new(o, "connections_total", json_integer((json_int_t)s->conns_total));
     json_object_set_new(o, "send_errors", json_integer((json_int_t)s->send_errors));
@@ -90,36 +54,13 @@ static json_t *stats_json(const struct tio_server *s)
 
 static json_t *metrics_text(const struct tio_server *s)
 {
-    const struct turn_stats *st = turn_core_stats(s->core);
-    size_t cap = 8192, len = 0;
-    char *text = malloc(cap);
+    size_t len;
+    char *text = tio_metrics_render(s, &len);
     if (!text)
         return NULL;
-    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-        const char *type = counters[i].gauge ? "gauge" : "counter";
-        size_t nl = strlen(counters[i].name);
-        bool has_total = nl > 6 && !strcmp(counters[i].name + nl - 6, "_total");
-        const char *suffix = counters[i].gauge || has_total ? "" : "_total";
-        int n = snprintf(text + len, cap - len,
-                         "# HELP lanturn_turnd_%s%s %s\n# TYPE lanturn_turnd_%s%s %s\n"
-                         "lanturn_turnd_%s%s %llu\n",
-                         counters[i].name, suffix, counters[i].help, counters[i].name, suffix,
-                         type, counters[i].name, suffix, (unsigned long long)counter(st, i));
-        if (n < 0 || (size_t)n >= cap - len)
-            break; /* the table fits in cap by far; never cut a line */
-        len += (size_t)n;
-    }
     json_t *j = json_stringn(text, len);
     free(text);
     return j;
-}
-
-static const char *transport_of(const struct tio_server *s, const struct turn_session *t)
-{
-    if (!t->stream)
-        return "udp";
-    const struct tio_sock *sock = (unsigned)t->handle < s->max_fd ? s->by_fd[t->handle] : NULL;
-    return sock && sock->kind == SOCK_CONN && tio_conn_is_tls(sock) ? "tls" : "tcp";
 }
 
 struct session_walk {
@@ -145,7 +86,7 @@ static void add_session(void *arg, const struct turn_session *t)
     json_array_append_new(
         w->list,
         json_pack("{ss ss so ss so so sI sI sI sI sI}", "id", id, "user", t->user, "client",
-                  addr_json(&t->client, true), "transport", transport_of(w->s, t), "relay",
+                  addr_json(&t->client, true), "transport", tio_session_transport(w->s, t), "relay",
                   addr_json(&t->relay, true), "peers", peers, "client_to_peer_bytes",
                   (json_int_t)t->to_peer_bytes, "client_to_peer_packets",
                   (json_int_t)t->to_peer_packets, "peer_to_client_bytes",

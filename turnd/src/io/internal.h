@@ -13,7 +13,7 @@
 
 #define TIO_BATCH 32
 #define TIO_MAX_ADDRS 16                      /* per kind of listener, as TURND_MAX_LISTEN */
-#define TIO_MAX_LISTENERS (3 * TIO_MAX_ADDRS) /* UDP + TCP + TLS */
+#define TIO_MAX_LISTENERS (4 * TIO_MAX_ADDRS) /* UDP + TCP + TLS + DTLS */
 
 enum tio_sock_kind {
     SOCK_LISTENER,     /* UDP on a listen address */
@@ -23,6 +23,8 @@ enum tio_sock_kind {
     SOCK_TLS_LISTENER, /* accepts TURN over TLS */
     SOCK_CONN,         /* one TCP or TLS client connection (struct tio_conn) */
     SOCK_CONTROL,      /* the control socket or one of its clients (control.c) */
+    SOCK_DTLS_LISTENER, /* UDP socket serving every DTLS client (dtls.c) */
+    SOCK_HTTP,          /* the metrics HTTP listener or one of its clients (metrics_http.c) */
 };
 
 struct tio_sock {
@@ -36,6 +38,11 @@ struct tio_sock {
 
 struct tio_conn;
 struct tio_tls_ctx;
+struct tio_dtls;
+struct tio_http;
+
+/* The client leg's transports, for per-transport counters. */
+enum tio_transport { TIO_UDP, TIO_TCP, TIO_TLS, TIO_DTLS, TIO_TRANSPORTS };
 
 /* UDP datagrams waiting for the end of the current batch (sendq.c). */
 #define TIO_SENDQ_LEN 64
@@ -84,6 +91,12 @@ struct tio_server {
     unsigned n_control;
     int (*reload)(void *arg, char *err, size_t err_cap);
     void *reload_arg;
+
+    /* TURN over DTLS (dtls.c), metrics over HTTP (metrics_http.c), and what
+     * clients sent per transport (for metrics). */
+    struct tio_dtls *dtls;
+    struct tio_http *http;
+    uint64_t client_msgs[TIO_TRANSPORTS], client_bytes[TIO_TRANSPORTS];
 };
 
 /* loop.c */
@@ -109,10 +122,52 @@ void tio_conn_send(struct tio_server *s, struct tio_sock *sock, const uint8_t *b
 void tio_conns_maintain(struct tio_server *s, uint64_t now_ms);
 void tio_conns_free_all(struct tio_server *s);
 bool tio_conn_is_tls(const struct tio_sock *sock);
+/* Live TCP and TLS connections. */
+void tio_conns_count(const struct tio_server *s, unsigned *tcp, unsigned *tls);
 
 /* control.c */
 void tio_control_event(struct tio_server *s, struct tio_sock *sock);
 void tio_control_close(struct tio_server *s);
+
+/* dtls.c */
+struct tio_dtls_stats {
+    uint64_t sessions, sessions_total; /* established or handshaking; since start */
+    uint64_t hello_verify_requests;    /* cookie-less ClientHellos answered statelessly */
+    uint64_t handshakes, handshake_failures;
+    uint64_t refused;      /* ClientHellos ignored at max_dtls_sessions */
+    uint64_t send_dropped; /* messages for a client without a live session */
+};
+void tio_dtls_read(struct tio_server *s, struct tio_sock *listener);
+/* The core's env->send towards a DTLS client of listener `sock`. */
+void tio_dtls_send(struct tio_server *s, struct tio_sock *sock, const struct stun_addr *to,
+                   const uint8_t *buf, size_t len);
+/* Handshake retransmissions and timeouts, idle sessions. */
+void tio_dtls_maintain(struct tio_server *s, uint64_t now_ms);
+int tio_dtls_reload(struct tio_server *s, const char *cert, const char *key, char *err,
+                    size_t err_cap);
+void tio_dtls_stats(const struct tio_server *s, struct tio_dtls_stats *out);
+void tio_dtls_free(struct tio_server *s);
+
+/* metrics.c: the Prometheus text for the control socket and HTTP alike;
+ * malloc'ed, NULL when out of memory. */
+char *tio_metrics_render(const struct tio_server *s, size_t *len);
+/* "udp", "tcp", "tls" or "dtls": the client leg of an allocation. */
+const char *tio_session_transport(const struct tio_server *s, const struct turn_session *t);
+/* The core's counters by name, for "stats" and "metrics". */
+struct tio_stat {
+    const char *name;
+    size_t offset; /* in struct turn_stats */
+    bool gauge;
+    const char *help;
+};
+extern const struct tio_stat tio_stats[];
+extern const size_t tio_n_stats;
+uint64_t tio_stat_value(const struct turn_stats *st, size_t i);
+
+/* metrics_http.c */
+void tio_http_event(struct tio_server *s, struct tio_sock *sock, uint32_t events);
+void tio_http_maintain(struct tio_server *s, uint64_t now_ms);
+void tio_http_free(struct tio_server *s);
 
 /* tls.c: OpenSSL behind a few calls, so no other file includes it. */
 struct tio_tls_conn;

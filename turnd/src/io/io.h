@@ -55,6 +55,24 @@ void tio_server_on_reload(struct tio_server *s, int (*fn)(void *arg, char *err, 
 int tio_server_reload_tls(struct tio_server *s, const char *cert, const char *key, char *err,
                           size_t err_cap);
 
+/* TURN over DTLS (RFC 7350, RFC 8656 §3.1) on UDP addresses `listen`, with
+ * the TLS certificate and key (tio_server_reload_tls() reloads both). */
+struct tio_dtls_config {
+    const struct stun_addr *listen;
+    unsigned n_listen; /* 0 = no DTLS */
+    const char *cert, *key;
+    unsigned max_sessions;   /* established and handshaking together */
+    unsigned idle_timeout_s; /* for sessions without an allocation */
+};
+/* Bind the DTLS listeners; call before tio_server_udp_buffers(). 0, or an
+ * error with a message in err. */
+int tio_server_dtls(struct tio_server *s, const struct tio_dtls_config *c, char *err,
+                    size_t err_cap);
+/* Serve GET /metrics over HTTP/1.1 on addr (metrics_http.c). 0, or an error
+ * with a message in err. */
+int tio_server_metrics_http(struct tio_server *s, const struct stun_addr *addr, char *err,
+                            size_t err_cap);
+
 /* Monotonic milliseconds. */
 uint64_t tio_now_ms(void);
 

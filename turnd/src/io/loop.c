@@ -119,6 +119,10 @@ static void send_datagram(void *ctx, int handle, const struct stun_addr *to, con
         tio_conn_send(s, sock, buf, len);
         return;
     }
+    if (sock && sock->kind == SOCK_DTLS_LISTENER) {
+        tio_dtls_send(s, sock, to, buf, len);
+        return;
+    }
     tio_sendq_push(s, handle, to, buf, len);
 }
 
@@ -146,10 +150,11 @@ void tio_server_on_reload(struct tio_server *s, int (*fn)(void *arg, char *err, 
 int tio_server_reload_tls(struct tio_server *s, const char *cert, const char *key, char *err,
                           size_t err_cap)
 {
-    if (!s->tls)
-        return 0; /* no TLS listener: turning TLS on needs a restart */
+    int rc = tio_dtls_reload(s, cert, key, err, err_cap);
+    if (rc != 0 || !s->tls)
+        return rc; /* no TLS listener: turning TLS on needs a restart */
     struct tio_tls_ctx *next;
-    int rc = tio_tls_ctx_new(cert, key, &next, err, err_cap);
+    rc = tio_tls_ctx_new(cert, key, &next, err, err_cap);
     if (rc != 0)
         return rc;
     tio_tls_ctx_free(s->tls); /* live connections hold their own reference */
@@ -304,9 +309,11 @@ static void read_socket(struct tio_server *s, struct tio_sock *sock)
             tio_addr_from_sockaddr(&s->addrs[i], &from);
             uint8_t *data = s->iov[i].iov_base;
             size_t len = s->msgs[i].msg_len;
-            if (sock->kind == SOCK_LISTENER)
+            if (sock->kind == SOCK_LISTENER) {
+                s->client_msgs[TIO_UDP]++;
+                s->client_bytes[TIO_UDP] += len;
                 turn_core_on_client(s->core, sock->fd, &sock->local, &from, data, len, now);
-            else if (sock->owner)
+            } else if (sock->owner)
                 turn_core_on_peer(s->core, sock->owner, &from, data, len, now);
         }
         if (n < BATCH)
@@ -343,6 +350,10 @@ int tio_server_run(struct tio_server *s, struct turn_core *core)
                 tio_stream_accept(s, sock);
             else if (sock->kind == SOCK_CONTROL)
                 tio_control_event(s, sock);
+            else if (sock->kind == SOCK_DTLS_LISTENER)
+                tio_dtls_read(s, sock);
+            else if (sock->kind == SOCK_HTTP)
+                tio_http_event(s, sock, events[i].events);
             else
                 read_socket(s, sock);
             if (s->closing)
@@ -351,6 +362,8 @@ int tio_server_run(struct tio_server *s, struct turn_core *core)
         now = tio_now_ms();
         turn_core_tick(core, now);
         tio_conns_maintain(s, now);
+        tio_dtls_maintain(s, now);
+        tio_http_maintain(s, now);
         tio_sendq_flush(s);
         free_dead(s);
     }
@@ -362,6 +375,8 @@ void tio_server_free(struct tio_server *s)
     if (!s)
         return;
     tio_conns_free_all(s);
+    tio_dtls_free(s);
+    tio_http_free(s);
     tio_control_close(s);
     for (unsigned i = 0; i < s->n_listeners; i++) {
         close(s->listeners[i]->fd);

@@ -266,6 +266,8 @@ static bool deliver(struct tio_server *s, struct tio_conn *c)
         }
         if (n == 0) break;
         c->last_frame_ms = now;
+        s->client_msgs[c->tls ? TIO_TLS : TIO_TCP]++;
+        s->client_bytes[c->tls ? TIO_TLS : TIO_TCP] += n;
         turn_core_on_stream(s->core, c->sock.fd, &c->sock.local, &c->peer, c->rbuf + off, n, now);
         off += n;
     }
@@ -426,4 +428,11 @@ void tio_conns_free_all(struct tio_server *s)
 bool tio_conn_is_tls(const struct tio_sock *sock)
 {
     return ((const struct tio_conn *)sock)->tls != NULL;
+}
+
+void tio_conns_count(const struct tio_server *s, unsigned *tcp, unsigned *tls)
+{
+    *tcp = *tls = 0;
+    for (const struct tio_conn *c = s->conns; c; c = c->next)
+        (*(c->tls ? tls : tcp))++;
 }
