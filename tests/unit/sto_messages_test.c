@@ -364,6 +364,86 @@ static void test_unread_count_stops_at_the_cap(void **state)
     assert_int_equal(u.unread, STO_UNREAD_CAP);
 }
 
+/* A history page's mentions, reactions and files read for the whole page must
+ * be what the per-message functions give, in three statements. */
+static void test_page_extras_match_per_message_reads_in_three_statements(void **state)
+{
+    struct fx *f = *state;
+    struct world w = make_world(f);
+    int64_t mention[] = {w.bob};
+    struct sto_message_new nm = {w.room, w.alice, "hey bob", 0, 0, mention, 1};
+    int64_t with_mention = 0, plain = fx_msg(f, w.room, w.bob, "plain");
+    assert_int_equal(sto_message_insert(f->db, &nm, &with_mention, NULL), 0);
+    int64_t reacted = fx_msg(f, w.room, w.bob, "react to me");
+    assert_int_equal(sto_reaction_add(f->db, reacted, w.alice, "+1"), 0);
+    f->now += 5;
+    assert_int_equal(sto_reaction_add(f->db, reacted, w.bob, "party"), 0);
+    assert_int_equal(sto_reaction_add(f->db, reacted, w.bob, "+1"), 0);
+    char id1[STO_FILE_ID_LEN + 1], id2[STO_FILE_ID_LEN + 1];
+    assert_int_equal(sto_file_put_buf(f->db, w.alice, w.room, "a.txt", "text/plain", "aaa", 3, id1), 0);
+    assert_int_equal(sto_file_put_buf(f->db, w.alice, w.room, "b.png", "image/png", "bbbb", 4, id2), 0);
+    int64_t with_files = fx_msg(f, w.room, w.alice, "two files");
+    const char *ids[] = {id2, id1};
+    assert_int_equal(sto_message_attach(f->db, with_files, w.alice, ids, 2), 0);
+    int64_t gone = fx_msg(f, w.room, w.alice, "deleted");
+    assert_int_equal(sto_reaction_add(f->db, gone, w.bob, "+1"), 0);
+    assert_int_equal(sto_message_delete(f->db, gone, w.alice), 0);
+    (void)plain;
+
+    struct sto_message *page;
+    size_t n;
+    assert_int_equal(sto_message_page(f->db, w.room, 0, 50, &page, &n), 0);
+    assert_int_equal(n, 5);
+    struct sto_message_extras *x;
+    uint64_t before = sto_statements_run(f->db);
+    assert_int_equal(sto_message_extras(f->db, page, n, &x), 0);
+    assert_int_equal(sto_statements_run(f->db) - before, 3);
+    size_t seen_mentions = 0, seen_reactions = 0, seen_files = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t *m;
+        size_t nm2;
+        assert_int_equal(sto_mention_list(f->db, page[i].id, &m, &nm2), 0);
+        assert_int_equal(x[i].n_mentions, nm2);
+        for (size_t k = 0; k < nm2; k++)
+            assert_int_equal(x[i].mentions[k], m[k]);
+        free(m);
+        struct sto_reaction *r;
+        size_t nr;
+        assert_int_equal(sto_reaction_list(f->db, page[i].id, &r, &nr), 0);
+        assert_int_equal(x[i].n_reactions, nr);
+        for (size_t k = 0; k < nr; k++) {
+            assert_int_equal(x[i].reactions[k].user_id, r[k].user_id);
+            assert_string_equal(x[i].reactions[k].emoji, r[k].emoji);
+            assert_int_equal(x[i].reactions[k].created_at, r[k].created_at);
+        }
+        sto_reactions_free(r, nr);
+        struct sto_file *fl;
+        size_t nf;
+        assert_int_equal(sto_message_files(f->db, page[i].id, &fl, &nf), 0);
+        assert_int_equal(x[i].n_files, nf);
+        for (size_t k = 0; k < nf; k++) {
+            assert_string_equal(x[i].files[k].id, fl[k].id);
+            assert_string_equal(x[i].files[k].name, fl[k].name);
+            assert_string_equal(x[i].files[k].mime, fl[k].mime);
+            assert_int_equal(x[i].files[k].size, fl[k].size);
+        }
+        sto_files_free(fl, nf);
+        seen_mentions += nm2;
+        seen_reactions += nr;
+        seen_files += nf;
+    }
+    /* The page really held each kind, so the comparison covered them. */
+    assert_int_equal(seen_mentions, 1);
+    assert_int_equal(seen_reactions, 3);
+    assert_int_equal(seen_files, 2);
+    assert_int_equal(x[1].n_files, 2); /* newest first: [0] is the tombstone */
+    assert_string_equal(x[1].files[0].id, id2);
+    sto_message_extras_free(x, n);
+    sto_messages_free(page, n);
+    assert_int_equal(sto_message_extras(f->db, NULL, 0, &x), 0);
+    assert_null(x);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -379,6 +459,7 @@ int main(void)
         T(test_mentions_only_members_and_edit_replaces_them),
         T(test_read_positions_and_unread_counts),
         T(test_unread_count_stops_at_the_cap),
+        T(test_page_extras_match_per_message_reads_in_three_statements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -165,6 +165,8 @@ json_t *json_room(struct sig_hub *h, const struct sto_room *room, int64_t viewer
 /* A room-list entry: json_room() plus "unread" and "unread_mentions". */
 json_t *json_room_summary(const struct sto_room_summary *s, int64_t viewer_id);
 json_t *json_message(struct sig_hub *h, const struct sto_message *m);
+/* The same from extras already read (a history page reads them for all at once). */
+json_t *json_message_with(const struct sto_message *m, const struct sto_message_extras *x);
 const char *presence_name(enum presence p);
 
 /* Handlers, by file. */

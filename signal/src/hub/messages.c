@@ -222,9 +222,15 @@ int h_message_history(struct req *r)
     int err = sto_message_page(r->hub->db, room, before, limit, &m, &n);
     if (err)
         return req_fail_sto(r, err, "history");
+    struct sto_message_extras *x = NULL;
+    if ((err = sto_message_extras(r->hub->db, m, n, &x))) {
+        sto_messages_free(m, n);
+        return req_fail_sto(r, err, "history");
+    }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_message(r->hub, &m[i]));
+        json_array_append_new(list, json_message_with(&m[i], &x[i]));
+    sto_message_extras_free(x, n);
     sto_messages_free(m, n);
     r->result = json_pack("{so sb}", "messages", list, "more", n == (size_t)limit);
     return 0;

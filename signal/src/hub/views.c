@@ -79,13 +79,9 @@ json_t *json_room_summary(const struct sto_room_summary *s, int64_t viewer_id)
 }
 
 /* Reactions grouped by emoji, in the order each emoji first appeared. */
-static json_t *json_reactions(struct sig_hub *h, int64_t message_id)
+static json_t *json_reactions(const struct sto_reaction *rx, size_t n)
 {
     json_t *out = json_array();
-    struct sto_reaction *rx = NULL;
-    size_t n = 0;
-    if (sto_reaction_list(h->db, message_id, &rx, &n) != 0)
-        return out;
     for (size_t i = 0; i < n; i++) {
         json_t *group = NULL;
         size_t k;
@@ -103,40 +99,30 @@ static json_t *json_reactions(struct sig_hub *h, int64_t message_id)
         }
         json_array_append_new(json_object_get(group, "users"), json_integer(rx[i].user_id));
     }
-    sto_reactions_free(rx, n);
     return out;
 }
 
-json_t *json_message(struct sig_hub *h, const struct sto_message *m)
+json_t *json_message_with(const struct sto_message *m, const struct sto_message_extras *x)
 {
     json_t *mentions = json_array();
-    int64_t *ids = NULL;
-    size_t n = 0;
-    if (!m->deleted && sto_mention_list(h->db, m->id, &ids, &n) == 0) {
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(mentions, json_integer(ids[i]));
-        free(ids);
-    }
+    for (size_t i = 0; !m->deleted && i < x->n_mentions; i++)
+        json_array_append_new(mentions, json_integer(x->mentions[i]));
     json_t *j = json_pack("{sI sI sI ss sI sb so so}", "id", (json_int_t)m->id, "room",
                           (json_int_t)m->room_id, "sender", (json_int_t)m->sender_id, "body",
                           m->body ? m->body : "", "created_at", (json_int_t)m->created_at,
                           "deleted", m->deleted, "mentions", mentions, "reactions",
-                          m->deleted ? json_array() : json_reactions(h, m->id));
-    if (j && !m->deleted) {
-        struct sto_file *f = NULL;
-        size_t nf = 0;
-        if (sto_message_files(h->db, m->id, &f, &nf) == 0 && nf) {
-            json_t *files = json_array();
-            for (size_t i = 0; i < nf; i++) {
-                char url[96];
-                snprintf(url, sizeof url, "/api/files/%s", f[i].id);
-                json_array_append_new(files, json_pack("{ss ss ss sI ss}", "id", f[i].id, "name",
-                                                       f[i].name, "mime", f[i].mime, "size",
-                                                       (json_int_t)f[i].size, "url", url));
-            }
-            json_object_set_new(j, "files", files);
+                          m->deleted ? json_array() : json_reactions(x->reactions, x->n_reactions));
+    if (j && !m->deleted && x->n_files) {
+        json_t *files = json_array();
+        for (size_t i = 0; i < x->n_files; i++) {
+            const struct sto_file *f = &x->files[i];
+            char url[96];
+            snprintf(url, sizeof url, "/api/files/%s", f->id);
+            json_array_append_new(files, json_pack("{ss ss ss sI ss}", "id", f->id, "name",
+                                                   f->name, "mime", f->mime, "size",
+                                                   (json_int_t)f->size, "url", url));
         }
-        sto_files_free(f, nf);
+        json_object_set_new(j, "files", files);
     }
     if (j && m->edited_at)
         json_object_set_new(j, "edited_at", json_integer(m->edited_at));
@@ -144,5 +130,14 @@ json_t *json_message(struct sig_hub *h, const struct sto_message *m)
         json_object_set_new(j, "thread", json_integer(m->thread_id));
     if (j && m->reply_to)
         json_object_set_new(j, "reply_to", json_integer(m->reply_to));
+    return j;
+}
+
+json_t *json_message(struct sig_hub *h, const struct sto_message *m)
+{
+    struct sto_message_extras *x = NULL, none = {0};
+    sto_message_extras(h->db, m, 1, &x);
+    json_t *j = json_message_with(m, x ? x : &none);
+    sto_message_extras_free(x, 1);
     return j;
 }

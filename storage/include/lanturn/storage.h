@@ -426,6 +426,21 @@ int sto_message_attach(struct sto_db *db, int64_t message_id, int64_t actor_id,
 /* The message's files in order (metadata; sto_file_path gives the bytes). */
 int sto_message_files(struct sto_db *db, int64_t message_id, struct sto_file **out, size_t *n);
 
+/* What a page of messages shows besides the messages: per message, what
+ * sto_mention_list(), sto_reaction_list() and sto_message_files() give, in
+ * three statements for the whole page. (*out)[i] belongs to m[i]. */
+struct sto_message_extras {
+    int64_t *mentions;
+    size_t n_mentions;
+    struct sto_reaction *reactions;
+    size_t n_reactions;
+    struct sto_file *files;
+    size_t n_files;
+};
+int sto_message_extras(struct sto_db *db, const struct sto_message *m, size_t n,
+                       struct sto_message_extras **out);
+void sto_message_extras_free(struct sto_message_extras *x, size_t n);
+
 /* ---- audit log ---- */
 
 struct sto_audit {
