@@ -22,6 +22,9 @@ static const char SQL_GET[] =
     "SELECT coalesce(r.last_read_id, 0) FROM memberships m LEFT JOIN read_positions r "
     "ON r.room_id = m.room_id AND r.user_id = m.user_id "
     "WHERE m.room_id = ?1 AND m.user_id = ?2";
+static const char SQL_ROOM[] =
+    "SELECT m.user_id, coalesce(r.last_read_id, 0) FROM memberships m LEFT JOIN read_positions r "
+    "ON r.room_id = m.room_id AND r.user_id = m.user_id WHERE m.room_id = ?1 ORDER BY m.user_id";
 /* Each count is a range scan of messages_room (or mentions_user) that stops at
  * the cap, so a room with a huge backlog costs no more than STO_UNREAD_CAP rows. */
 static const char SQL_UNREAD[] =
@@ -67,6 +70,33 @@ int sto_read_get(struct sto_db *db, int64_t room_id, int64_t user_id, int64_t *m
         err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     return err;
+}
+
+int sto_read_positions(struct sto_db *db, int64_t room_id, struct sto_read_position **out,
+                       size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = sto_stmt(db, SQL_ROOM);
+    if (!st) return sto_stmt_err(db);
+    sqlite3_bind_int64(st, 1, room_id);
+    struct sto_read_position *arr = NULL;
+    size_t cap = 0, count = 0;
+    int rc, err = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
+        arr[count].user_id = sqlite3_column_int64(st, 0);
+        arr[count++].last_read_id = sqlite3_column_int64(st, 1);
+    }
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
+    sto_stmt_done(st);
+    if (err) {
+        free(arr);
+        return err == -ENOMEM ? sto_fail(db, err, "out of memory") : err;
+    }
+    *out = arr;
+    *n = count;
+    return 0;
 }
 
 int sto_unread_counts(struct sto_db *db, int64_t user_id, struct sto_unread **out, size_t *n)

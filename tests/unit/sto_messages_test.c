@@ -444,6 +444,33 @@ static void test_page_extras_match_per_message_reads_in_three_statements(void **
     assert_null(x);
 }
 
+/* room.get's "seen by": every member's position in one statement, the same
+ * as asking member by member. */
+static void test_read_positions_of_a_room_match_each_members(void **state)
+{
+    struct fx *f = *state;
+    struct world w = make_world(f);
+    int64_t first = fx_msg(f, w.room, w.alice, "one");
+    fx_msg(f, w.room, w.alice, "two");
+    assert_int_equal(sto_member_add(f->db, w.room, w.carol, STO_ROLE_MEMBER), 0);
+    assert_int_equal(sto_read_set(f->db, w.room, w.bob, first), 0);
+    struct sto_read_position *p;
+    size_t n;
+    uint64_t before = sto_statements_run(f->db);
+    assert_int_equal(sto_read_positions(f->db, w.room, &p, &n), 0);
+    assert_int_equal(sto_statements_run(f->db) - before, 1);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        int64_t pos = -1;
+        assert_int_equal(sto_read_get(f->db, w.room, p[i].user_id, &pos), 0);
+        assert_int_equal(p[i].last_read_id, pos);
+    }
+    assert_int_equal(p[0].user_id, w.alice);
+    assert_int_equal(p[1].user_id, w.bob);
+    assert_int_equal(p[1].last_read_id, first);
+    free(p);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -460,6 +487,7 @@ int main(void)
         T(test_read_positions_and_unread_counts),
         T(test_unread_count_stops_at_the_cap),
         T(test_page_extras_match_per_message_reads_in_three_statements),
+        T(test_read_positions_of_a_room_match_each_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,20 +68,15 @@ int h_room_list(struct req *r)
 /* Every member's read position ("seen by"), for rooms small enough to list. */
 static json_t *read_positions(struct sig_hub *h, int64_t room)
 {
-    struct sto_member *m = NULL;
+    struct sto_read_position *p = NULL;
     size_t n = 0;
     json_t *reads = json_array();
-    if (sto_room_members(h->db, room, &m, &n) != 0 || n > READS_MEMBERS_MAX) {
-        sto_members_free(m);
-        return reads;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int64_t pos = 0;
-        if (sto_read_get(h->db, room, m[i].user_id, &pos) == 0 && pos > 0)
-            json_array_append_new(reads, json_pack("{sI sI}", "user", (json_int_t)m[i].user_id,
-                                                   "message", (json_int_t)pos));
-    }
-    sto_members_free(m);
+    if (sto_read_positions(h->db, room, &p, &n) == 0 && n <= READS_MEMBERS_MAX)
+        for (size_t i = 0; i < n; i++)
+            if (p[i].last_read_id > 0)
+                json_array_append_new(reads, json_pack("{sI sI}", "user", (json_int_t)p[i].user_id,
+                                                       "message", (json_int_t)p[i].last_read_id));
+    free(p);
     return reads;
 }
 

@@ -341,6 +341,13 @@ struct sto_unread {
 int sto_read_set(struct sto_db *db, int64_t room_id, int64_t user_id, int64_t message_id);
 /* -ENOENT: not a member. */
 int sto_read_get(struct sto_db *db, int64_t room_id, int64_t user_id, int64_t *message_id);
+/* Every member's read position (0: none yet), by user id, in one statement. */
+struct sto_read_position {
+    int64_t user_id;
+    int64_t last_read_id;
+};
+int sto_read_positions(struct sto_db *db, int64_t room_id, struct sto_read_position **out,
+                       size_t *n);
 /* One entry per room the user is in, by room id. */
 int sto_unread_counts(struct sto_db *db, int64_t user_id, struct sto_unread **out, size_t *n);
 
