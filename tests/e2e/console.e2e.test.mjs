@@ -4,7 +4,7 @@
 // running, create a user and find them in the list, change a setting (saved
 // in the config file after applianced checked it), and download a backup.
 // Then: the Update page names the running version and refuses a file that is
-// no bundle; the new user signs in to the chat client in a second browser,
+// no bundle; Diagnostics runs the TURN relay self-test; the new user signs in to the chat client in a second browser,
 // shows as online, takes a TURN allocation that the administrator sees and
 // kills; and hostile display and room names render as text on the users,
 // rooms, TURN and audit pages.
@@ -205,6 +205,19 @@ test('the Update page names the running version and refuses a file that is not a
     await result.waitFor({ timeout: 20000 });
     assert.match(await result.textContent(), /Not installed: this file is not a lanturn update bundle/);
     await shot(page, 'console-update');
+    assert.deepEqual(page.errors, []);
+  });
+});
+
+test('Diagnostics runs the TURN relay self-test and shows each step', { skip, timeout: 60000 }, async () => {
+  const page = B.page;
+  await guarded(page, 'console-diag', async () => {
+    await page.click('a[data-page=diag]');
+    await page.click('#turn-run');
+    await page.locator('#turn-summary', { hasText: 'Passed against 127.0.0.1:' }).waitFor({ timeout: 20000 });
+    const steps = await page.locator('#turn-results li').evaluateAll((li) => li.map((x) => `${x.dataset.step}:${x.querySelector('.badge').textContent}`));
+    assert.deepEqual(steps, ['allocate:OK', 'peer allocation:OK', 'permission:OK', 'relay to peer:OK', 'relay back:OK', 'release:OK']);
+    await shot(page, 'console-diag');
     assert.deepEqual(page.errors, []);
   });
 });
