@@ -13,6 +13,7 @@ time, and every socket talks to the one SERVER given (loopback in the tests).
   stun_attack.py quota SERVER:PORT USER:PASS QUOTA OTHER_USER:PASS
   stun_attack.py guessing SERVER:PORT USER:PASS FROM_IP OTHER_IP LIMIT
   stun_attack.py connect SERVER:PORT USER:PASS PEER_IP:PORT...
+  stun_attack.py connect-tcp SERVER:PORT USER:PASS PEER_IP:PORT...
 
 Each prints what it measured and exits 0 when the server behaved, 1 when not.
 """
@@ -31,6 +32,7 @@ BINDING, ALLOCATE, REFRESH, SEND, CREATE_PERMISSION, CHANNEL_BIND, CONNECT = 1, 
 REQUEST, INDICATION, SUCCESS, ERROR = 0, 1, 2, 3
 A_USERNAME, A_INTEGRITY, A_ERROR, A_PEER, A_REALM, A_NONCE = 0x6, 0x8, 0x9, 0x12, 0x14, 0x15
 A_TRANSPORT, A_FINGERPRINT, A_SOFTWARE = 0x19, 0x8028, 0x8022
+A_FAMILY, A_CONNECTION_ID = 0x17, 0x2a
 
 
 def msg_type(method, cls):
@@ -291,10 +293,11 @@ def cmd_guessing(server, user, password, from_ip, other_ip, limit):
     print(f'guessing rate once limited: {limit} guesses per auth_fail_window per address')
 
 
-def xor_peer(ip, port):
+def xor_peer(ip, port, tid=b'\0' * 12):
+    """XOR-PEER-ADDRESS; an IPv6 one is XORed with the message's transaction id too."""
     fam = socket.AF_INET6 if ':' in ip else socket.AF_INET
     raw = socket.inet_pton(fam, ip)
-    mask = struct.pack('!I', COOKIE) + (b'\0' * 12 if fam == socket.AF_INET6 else b'')
+    mask = struct.pack('!I', COOKIE) + (tid if fam == socket.AF_INET6 else b'')
     x = bytes(a ^ b for a, b in zip(raw, mask))
     return attr(A_PEER, struct.pack('!BBH', 0, 1 if fam == socket.AF_INET else 2, port ^ 0x2112) + x)
 
@@ -313,6 +316,79 @@ def cmd_connect(server, user, password, peers):
         bad += r == 'ok' or r == 'no answer'
     if bad:
         raise SystemExit('FAIL: a Connect was accepted or not answered')
+
+
+class TcpClient(Client):
+    """The same client over a TCP connection (RFC 6062 needs one)."""
+
+    def __init__(self, server, user, password):
+        self.server, self.user, self.password = server, user, password
+        fam = socket.AF_INET6 if ':' in server[0] else socket.AF_INET
+        self.s = socket.create_connection(server, timeout=5)
+        self.family = fam
+        self.realm = self.nonce = None
+        self.transport = b'\x06\0\0\0'
+
+    def read_msg(self):
+        head = b''
+        while len(head) < 20:
+            chunk = self.s.recv(20 - len(head))
+            if not chunk:
+                return None
+            head += chunk
+        body = b''
+        length = struct.unpack('!H', head[2:4])[0]
+        while len(body) < length:
+            chunk = self.s.recv(length - len(body))
+            if not chunk:
+                return None
+            body += chunk
+        return head + body
+
+    def transact(self, data, wait=40):
+        """One request; the answer with its transaction id (Connect may take up to 30 s)."""
+        self.s.settimeout(wait)
+        self.s.sendall(data)
+        try:
+            while True:
+                r = self.read_msg()
+                if r is None:
+                    return None
+                if r[8:20] == data[8:20]:
+                    return parse(r)
+        except socket.timeout:
+            return None
+
+    def challenge(self):
+        r = self.transact(build(ALLOCATE, REQUEST, attr(A_TRANSPORT, self.transport)))
+        if not r or r[2] != 401:
+            raise SystemExit(f'FAIL: no 401 challenge: {r}')
+        self.realm, self.nonce = r[1][A_REALM], r[1][A_NONCE]
+
+    def signed(self, method, attrs=b'', tid=None):
+        key = long_term_key(self.user, self.realm.decode(), self.password)
+        a = attrs + attr(A_USERNAME, self.user.encode()) + attr(A_REALM, self.realm) + \
+            attr(A_NONCE, self.nonce)
+        return self.transact(build(method, REQUEST, a, key=key, fingerprint=True, tid=tid))
+
+
+def cmd_connect_tcp(server, user, password, peers):
+    """RFC 6062 Connect from a real TCP allocation: every peer must get 403."""
+    c = TcpClient(server, user, password)
+    c.challenge()
+    family = attr(A_FAMILY, b'\x02\0\0\0') if c.family == socket.AF_INET6 else b''
+    r = c.signed(ALLOCATE, attr(A_TRANSPORT, c.transport) + family)
+    if code_of(r) != 'ok':
+        raise SystemExit(f'FAIL: TCP allocate: {code_of(r)}')
+    bad = 0
+    for p in peers:
+        ip, port = p.rsplit(':', 1)
+        tid = os.urandom(12)
+        r = code_of(c.signed(CONNECT, xor_peer(ip.strip('[]'), int(port), tid), tid=tid))
+        print(f'Connect over TCP {p}: {r}')
+        bad += r != 403
+    if bad:
+        raise SystemExit(f'FAIL: {bad} Connect(s) not refused with 403')
 
 
 def main(argv):
@@ -341,6 +417,9 @@ def main(argv):
     elif cmd == 'connect':
         u, p = argv[3].split(':', 1)
         cmd_connect(server, u, p, argv[4:])
+    elif cmd == 'connect-tcp':
+        u, p = argv[3].split(':', 1)
+        cmd_connect_tcp(server, u, p, argv[4:])
     else:
         print(__doc__)
         return 2

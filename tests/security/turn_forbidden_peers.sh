@@ -11,7 +11,9 @@
 #    datagram: counted as own_port_dropped;
 #  - UDP sinks on every port involved (any local address, both families)
 #    receive nothing, and signald still answers;
-#  - Connect is refused.
+#  - Connect is refused: over UDP (no TCP allocation there), and from real
+#    RFC 6062 TCP allocations with 403 for every forbidden peer, each refusal
+#    logged, and a TCP listener on those ports never sees a connection.
 . "$(dirname "$0")/../lib/common.sh"
 make_lab_netns lt-sec-peers-$$
 TP=3478 # the namespace is ours: the real ports
@@ -45,6 +47,23 @@ for _ in $(seq 1 100); do
     sleep 0.05
 done
 in_ns curl -skf https://127.0.0.1:443/healthz >/dev/null || fail "signald is not answering in the namespace"
+
+# A TCP listener on [::] counts connections from anywhere, either family.
+TCP_SINK=2222
+ip netns exec "$NS" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1]))); s.listen(16); s.settimeout(0.2)
+n, end = 0, time.monotonic() + 20
+while time.monotonic() < end:
+    try:
+        s.accept()[0].close(); n += 1
+    except socket.timeout:
+        pass
+print("accepted", n)' "$TCP_SINK" >"$LOGDIR/tcp-sink.out" 2>&1 &
+PIDS+=($!)
+TCP_SINK_PID=$!
 
 # Refused at CreatePermission/ChannelBind.
 denied4=(0.0.0.0:5000 127.0.0.1:443 127.0.0.1:3000 127.0.0.1:8443 "127.0.0.1:$TP" 127.1.2.3:5000
@@ -88,6 +107,19 @@ echo "sent $COUNT Send indications and $COUNT ChannelData to each of" \
 out=$(in_ns python3 "$(dirname "$0")/stun_attack.py" connect "10.99.0.1:$TP" probe:pw 127.0.0.1:443 \
     127.0.0.1:3000 10.99.0.1:443 10.99.0.5:22) || fail "RFC 6062 Connect: $out"
 echo "$out"
+# RFC 6062 Connect from TCP allocations of each family: the peer policy
+# decides before any connection is tried.
+tcp4=(127.0.0.1:443 127.0.0.1:3000 "127.0.0.1:$TCP_SINK" "127.0.0.1:$TP" 169.254.169.254:80
+      0.0.0.0:80 224.0.0.1:80 "10.99.0.1:$TCP_SINK" 10.99.0.1:443 "10.99.0.1:$TP" "10.99.0.5:$TCP_SINK")
+tcp6=("[::1]:443" "[::1]:$TCP_SINK" "[::ffff:127.0.0.1]:$TCP_SINK" "[::127.0.0.1]:443"
+      "[64:ff9b::7f00:1]:$TCP_SINK" "[::ffff:169.254.169.254]:80" "[fe80::1]:80" "[fd99::1]:$TCP_SINK"
+      "[fd99::5]:$TCP_SINK")
+out=$(in_ns python3 "$(dirname "$0")/stun_attack.py" connect-tcp "10.99.0.1:$TP" probe:pw "${tcp4[@]}") ||
+    fail "RFC 6062 Connect over TCP (IPv4): $out"
+echo "$out"
+out=$(in_ns python3 "$(dirname "$0")/stun_attack.py" connect-tcp "[fd99::1]:$TP" probe:pw "${tcp6[@]}") ||
+    fail "RFC 6062 Connect over TCP (IPv6): $out"
+echo "$out"
 
 in_ns curl -skf https://127.0.0.1:443/healthz >/dev/null || fail "signald stopped answering"
 kill -TERM "$TURND_PID"
@@ -108,6 +140,13 @@ relayed=$(echo "$summary" | sed -n 's/.*client_to_peer_packets=\([0-9]*\).*/\1/p
 [ "$dropped" = "$sent_own" ] || fail "own_port_dropped=$dropped, expected $sent_own"
 [ "$relayed" = 0 ] || fail "client_to_peer_packets=$relayed: something was relayed"
 want=$((2 * (${#denied4[@]} + ${#denied6[@]}) * 2))
-got=$(grep -c "event=peer_denied" "$LOGDIR/turnd.log")
+got=$(grep "event=peer_denied" "$LOGDIR/turnd.log" | grep -vc "method=0x00a")
 [ "$got" = "$want" ] || fail "expected $want peer_denied log lines, found $got"
-echo "ok: $want refusals logged; $dropped datagrams to the server's own ports dropped; nothing relayed"
+want_tcp=$(( ${#tcp4[@]} + ${#tcp6[@]} ))
+got=$(grep "event=peer_denied" "$LOGDIR/turnd.log" | grep -c "method=0x00a")
+[ "$got" = "$want_tcp" ] || fail "expected $want_tcp Connect refusals logged, found $got"
+grep -q "event=tcp_connect" "$LOGDIR/turnd.log" && fail "turnd tried a forbidden TCP connection"
+wait "$TCP_SINK_PID"
+grep -qx "accepted 0" "$LOGDIR/tcp-sink.out" ||
+    fail "the TCP listener saw connections: $(cat "$LOGDIR/tcp-sink.out")"
+echo "ok: $want refusals and $want_tcp Connect refusals logged; $dropped datagrams to the server's own ports dropped; nothing relayed or connected"

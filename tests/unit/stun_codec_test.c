@@ -472,11 +472,35 @@ static void malformed_addresses_are_rejected(void **state)
     }
 }
 
+/* RFC 8656 §18.12: family, reserved, class, number, reason. */
+static void address_error_code_carries_family_and_code(void **state)
+{
+    (void)state;
+    uint8_t buf[128];
+    struct stun_builder b;
+    size_t len;
+    stun_build_init(&b, buf, sizeof(buf), TURN_ALLOCATE, STUN_SUCCESS, tid);
+    stun_put_address_error(&b, AF_INET6, 440);
+    assert_int_equal(stun_build_finish(&b, &len), 0);
+    struct stun_msg m;
+    assert_int_equal(stun_parse(&m, buf, len), 0);
+    const struct stun_attr *a = stun_find(&m, STUN_ATTR_ADDRESS_ERROR_CODE);
+    assert_non_null(a);
+    assert_int_equal(a->val[0], STUN_FAMILY_IPV6);
+    assert_int_equal(a->val[2], 4);
+    assert_int_equal(a->val[3], 40);
+    assert_int_equal(a->len - 4, strlen("Address Family not Supported"));
+    stun_build_init(&b, buf, sizeof(buf), TURN_ALLOCATE, STUN_SUCCESS, tid);
+    stun_put_address_error(&b, 0, 440);
+    assert_int_equal(stun_build_finish(&b, &len), -EINVAL);
+    assert_string_equal(stun_error_reason(447), "Connection Timeout or Failure");
+}
+
 static void error_code_round_trips(void **state)
 {
     (void)state;
     static const int codes[] = {300, 400, 401, 403, 420, 437, 438, 440,
-                                441, 442, 443, 486, 500, 508, 699};
+                                441, 442, 443, 446, 447, 486, 500, 508, 699};
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
         uint8_t buf[128];
         struct stun_builder b;
@@ -783,6 +807,7 @@ int main(void)
         cmocka_unit_test(xor_address_round_trips_v4_and_v6),
         cmocka_unit_test(malformed_addresses_are_rejected),
         cmocka_unit_test(error_code_round_trips),
+        cmocka_unit_test(address_error_code_carries_family_and_code),
         cmocka_unit_test(malformed_error_codes_are_rejected),
         cmocka_unit_test(fixed_size_getters_check_lengths),
         cmocka_unit_test(builder_error_is_sticky),

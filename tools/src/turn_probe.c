@@ -4,8 +4,9 @@
  *   turn-probe binding SERVER:PORT
  *   turn-probe permission SERVER:PORT --user U:P [--family 4|6] [--channel]
  *              [--expect CODE] PEER...
- *   turn-probe send SERVER:PORT --user U:P --peer IP:PORT [--count N] [--channel] [--force]
- *   turn-probe allocate SERVER:PORT --user U:P [--family 4|6] [--hold S] [--permit IP]
+ *   turn-probe send SERVER:PORT --user U:P --peer IP:PORT... [--count N] [--channel] [--force]
+ *              [--dual]
+ *   turn-probe allocate SERVER:PORT --user U:P [--family 4|6] [--dual] [--hold S] [--permit IP]
  *              [--follow]
  *   turn-probe sink IP:PORT [--seconds S]
  *
@@ -13,7 +14,9 @@
  * answer, do my credentials work, which peers will it relay to. Requests
  * are retransmitted as RFC 8489 §6.2.1 says (500 ms, doubling, 6 tries).
  * A 300 Try Alternate to Allocate is reported (exit 3), or followed with
- * --follow (RFC 8489 §10).
+ * --follow (RFC 8489 §10). --dual asks for a dual-stack allocation
+ * (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.2) and prints each relayed address,
+ * or the ADDRESS-ERROR-CODE of the family the server did not grant.
  */
 #include "stun/stun.h"
 
@@ -179,15 +182,38 @@ static int request(struct client *c, uint16_t method, add_attrs_fn add, const vo
     return 401;
 }
 
+#define FAMILY_DUAL 46 /* --dual: IPv4 plus ADDITIONAL-ADDRESS-FAMILY IPv6 */
+
+/* A dual-stack answer: "relay ADDR" per XOR-RELAYED-ADDRESS, and
+ * "address-error 4|6 CODE" for a family the server did not grant. */
+static void print_relays(struct client *c)
+{
+    for (unsigned i = 0; i < c->msg.n_attrs; i++) {
+        const struct stun_attr *a = &c->msg.attrs[i];
+        struct stun_addr relay;
+        char text[64];
+        if (a->type == STUN_ATTR_XOR_RELAYED_ADDRESS &&
+            stun_attr_get_addr(&c->msg, a, true, &relay) == 0) {
+            stun_addr_format(&relay, true, text, sizeof(text));
+            printf("relay %s\n", text);
+        } else if (a->type == STUN_ATTR_ADDRESS_ERROR_CODE && a->len >= 4) {
+            printf("address-error %d %d\n", a->val[0] == STUN_FAMILY_IPV6 ? 6 : 4,
+                   (a->val[2] & 7) * 100 + a->val[3]);
+        }
+    }
+    fflush(stdout);
+}
+
 static void add_allocate(struct stun_builder *b, const void *arg)
 {
     const int *family = arg;
     uint8_t transport[4] = {17, 0, 0, 0};
     stun_put_attr(b, STUN_ATTR_REQUESTED_TRANSPORT, transport, 4);
-    if (*family == 6) {
-        uint8_t fam[4] = {STUN_FAMILY_IPV6, 0, 0, 0};
+    uint8_t fam[4] = {STUN_FAMILY_IPV6, 0, 0, 0};
+    if (*family == 6)
         stun_put_attr(b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, fam, 4);
-    }
+    else if (*family == FAMILY_DUAL)
+        stun_put_attr(b, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, fam, 4);
 }
 
 struct peer_arg {
@@ -276,6 +302,8 @@ static int allocate(struct client *c, int family, struct stun_addr *relay)
         fprintf(stderr, "turn-probe: Allocate response without a relayed address\n");
         return 1;
     }
+    if (family == FAMILY_DUAL)
+        print_relays(c);
     return 0;
 }
 
@@ -307,17 +335,20 @@ static void usage(FILE *out)
           "  turn-probe binding SERVER:PORT\n"
           "  turn-probe permission SERVER:PORT --user U:P [--family 4|6] [--channel]\n"
           "             [--expect CODE] PEER...\n"
-          "  turn-probe send SERVER:PORT --user U:P --peer IP:PORT [--count N] [--channel]\n"
-          "             [--force]\n"
-          "  turn-probe allocate SERVER:PORT --user U:P [--family 4|6] [--hold S] [--permit IP]\n"
-          "             [--follow]\n"
+          "  turn-probe send SERVER:PORT --user U:P --peer IP:PORT... [--count N] [--channel]\n"
+          "             [--force] [--dual]\n"
+          "  turn-probe allocate SERVER:PORT --user U:P [--family 4|6] [--dual] [--hold S]\n"
+          "             [--permit IP] [--follow]\n"
           "  turn-probe sink IP:PORT [--seconds S]\n"
           "A TURN client for checking a server: answers, credentials, peer policy.\n"
           "permission: one CreatePermission (or ChannelBind with --channel) per PEER; prints\n"
           "  'PEER ok' or 'PEER CODE Reason'; exit 0 when all succeed, or with --expect when\n"
           "  every PEER got CODE. send: N Send indications to PEER (ChannelData with\n"
           "  --channel); --force sends even when the permission or channel is refused, to\n"
-          "  check that the server drops them. allocate: prints the\n"
+          "  check that the server drops them; each --peer (up to 4) gets its own permission or\n"
+          "  channel. --dual: a dual-stack allocation (ADDITIONAL-ADDRESS-FAMILY IPv6); prints\n"
+          "  'relay ADDR' per relayed address and 'address-error 4|6 CODE' for one refused.\n"
+          "  allocate: prints the\n"
           "  relayed address, holds it S seconds and reports relayed data received.\n"
           "  sink: counts UDP datagrams arriving at IP:PORT for S seconds.\n"
           "A 300 Try Alternate to Allocate prints 'alternate ADDR' and exits 3; with\n"
@@ -330,7 +361,9 @@ struct options {
     const char *user;
     int family, expect, count, hold, seconds;
     bool channel, force, follow;
-    const char *peer, *permit;
+    const char *peers[4], *permit;
+    int n_peers;
+    bool dual;
 };
 
 static int cmd_binding(struct client *c)
@@ -380,49 +413,65 @@ static int cmd_permission(struct client *c, const struct options *o, char **peer
     return o->expect ? !all_expected : !all_ok;
 }
 
+/* One datagram of `payload` to peer: ChannelData on `channel`, or a Send
+ * indication when channel is 0. 0 or -1. */
+static int send_one(struct client *c, const struct stun_addr *peer, uint16_t channel,
+                    const char *payload, int plen)
+{
+    uint8_t buf[256], tid[STUN_TID_LEN];
+    struct stun_builder b;
+    size_t len = 0;
+    if (channel) {
+        /* RFC 8656 §12.4: channel number, length, data padded to 4 bytes
+         * (the padding matters on streams only; UDP ignores it). */
+        buf[0] = channel >> 8;
+        buf[1] = channel & 0xff;
+        buf[2] = 0;
+        buf[3] = (uint8_t)plen;
+        memcpy(buf + 4, payload, (size_t)plen);
+        len = 4 + (size_t)plen;
+    } else {
+        random_tid(tid);
+        stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
+        stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
+        stun_put_attr(&b, STUN_ATTR_DATA, payload, (size_t)plen);
+        if (stun_build_finish(&b, &len) != 0)
+            return -1;
+    }
+    return send(c->fd, buf, len, 0) < 0 ? -1 : 0;
+}
+
 static int cmd_send(struct client *c, const struct options *o)
 {
-    struct stun_addr relay, peer;
-    parse_addr_or_die(o->peer, &peer);
-    if (allocate(c, peer.family == AF_INET6 ? 6 : 4, &relay))
+    struct stun_addr relay, peers[4];
+    uint16_t channels[4];
+    for (int p = 0; p < o->n_peers; p++)
+        parse_addr_or_die(o->peers[p], &peers[p]);
+    int family = o->dual ? FAMILY_DUAL : peers[0].family == AF_INET6 ? 6 : 4;
+    if (allocate(c, family, &relay))
         return 1;
-    const uint16_t channel = 0x4000;
-    struct peer_arg arg = {.peer = &peer, .channel = o->channel ? channel : 0};
-    int code = request(c, o->channel ? TURN_CHANNEL_BIND : TURN_CREATE_PERMISSION, add_peer, &arg);
-    if (code != 0) {
-        printf("%s %s: %d %s\n", o->channel ? "ChannelBind" : "CreatePermission", o->peer, code,
-               code > 0 ? stun_error_reason(code) : "no answer");
-        if (!o->force)
-            return 1;
-    }
-    for (int i = 0; i < o->count; i++) {
-        uint8_t buf[256], tid[STUN_TID_LEN];
-        char payload[32];
-        struct stun_builder b;
-        size_t len = 0;
-        int plen = snprintf(payload, sizeof(payload), "turn-probe %d", i);
-        if (o->channel) {
-            /* RFC 8656 §12.4: channel number, length, data padded to 4 bytes
-             * (the padding matters on streams only; UDP ignores it). */
-            buf[0] = channel >> 8;
-            buf[1] = channel & 0xff;
-            buf[2] = 0;
-            buf[3] = (uint8_t)plen;
-            memcpy(buf + 4, payload, (size_t)plen);
-            len = 4 + (size_t)plen;
-        } else {
-            random_tid(tid);
-            stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
-            stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer, true);
-            stun_put_attr(&b, STUN_ATTR_DATA, payload, (size_t)plen);
-            if (stun_build_finish(&b, &len) != 0)
+    for (int p = 0; p < o->n_peers; p++) {
+        channels[p] = o->channel ? (uint16_t)(0x4000 + p) : 0;
+        struct peer_arg arg = {.peer = &peers[p], .channel = channels[p]};
+        int code =
+            request(c, o->channel ? TURN_CHANNEL_BIND : TURN_CREATE_PERMISSION, add_peer, &arg);
+        if (code != 0) {
+            printf("%s %s: %d %s\n", o->channel ? "ChannelBind" : "CreatePermission",
+                   o->peers[p], code, code > 0 ? stun_error_reason(code) : "no answer");
+            if (!o->force)
                 return 1;
         }
-        if (send(c->fd, buf, len, 0) < 0)
-            return 1;
+    }
+    for (int i = 0; i < o->count; i++) {
+        char payload[32];
+        int plen = snprintf(payload, sizeof(payload), "turn-probe %d", i);
+        for (int p = 0; p < o->n_peers; p++)
+            if (send_one(c, &peers[p], channels[p], payload, plen) != 0)
+                return 1;
         usleep(10000);
     }
-    printf("sent %d to %s\n", o->count, o->peer);
+    for (int p = 0; p < o->n_peers; p++)
+        printf("sent %d to %s\n", o->count, o->peers[p]);
     release(c);
     return 0;
 }
@@ -449,12 +498,14 @@ static int cmd_allocate(struct client *c, const struct options *o)
 {
     struct stun_addr relay;
     char text[64];
-    int rc = allocate(c, o->family, &relay);
+    int rc = allocate(c, o->dual ? FAMILY_DUAL : o->family, &relay);
     if (rc)
         return rc == EXIT_ALTERNATE ? EXIT_ALTERNATE : 1;
-    stun_addr_format(&relay, true, text, sizeof(text));
-    printf("relay %s\n", text);
-    fflush(stdout);
+    if (!o->dual) { /* --dual printed every relayed address */
+        stun_addr_format(&relay, true, text, sizeof(text));
+        printf("relay %s\n", text);
+        fflush(stdout);
+    }
     if (o->permit) {
         struct stun_addr peer;
         parse_addr_or_die(o->permit, &peer);
@@ -501,6 +552,7 @@ int main(int argc, char **argv)
         {"hold", required_argument, NULL, 'H'},    {"permit", required_argument, NULL, 'P'},
         {"seconds", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
         {"force", no_argument, NULL, 'F'},         {"follow", no_argument, NULL, 'A'},
+        {"dual", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     struct options o = {.family = 4, .count = 10, .seconds = 3};
@@ -511,7 +563,14 @@ int main(int argc, char **argv)
         case 'f': o.family = atoi(optarg); break;
         case 'C': o.channel = true; break;
         case 'e': o.expect = atoi(optarg); break;
-        case 'p': o.peer = optarg; break;
+        case 'p':
+            if (o.n_peers == 4) {
+                fprintf(stderr, "turn-probe: at most 4 --peer\n");
+                return 2;
+            }
+            o.peers[o.n_peers++] = optarg;
+            break;
+        case 'D': o.dual = true; break;
         case 'n': o.count = atoi(optarg); break;
         case 'H': o.hold = atoi(optarg); break;
         case 'P': o.permit = optarg; break;
@@ -554,7 +613,7 @@ int main(int argc, char **argv)
     c.follow = o.follow;
     if (!strcmp(cmd, "permission"))
         return cmd_permission(&c, &o, argv + optind + 2, argc - optind - 2);
-    if (!strcmp(cmd, "send") && o.peer)
+    if (!strcmp(cmd, "send") && o.n_peers > 0)
         return cmd_send(&c, &o);
     if (!strcmp(cmd, "allocate"))
         return cmd_allocate(&c, &o);

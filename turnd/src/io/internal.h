@@ -23,6 +23,8 @@ enum tio_sock_kind {
     SOCK_TLS_LISTENER, /* accepts TURN over TLS */
     SOCK_CONN,         /* one TCP or TLS client connection (struct tio_conn) */
     SOCK_CONTROL,      /* the control socket or one of its clients (control.c) */
+    SOCK_TCP_RELAY,    /* RFC 6062: listening socket of a TCP allocation (peer_tcp.c) */
+    SOCK_PEER,         /* RFC 6062: a connection to or from a peer (struct tio_peer) */
     SOCK_DTLS_LISTENER, /* UDP socket serving every DTLS client (dtls.c) */
     SOCK_HTTP,          /* the metrics HTTP listener or one of its clients (metrics_http.c) */
 };
@@ -38,6 +40,7 @@ struct tio_sock {
 
 struct tio_conn;
 struct tio_tls_ctx;
+struct tio_peer;
 struct tio_dtls;
 struct tio_http;
 
@@ -122,6 +125,28 @@ void tio_conn_send(struct tio_server *s, struct tio_sock *sock, const uint8_t *b
 void tio_conns_maintain(struct tio_server *s, uint64_t now_ms);
 void tio_conns_free_all(struct tio_server *s);
 bool tio_conn_is_tls(const struct tio_sock *sock);
+/* RFC 6062 client data connections: bytes queued towards the client; splice
+ * to a peer (raw bytes from now on); end the splice (the connection closes
+ * once its queue is written); stop or resume reading it. */
+size_t tio_conn_queued(const struct tio_sock *sock);
+void tio_conn_splice(struct tio_server *s, struct tio_sock *sock, struct tio_peer *peer);
+void tio_conn_unsplice(struct tio_server *s, struct tio_sock *sock, const char *reason);
+void tio_conn_pause(struct tio_server *s, struct tio_sock *sock, bool paused);
+
+/* peer_tcp.c: RFC 6062 peer connections; the first four are the core's
+ * env->tcp_* functions. */
+int tio_peer_listen(void *ctx, const struct stun_addr *addr, void *owner, int *handle);
+int tio_peer_connect(void *ctx, const struct stun_addr *from, const struct stun_addr *to,
+                     int *handle);
+void tio_peer_bind(void *ctx, int peer, int conn);
+void tio_peer_close(void *ctx, int peer);
+void tio_peer_event(struct tio_server *s, struct tio_sock *sock, uint32_t events);
+/* For tcp.c: room in the peer's queue, bytes from the client, the client's
+ * queue is empty, the client connection is gone. */
+size_t tio_peer_room(const struct tio_peer *p);
+void tio_peer_from_client(struct tio_server *s, struct tio_peer *p, const uint8_t *buf, size_t len);
+void tio_peer_client_drained(struct tio_server *s, struct tio_peer *p);
+void tio_peer_client_closed(struct tio_server *s, struct tio_peer *p);
 /* Live TCP and TLS connections. */
 void tio_conns_count(const struct tio_server *s, unsigned *tcp, unsigned *tls);
 

@@ -170,6 +170,10 @@ void tio_server_env(struct tio_server *s, struct turn_env *env)
     env->send = send_datagram;
     env->random = random_bytes;
     env->wall_clock = wall_clock;
+    env->tcp_listen = tio_peer_listen;
+    env->tcp_connect = tio_peer_connect;
+    env->tcp_bind = tio_peer_bind;
+    env->tcp_close = tio_peer_close;
 }
 
 static unsigned raise_fd_limit(void)
@@ -350,6 +354,8 @@ int tio_server_run(struct tio_server *s, struct turn_core *core)
                 tio_stream_accept(s, sock);
             else if (sock->kind == SOCK_CONTROL)
                 tio_control_event(s, sock);
+            else if (sock->kind == SOCK_TCP_RELAY || sock->kind == SOCK_PEER)
+                tio_peer_event(s, sock, events[i].events);
             else if (sock->kind == SOCK_DTLS_LISTENER)
                 tio_dtls_read(s, sock);
             else if (sock->kind == SOCK_HTTP)

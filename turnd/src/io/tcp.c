@@ -17,6 +17,11 @@
  * Nothing is closed inside a core callback: a connection to close goes on a
  * list and is closed after the current event, so the core never sees its
  * allocation vanish while it is using it.
+ *
+ * After an RFC 6062 ConnectionBind the connection is spliced to a peer
+ * connection (peer_tcp.c): its bytes are no longer framed but go to the
+ * peer, read only as far as the peer's queue has room (else the connection
+ * is paused), and the peer learns when this side's queue has drained.
  */
 #include "internal.h"
 #include "../util/log.h"
@@ -44,6 +49,9 @@ struct tio_conn {
     bool handshaken;
     bool closing;
     bool want_out; /* EPOLLOUT is registered */
+    bool paused;   /* spliced, and the peer's queue is full: no EPOLLIN */
+    bool close_when_flushed;
+    struct tio_peer *spliced; /* RFC 6062 client data connection */
     const char *close_reason;
     uint64_t last_frame_ms;
     uint8_t *rbuf;
@@ -97,12 +105,19 @@ int tio_stream_listen(struct tio_server *s, const struct stun_addr *addr, bool t
     return 0;
 }
 
+static void set_events(struct tio_server *s, struct tio_conn *c, bool out, bool paused)
+{
+    struct epoll_event ev = {.events = (paused ? 0 : EPOLLIN | EPOLLRDHUP) | (out ? EPOLLOUT : 0),
+                             .data.ptr = &c->sock};
+    if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->sock.fd, &ev) == 0) {
+        c->want_out = out;
+        c->paused = paused;
+    }
+}
+
 static void set_out(struct tio_server *s, struct tio_conn *c, bool out)
 {
-    if (c->want_out == out) return;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0),
-                             .data.ptr = &c->sock};
-    if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->sock.fd, &ev) == 0) c->want_out = out;
+    if (c->want_out != out) set_events(s, c, out, c->paused);
 }
 
 /* Mark for closing after the current event; see the top of the file. */
@@ -127,6 +142,11 @@ static void conn_release(struct tio_conn *c)
 static void conn_close_now(struct tio_server *s, struct tio_conn *c, const char *reason)
 {
     if (s->core) turn_core_on_client_closed(s->core, c->sock.fd, &c->peer);
+    if (c->spliced) {
+        struct tio_peer *p = c->spliced;
+        c->spliced = NULL;
+        tio_peer_client_closed(s, p);
+    }
     if (lt_log_enabled(LT_LOG_DEBUG)) {
         char client[64];
         stun_addr_format(&c->peer, true, client, sizeof(client));
@@ -253,7 +273,7 @@ static bool deliver(struct tio_server *s, struct tio_conn *c)
 {
     size_t off = 0;
     uint64_t now = tio_now_ms();
-    while (!c->closing) {
+    while (!c->closing && !c->spliced) {
         size_t n;
         const char *why = NULL;
         if (stun_stream_frame(c->rbuf + off, c->rlen - off, &n, &why) != 0) {
@@ -273,6 +293,11 @@ static bool deliver(struct tio_server *s, struct tio_conn *c)
     }
     memmove(c->rbuf, c->rbuf + off, c->rlen - off);
     c->rlen -= off;
+    if (c->spliced && c->rlen > 0 && !c->closing) {
+        /* RFC 6062 §5.4: whatever follows ConnectionBind is the peer's. */
+        tio_peer_from_client(s, c->spliced, c->rbuf, c->rlen);
+        c->rlen = 0;
+    }
     return !c->closing;
 }
 
@@ -281,7 +306,16 @@ static void conn_read_all(struct tio_server *s, struct tio_conn *c)
     /* TLS keeps decrypted bytes inside OpenSSL where epoll cannot see them:
      * read until it says it needs more from the socket. */
     for (int round = 0; c->tls || round < READS_PER_EVENT; round++) {
-        long n = conn_read(c, c->rbuf + c->rlen, RBUF_CAP - c->rlen);
+        size_t cap = RBUF_CAP - c->rlen;
+        if (c->spliced) {
+            size_t room = tio_peer_room(c->spliced);
+            if (room == 0) {
+                set_events(s, c, c->want_out, true); /* the peer resumes us */
+                return;
+            }
+            cap = room < cap ? room : cap;
+        }
+        long n = conn_read(c, c->rbuf + c->rlen, cap);
         if (n == -EAGAIN) return;
         if (n == -EINPROGRESS) {
             set_out(s, c, true);
@@ -318,6 +352,10 @@ static void flush(struct tio_server *s, struct tio_conn *c)
     }
     c->whead = c->wtail = 0;
     set_out(s, c, false);
+    if (c->close_when_flushed)
+        conn_close_later(s, c, c->close_reason);
+    else if (c->spliced)
+        tio_peer_client_drained(s, c->spliced);
 }
 
 static bool handshake(struct tio_server *s, struct tio_conn *c)
@@ -341,6 +379,10 @@ void tio_conn_event(struct tio_server *s, struct tio_sock *sock, uint32_t events
 {
     struct tio_conn *c = (struct tio_conn *)sock;
     if (c->closing) return;
+    if (c->paused && (events & (EPOLLHUP | EPOLLERR))) {
+        conn_close_later(s, c, "closed-by-client"); /* nothing more can be read or written */
+        return;
+    }
     if (c->tls && !c->handshaken && !handshake(s, c)) return;
     if (c->whead < c->wtail && (events & EPOLLOUT)) flush(s, c);
     /* TLS: a read may be waiting on a write (and the other way round), so
@@ -405,7 +447,7 @@ void tio_conns_maintain(struct tio_server *s, uint64_t now_ms)
     struct tio_conn *c = s->conns;
     while (c) {
         struct tio_conn *next = c->next;
-        if (now_ms - c->last_frame_ms >= idle_ms &&
+        if (now_ms - c->last_frame_ms >= idle_ms && !c->spliced && !c->close_when_flushed &&
             !(s->core && turn_core_has_allocation(s->core, c->sock.fd, &c->peer)))
             conn_close_now(s, c, c->tls && !c->handshaken ? "tls-handshake-timeout" : "idle");
         c = next;
@@ -423,6 +465,38 @@ void tio_conns_free_all(struct tio_server *s)
     }
     s->closing = NULL;
     s->n_conns = 0;
+}
+
+size_t tio_conn_queued(const struct tio_sock *sock)
+{
+    const struct tio_conn *c = (const struct tio_conn *)sock;
+    return c->wtail - c->whead;
+}
+
+void tio_conn_splice(struct tio_server *s, struct tio_sock *sock, struct tio_peer *peer)
+{
+    (void)s;
+    ((struct tio_conn *)sock)->spliced = peer;
+}
+
+void tio_conn_unsplice(struct tio_server *s, struct tio_sock *sock, const char *reason)
+{
+    struct tio_conn *c = (struct tio_conn *)sock;
+    c->spliced = NULL;
+    c->close_reason = reason;
+    if (c->whead == c->wtail)
+        conn_close_later(s, c, reason);
+    else
+        c->close_when_flushed = true; /* the peer's last bytes first */
+}
+
+void tio_conn_pause(struct tio_server *s, struct tio_sock *sock, bool paused)
+{
+    struct tio_conn *c = (struct tio_conn *)sock;
+    if (c->closing || c->paused == paused) return;
+    set_events(s, c, c->want_out, paused);
+    /* TLS may hold decrypted bytes that no epoll event will announce. */
+    if (!paused) conn_read_all(s, c);
 }
 
 bool tio_conn_is_tls(const struct tio_sock *sock)

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""tcp_peer.py - an RFC 6062 client and TCP peers against the real turnd.
+
+  tcp_peer.py SERVER:PORT USER:PASS PEER_IP
+
+Both directions of a TCP allocation, with a TCP echo peer on PEER_IP:
+  1. Connect to the peer, ConnectionBind on a new connection, 8 MiB each way
+     through the splice (checked by SHA-256), then closing the client's data
+     connection closes the peer's;
+  2. Connect to a port nobody listens on: 447;
+  3. CreatePermission, the peer connects to the relayed address, the client
+     gets ConnectionAttempt, binds, data both ways, and the peer's close
+     closes the client's data connection;
+  4. a peer connection nobody binds is closed by the server after 30 s.
+Prints what it measured; exits 0 when all held, 1 otherwise.
+"""
+import hashlib
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'security'))
+from stun_attack import (A_CONNECTION_ID, A_PEER, ALLOCATE, COOKIE, CREATE_PERMISSION,  # noqa: E402
+                         REQUEST, TcpClient, attr, build, code_of, long_term_key, server_addr,
+                         xor_peer)
+
+CONNECTION_BIND, CONNECTION_ATTEMPT = 0x00b, 0x00c
+A_RELAYED = 0x16
+BULK = 8 << 20
+
+
+def fail(msg):
+    print('FAIL:', msg)
+    sys.exit(1)
+
+
+def xor_addr(v, tid):
+    fam, port = v[1], struct.unpack('!H', v[2:4])[0] ^ 0x2112
+    mask = struct.pack('!I', COOKIE) + (tid if fam == 2 else b'')
+    raw = bytes(a ^ b for a, b in zip(v[4:], mask))
+    return socket.inet_ntop(socket.AF_INET6 if fam == 2 else socket.AF_INET, raw), port
+
+
+def method_of(msg):
+    t = struct.unpack('!H', msg[:2])[0]
+    return (t & 0xF) | ((t >> 1) & 0x70) | ((t >> 2) & 0xF80)
+
+
+def bind_data_connection(ctl, cid):
+    """A new connection to the server, ConnectionBind(cid): the raw socket."""
+    d = TcpClient(ctl.server, ctl.user, ctl.password)
+    d.realm, d.nonce = ctl.realm, ctl.nonce  # the nonce is the client address's
+    r = d.signed(CONNECTION_BIND, attr(A_CONNECTION_ID, struct.pack('!I', cid)))
+    if code_of(r) != 'ok':
+        fail(f'ConnectionBind: {code_of(r)}')
+    return d.s
+
+
+def pump(sock_, data, out):
+    """Send data while reading len(data) bytes back; out gets what came back."""
+    got = []
+
+    def reader():
+        n = 0
+        while n < len(data):
+            b = sock_.recv(65536)
+            if not b:
+                break
+            got.append(b)
+            n += len(b)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    sock_.sendall(data)
+    t.join(60)
+    out.append(b''.join(got))
+
+
+def closed_within(s, seconds):
+    """True when the peer closes s (EOF or reset) within seconds."""
+    s.settimeout(seconds)
+    try:
+        while True:
+            if not s.recv(65536):
+                return True
+    except (socket.timeout, TimeoutError):
+        return False
+    except ConnectionResetError:
+        return True
+
+
+class EchoPeer:
+    """A TCP peer on ip: echoes every connection; remembers when each ended."""
+
+    def __init__(self, ip):
+        fam = socket.AF_INET6 if ':' in ip else socket.AF_INET
+        self.s = socket.socket(fam, socket.SOCK_STREAM)
+        self.s.bind((ip, 0))
+        self.s.listen(8)
+        self.port = self.s.getsockname()[1]
+        self.ended = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            c, _ = self.s.accept()
+            threading.Thread(target=self.echo, args=(c,), daemon=True).start()
+
+    def echo(self, c):
+        while True:
+            try:
+                b = c.recv(65536)
+            except OSError:
+                b = b''
+            if not b:
+                break
+            c.sendall(b)
+        self.ended.append(time.monotonic())
+        c.close()
+
+
+def main(argv):
+    server = server_addr(argv[1])
+    user, password = argv[2].split(':', 1)
+    peer_ip = argv[3]
+    echo = EchoPeer(peer_ip)
+
+    ctl = TcpClient(server, user, password)
+    ctl.challenge()
+    r = ctl.signed(ALLOCATE, attr(0x19, ctl.transport))
+    if code_of(r) != 'ok':
+        fail(f'TCP Allocate: {code_of(r)}')
+    relay = xor_addr(r[1][A_RELAYED], b'')
+    print(f'relay {relay[0]}:{relay[1]}')
+
+    # 1. Connect, bind, bulk both ways, close.
+    r = ctl.signed(10, xor_peer(peer_ip, echo.port))
+    if code_of(r) != 'ok' or A_CONNECTION_ID not in r[1]:
+        fail(f'Connect to the echo peer: {code_of(r)}')
+    cid = struct.unpack('!I', r[1][A_CONNECTION_ID])[0]
+    data = bind_data_connection(ctl, cid)
+    payload = os.urandom(BULK)
+    back = []
+    start = time.monotonic()
+    pump(data, payload, back)
+    secs = time.monotonic() - start
+    if hashlib.sha256(back[0]).digest() != hashlib.sha256(payload).digest():
+        fail(f'bulk echo: sent {len(payload)} bytes, got {len(back[0])} back, or different bytes')
+    print(f'active: {BULK >> 20} MiB each way through the splice in {secs:.2f} s '
+          f'({2 * BULK / secs / 1e6:.0f} MB/s)')
+    ended = len(echo.ended)
+    data.close()
+    for _ in range(40):
+        if len(echo.ended) > ended:
+            break
+        time.sleep(0.05)
+    else:
+        fail("closing the client's data connection did not close the peer's")
+    print("active: the client's close closed the peer connection")
+
+    # 2. Nobody listens there: 447.
+    probe = socket.socket(socket.AF_INET6 if ':' in peer_ip else socket.AF_INET)
+    probe.bind((peer_ip, 0))
+    dead_port = probe.getsockname()[1]
+    probe.close()
+    r = ctl.signed(10, xor_peer(peer_ip, dead_port))
+    if code_of(r) != 447:
+        fail(f'Connect to a closed port: {code_of(r)}, expected 447')
+    print('Connect to a closed port: 447')
+
+    # 3. The peer connects in.
+    if code_of(ctl.signed(CREATE_PERMISSION, xor_peer(peer_ip, 0))) != 'ok':
+        fail('CreatePermission')
+    p = socket.create_connection(relay, timeout=5)
+    ctl.s.settimeout(5)
+    msg = ctl.read_msg()
+    if not msg or method_of(msg) != CONNECTION_ATTEMPT:
+        fail('no ConnectionAttempt indication')
+    attrs = {}
+    pos = 20
+    while pos + 4 <= len(msg):
+        t, n = struct.unpack('!HH', msg[pos:pos + 4])
+        attrs.setdefault(t, msg[pos + 4:pos + 4 + n])
+        pos += 4 + n + (-n % 4)
+    seen = xor_addr(attrs[A_PEER], msg[8:20])
+    if seen != p.getsockname()[:2]:
+        fail(f'ConnectionAttempt names {seen}, the peer is {p.getsockname()[:2]}')
+    cid = struct.unpack('!I', attrs[A_CONNECTION_ID])[0]
+    p.sendall(b'sent before the bind')  # RFC 6062 §5.3: held until ConnectionBind
+    data = bind_data_connection(ctl, cid)
+    data.settimeout(5)
+    early = b''
+    while len(early) < 20:
+        early += data.recv(64)
+    if early != b'sent before the bind':
+        fail(f'peer bytes from before the bind: {early!r}')
+    data.sendall(b'hello peer')
+    p.settimeout(5)
+    if p.recv(64) != b'hello peer':
+        fail('client to peer after ConnectionAttempt')
+    p.close()
+    if not closed_within(data, 5):
+        fail("the peer's close did not close the client's data connection")
+    print('passive: ConnectionAttempt, bytes held until the bind, both ways, close follows')
+
+    # 4. Nobody binds: closed after 30 s (RFC 6062 §5.3).
+    p = socket.create_connection(relay, timeout=5)
+    start = time.monotonic()
+    if not closed_within(p, 40):
+        fail('an unbound peer connection outlived 40 s')
+    waited = time.monotonic() - start
+    if waited < 25:
+        fail(f'an unbound peer connection was closed after {waited:.1f} s, before 30 s')
+    print(f'unbound peer connection closed after {waited:.1f} s')
+    ctl.s.close()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
