@@ -95,6 +95,11 @@ int sto_room_from_row(sqlite3_stmt *st, struct sto_room *r);
 
 /* Grows *arr (of elem bytes each) so that index *n fits; -ENOMEM on failure. */
 int sto_grow(void *arr, size_t *cap, size_t n, size_t elem);
+/* Steps st to its end, appending one elem-sized item per row to the array at
+ * *(T **)out (count in *n, both as the caller left them) filled by row();
+ * resets st. On error the items counted so far stay for the caller to free. */
+int sto_rows(struct sto_db *db, sqlite3_stmt *st, size_t elem,
+             int (*row)(sqlite3_stmt *st, void *item), void *out, size_t *n);
 
 /* ---- util.c ---- */
 

@@ -72,6 +72,14 @@ int sto_read_get(struct sto_db *db, int64_t room_id, int64_t user_id, int64_t *m
     return err;
 }
 
+static int position_row(sqlite3_stmt *st, void *item)
+{
+    struct sto_read_position *p = item;
+    p->user_id = sqlite3_column_int64(st, 0);
+    p->last_read_id = sqlite3_column_int64(st, 1);
+    return 0;
+}
+
 int sto_read_positions(struct sto_db *db, int64_t room_id, struct sto_read_position **out,
                        size_t *n)
 {
@@ -80,22 +88,22 @@ int sto_read_positions(struct sto_db *db, int64_t room_id, struct sto_read_posit
     sqlite3_stmt *st = sto_stmt(db, SQL_ROOM);
     if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, room_id);
-    struct sto_read_position *arr = NULL;
-    size_t cap = 0, count = 0;
-    int rc, err = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
-        arr[count].user_id = sqlite3_column_int64(st, 0);
-        arr[count++].last_read_id = sqlite3_column_int64(st, 1);
-    }
-    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
-    sto_stmt_done(st);
+    int err = sto_rows(db, st, sizeof **out, position_row, out, n);
     if (err) {
-        free(arr);
-        return err == -ENOMEM ? sto_fail(db, err, "out of memory") : err;
+        free(*out);
+        *out = NULL;
+        *n = 0;
     }
-    *out = arr;
-    *n = count;
+    return err;
+}
+
+static int unread_row(sqlite3_stmt *st, void *item)
+{
+    struct sto_unread *u = item;
+    u->room_id = sqlite3_column_int64(st, 0);
+    u->last_read_id = sqlite3_column_int64(st, 1);
+    u->unread = sqlite3_column_int64(st, 2);
+    u->mentions = sqlite3_column_int64(st, 3);
     return 0;
 }
 
@@ -107,24 +115,11 @@ int sto_unread_counts(struct sto_db *db, int64_t user_id, struct sto_unread **ou
     if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int(st, 2, STO_UNREAD_CAP);
-    struct sto_unread *arr = NULL;
-    size_t cap = 0, count = 0;
-    int rc, err = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
-        arr[count].room_id = sqlite3_column_int64(st, 0);
-        arr[count].last_read_id = sqlite3_column_int64(st, 1);
-        arr[count].unread = sqlite3_column_int64(st, 2);
-        arr[count].mentions = sqlite3_column_int64(st, 3);
-        count++;
-    }
-    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
-    sto_stmt_done(st);
+    int err = sto_rows(db, st, sizeof **out, unread_row, out, n);
     if (err) {
-        free(arr);
-        return err == -ENOMEM ? sto_fail(db, err, "out of memory") : err;
+        free(*out);
+        *out = NULL;
+        *n = 0;
     }
-    *out = arr;
-    *n = count;
-    return 0;
+    return err;
 }

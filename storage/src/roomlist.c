@@ -34,8 +34,9 @@ static const char SQL_MEMBERS[] =
     "JOIN memberships x ON x.room_id = m.room_id WHERE m.user_id = ?1 "
     "ORDER BY x.room_id, x.user_id";
 
-static int summary_from_row(sqlite3_stmt *st, struct sto_room_summary *s)
+static int summary_from_row(sqlite3_stmt *st, void *item)
 {
+    struct sto_room_summary *s = item;
     memset(s, 0, sizeof *s);
     int err = sto_room_from_row(st, &s->room);
     if (err) return err;
@@ -57,17 +58,7 @@ static int read_rooms(struct sto_db *db, int64_t user_id, struct sto_room_summar
     if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int(st, 2, STO_UNREAD_CAP);
-    size_t cap = 0;
-    int rc, err = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(out, &cap, *n, sizeof **out)) ||
-            (err = summary_from_row(st, &(*out)[*n])))
-            break;
-        (*n)++;
-    }
-    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
-    sto_stmt_done(st);
-    return err;
+    return sto_rows(db, st, sizeof **out, summary_from_row, out, n);
 }
 
 /* Both statements are in room id order: walk them side by side. */

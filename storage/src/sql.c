@@ -350,3 +350,19 @@ uint64_t sto_statements_run(const struct sto_db *db)
 {
     return db->n_run;
 }
+
+int sto_rows(struct sto_db *db, sqlite3_stmt *st, size_t elem,
+             int (*row)(sqlite3_stmt *st, void *item), void *out, size_t *n)
+{
+    void **arr = out;
+    size_t cap = 0;
+    int rc, err = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((err = sto_grow(arr, &cap, *n, elem)) || (err = row(st, (char *)*arr + *n * elem)))
+            break;
+        (*n)++;
+    }
+    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
+    sto_stmt_done(st);
+    return err == -ENOMEM ? sto_fail(db, err, "out of memory") : err;
+}
