@@ -223,7 +223,7 @@ static void fmt(const struct stun_addr *a, char *out, size_t cap)
 static void run_test(struct run *run, const struct sockaddr_in *server, const char *secret)
 {
     struct side a = {.fd = -1}, b = {.fd = -1};
-    char err[400], d[300], ra[64], rb[64];
+    char err[512], d[300], ra[64], rb[64];
     uint64_t expiry = (uint64_t)time(NULL) + CRED_TTL_S;
     int64_t t0 = mono_us();
     if (open_socket(server, &a.fd) || open_socket(server, &b.fd)) {
@@ -280,7 +280,7 @@ release:
     t0 = mono_us();
     {
         /* give the allocations back rather than let them time out */
-        char e2[400] = "";
+        char e2[512] = "";
         bool ok = transact(&a, build_release, NULL, err, sizeof err) == 0;
         if (b.t.relayed.family && transact(&b, build_release, NULL, e2, sizeof e2) != 0) {
             ok = false;
