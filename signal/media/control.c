@@ -20,6 +20,7 @@
 #include <glib-unix.h>
 #include <jansson.h>
 
+#include "room.h"
 #include "util/log.h"
 
 #define LINE_MAX_BYTES (256 * 1024)
@@ -113,7 +114,49 @@ static int read_turn_servers(json_t *list, struct media_echo_request *r, char *e
     return 0;
 }
 
-/* One request; returns true when the reply will come later (echo.offer). */
+/* room.switch and room.stats (room.offer and room.candidate go with echo's). */
+static void handle_room(struct client *c, json_t *tag, const char *what, json_t *req)
+{
+    struct media_server *srv = c->ctl->srv;
+    if (strcmp(what, "stats") == 0) {
+        const char *name = json_string_value(json_object_get(req, "room"));
+        json_t *list = media_room_list(srv, name);
+        if (name && json_array_size(list) == 0) {
+            json_decref(list);
+            reply(c, tag, error_msg("no such room"));
+        } else {
+            reply(c, tag, json_pack("{sb so}", "ok", 1, "rooms", list));
+        }
+        return;
+    }
+    if (strcmp(what, "switch") != 0) {
+        reply(c, tag, error_msg("unknown cmd (room.offer, room.candidate, room.switch, room.stats)"));
+        return;
+    }
+    const char *id = json_string_value(json_object_get(req, "id"));
+    json_t *slot = json_object_get(req, "slot"), *ssrc = json_object_get(req, "ssrc");
+    struct media_session *s = id ? media_server_find(srv, id) : NULL;
+    struct media_room *room = s ? media_session_room(s) : NULL;
+    if (!room) {
+        reply(c, tag, error_msg("no such room session"));
+        return;
+    }
+    if (!json_is_integer(slot) || !json_is_integer(ssrc) || json_integer_value(slot) < 0 ||
+        json_integer_value(ssrc) < 0 || json_integer_value(ssrc) > 0xffffffffll) {
+        reply(c, tag, error_msg("room.switch needs \"slot\" and \"ssrc\" (0 for none)"));
+        return;
+    }
+    int rc = media_fwd_bind(media_room_fwd(room), media_session_now_us(), media_session_room_ep(s),
+                            (unsigned)json_integer_value(slot), (uint32_t)json_integer_value(ssrc));
+    if (rc == -ENOENT)
+        reply(c, tag, error_msg("no such source in the room"));
+    else if (rc)
+        reply(c, tag, error_msg("no such slot, or a source of another kind or of its own"));
+    else
+        reply(c, tag, json_pack("{sb so}", "ok", 1, "session", media_session_stats(s)));
+}
+
+/* One request; returns true when the reply will come later (echo.offer, room.offer). */
 static bool handle(struct client *c, json_t *req)
 {
     struct media_server *srv = c->ctl->srv;
@@ -122,13 +165,17 @@ static bool handle(struct client *c, json_t *req)
     char err[256] = "";
     if (!cmd) {
         reply(c, tag, error_msg("a request is {\"cmd\": ...}"));
-    } else if (strcmp(cmd, "echo.offer") == 0) {
+    } else if (strcmp(cmd, "echo.offer") == 0 || strcmp(cmd, "room.offer") == 0) {
         struct media_echo_request r = {0};
         r.sdp = json_string_value(json_object_get(req, "sdp"));
         r.relay_only = json_is_true(json_object_get(req, "relay_only"));
+        bool room = cmd[0] == 'r';
+        r.room = room ? json_string_value(json_object_get(req, "room")) : NULL;
         struct media_session *s;
         if (!r.sdp) {
-            reply(c, tag, error_msg("echo.offer needs \"sdp\""));
+            reply(c, tag, error_msg(room ? "room.offer needs \"sdp\"" : "echo.offer needs \"sdp\""));
+        } else if (room && (!r.room || !*r.room || strlen(r.room) >= MEDIA_ROOM_NAME_MAX)) {
+            reply(c, tag, error_msg("room.offer needs \"room\": a name of 1-63 bytes"));
         } else if (read_turn_servers(json_object_get(req, "ice_servers"), &r, err, sizeof err) ||
                    media_session_new(srv, &r, on_answer, c, &s, err, sizeof err)) {
             reply(c, tag, error_msg(err));
@@ -138,7 +185,7 @@ static bool handle(struct client *c, json_t *req)
             return true;
         }
         memset(&r, 0, sizeof r); /* TURN passwords */
-    } else if (strcmp(cmd, "echo.candidate") == 0) {
+    } else if (strcmp(cmd, "echo.candidate") == 0 || strcmp(cmd, "room.candidate") == 0) {
         const char *id = json_string_value(json_object_get(req, "id"));
         const char *cand = json_string_value(json_object_get(req, "candidate"));
         struct media_session *s = id ? media_server_find(srv, id) : NULL;
@@ -169,8 +216,11 @@ static bool handle(struct client *c, json_t *req)
             media_session_close(s, "closed by request");
             reply(c, tag, json_pack("{sb so}", "ok", 1, "session", final));
         }
+    } else if (strncmp(cmd, "room.", 5) == 0) {
+        handle_room(c, tag, cmd + 5, req);
     } else {
-        reply(c, tag, error_msg("unknown cmd (echo.offer, echo.candidate, stats, close)"));
+        reply(c, tag, error_msg("unknown cmd (echo.offer, echo.candidate, room.offer, "
+                                "room.candidate, room.switch, room.stats, stats, close)"));
     }
     return false;
 }

@@ -69,7 +69,8 @@ int media_fwd_new(struct media_fwd **out, const struct media_fwd_config *cfg)
         cfg->max_endpoints > 1u << 20)
         return -EINVAL;
     struct media_fwd *f = calloc(1, sizeof *f);
-    if (!f) return -ENOMEM;
+    if (!f)
+        return -ENOMEM;
     f->cfg = *cfg;
     f->eps = calloc(cfg->max_endpoints, sizeof *f->eps);
     f->srcs = calloc(cfg->max_sources, sizeof *f->srcs);
@@ -88,7 +89,8 @@ int media_fwd_new(struct media_fwd **out, const struct media_fwd_config *cfg)
 
 void media_fwd_free(struct media_fwd *f)
 {
-    if (!f) return;
+    if (!f)
+        return;
     if (f->eps)
         for (unsigned i = 0; i < f->cfg.max_endpoints; i++)
             free(f->eps[i].queue);
@@ -120,7 +122,8 @@ int media_fwd_join(struct media_fwd *f, void *user, unsigned *ep)
         if (e->used || e->ready) /* a left one still on the ready list waits to be taken off */
             continue;
         struct pktbuf *q = calloc(f->cfg.queue_len, sizeof *q);
-        if (!q) return -ENOMEM;
+        if (!q)
+            return -ENOMEM;
         memset(e, 0, sizeof *e);
         e->used = true;
         e->user = user;
@@ -145,7 +148,8 @@ unsigned media_fwd_members(const struct media_fwd *f)
 static struct source *find_source(struct media_fwd *f, uint32_t ssrc)
 {
     for (unsigned i = 0; i < f->cfg.max_sources; i++)
-        if (f->srcs[i].used && f->srcs[i].ssrc == ssrc) return &f->srcs[i];
+        if (f->srcs[i].used && f->srcs[i].ssrc == ssrc)
+            return &f->srcs[i];
     return NULL;
 }
 
@@ -164,8 +168,10 @@ static void want_keyframe(struct media_fwd *f, struct source *s, uint64_t now_us
 static void bind_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, unsigned si, int src)
 {
     struct slot *sl = &f->eps[ep].slots[si];
-    if (sl->src == src) return;
-    if (sl->src >= 0) fanout_remove(&f->srcs[sl->src], ep, si);
+    if (sl->src == src)
+        return;
+    if (sl->src >= 0)
+        fanout_remove(&f->srcs[sl->src], ep, si);
     sl->src = src;
     if (src < 0) {
         media_rewriter_switch(&sl->rw, 0);
@@ -185,10 +191,12 @@ static void autobind(struct media_fwd *f, uint64_t now_us, unsigned ep)
     struct endpoint *e = &f->eps[ep];
     for (unsigned si = 0; si < e->n_slots; si++) {
         struct slot *sl = &e->slots[si];
-        if (sl->src >= 0) continue;
+        if (sl->src >= 0)
+            continue;
         for (unsigned k = 0; k < f->cfg.max_sources; k++) {
             struct source *s = &f->srcs[k];
-            if (!s->used || s->ep == ep || s->kind != sl->kind) continue;
+            if (!s->used || s->ep == ep || s->kind != sl->kind)
+                continue;
             bool taken = false;
             for (unsigned o = 0; o < e->n_slots && !taken; o++)
                 taken = e->slots[o].src == (int)k;
@@ -203,7 +211,8 @@ static void autobind(struct media_fwd *f, uint64_t now_us, unsigned ep)
 static void autobind_all(struct media_fwd *f, uint64_t now_us)
 {
     for (unsigned i = 0; i < f->cfg.max_endpoints; i++)
-        if (f->eps[i].used) autobind(f, now_us, i);
+        if (f->eps[i].used)
+            autobind(f, now_us, i);
 }
 
 static void end_source(struct media_fwd *f, struct source *s)
@@ -217,12 +226,14 @@ static void end_source(struct media_fwd *f, struct source *s)
 
 void media_fwd_leave(struct media_fwd *f, uint64_t now_us, unsigned ep)
 {
-    if (!ep_ok(f, ep)) return;
+    if (!ep_ok(f, ep))
+        return;
     struct endpoint *e = &f->eps[ep];
     for (unsigned si = 0; si < e->n_slots; si++)
         bind_slot(f, now_us, ep, si, -1);
     for (unsigned k = 0; k < f->cfg.max_sources; k++)
-        if (f->srcs[k].used && f->srcs[k].ep == ep) end_source(f, &f->srcs[k]);
+        if (f->srcs[k].used && f->srcs[k].ep == ep)
+            end_source(f, &f->srcs[k]);
     free(e->queue);
     e->queue = NULL;
     e->used = false;
@@ -235,8 +246,10 @@ void media_fwd_leave(struct media_fwd *f, uint64_t now_us, unsigned ep)
 int media_fwd_publish(struct media_fwd *f, uint64_t now_us, unsigned ep, uint32_t ssrc,
                       enum media_kind kind, uint32_t clock_hz)
 {
-    if (!ep_ok(f, ep) || ssrc == 0) return -EINVAL;
-    if (find_source(f, ssrc)) return -EEXIST;
+    if (!ep_ok(f, ep) || ssrc == 0)
+        return -EINVAL;
+    if (find_source(f, ssrc))
+        return -EEXIST;
     unsigned own = 0;
     struct source *free_src = NULL;
     for (unsigned k = 0; k < f->cfg.max_sources; k++) {
@@ -245,7 +258,8 @@ int media_fwd_publish(struct media_fwd *f, uint64_t now_us, unsigned ep, uint32_
         else if (!f->srcs[k].used && !free_src)
             free_src = &f->srcs[k];
     }
-    if (!free_src || own >= MEDIA_FWD_MAX_OWN) return -ENOSPC;
+    if (!free_src || own >= MEDIA_FWD_MAX_OWN)
+        return -ENOSPC;
     uint32_t *fanout = free_src->fanout;
     memset(free_src, 0, sizeof *free_src);
     free_src->fanout = fanout;
@@ -263,11 +277,14 @@ int media_fwd_publish(struct media_fwd *f, uint64_t now_us, unsigned ep, uint32_
 int media_fwd_add_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, enum media_kind kind,
                        uint32_t out_ssrc, uint32_t clock_hz, uint8_t out_pt, unsigned *slot)
 {
-    if (!ep_ok(f, ep)) return -EINVAL;
+    if (!ep_ok(f, ep))
+        return -EINVAL;
     struct endpoint *e = &f->eps[ep];
     for (unsigned i = 0; i < e->n_slots; i++)
-        if (e->slots[i].rw.out_ssrc == out_ssrc) return -EEXIST;
-    if (e->n_slots == MEDIA_FWD_MAX_SLOTS) return -ENOSPC;
+        if (e->slots[i].rw.out_ssrc == out_ssrc)
+            return -EEXIST;
+    if (e->n_slots == MEDIA_FWD_MAX_SLOTS)
+        return -ENOSPC;
     struct slot *sl = &e->slots[e->n_slots];
     memset(sl, 0, sizeof *sl);
     sl->used = true;
@@ -282,14 +299,17 @@ int media_fwd_add_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, enum m
 int media_fwd_bind(struct media_fwd *f, uint64_t now_us, unsigned ep, unsigned slot,
                    uint32_t src_ssrc)
 {
-    if (!ep_ok(f, ep) || slot >= f->eps[ep].n_slots) return -EINVAL;
+    if (!ep_ok(f, ep) || slot >= f->eps[ep].n_slots)
+        return -EINVAL;
     if (src_ssrc == 0) {
         bind_slot(f, now_us, ep, slot, -1);
         return 0;
     }
     struct source *s = find_source(f, src_ssrc);
-    if (!s) return -ENOENT;
-    if (s->kind != f->eps[ep].slots[slot].kind || s->ep == ep) return -EINVAL;
+    if (!s)
+        return -ENOENT;
+    if (s->kind != f->eps[ep].slots[slot].kind || s->ep == ep)
+        return -EINVAL;
     bind_slot(f, now_us, ep, slot, (int)(s - f->srcs));
     return 0;
 }
@@ -302,7 +322,8 @@ int media_fwd_rtp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8
     if (!ep_ok(f, ep) || len > MEDIA_FWD_PKT_MAX || media_rtp_parse(pkt, len, &r) != 0)
         return -EBADMSG;
     struct source *s = find_source(f, r.ssrc);
-    if (!s || s->ep != ep) return -ENOENT;
+    if (!s || s->ep != ep)
+        return -ENOENT;
     struct endpoint *pub = &f->eps[ep];
     pub->st.rx_packets++;
     pub->st.rx_bytes += len;
@@ -322,7 +343,8 @@ int media_fwd_rtp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8
         memcpy(b->data, pkt, fixed);
         b->data[0] &= (uint8_t)~0x10;
         memcpy(b->data + fixed, r.payload, tail);
-        if (media_rewriter_rtp(&e->slots[si].rw, now_us, b->data, &r) != 1) continue;
+        if (media_rewriter_rtp(&e->slots[si].rw, now_us, b->data, &r) != 1)
+            continue;
         b->len = (uint16_t)(fixed + tail);
         e->count++;
         e->st.queued++;
@@ -334,7 +356,8 @@ int media_fwd_rtp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8
 
 static bool outbox_add(struct endpoint *e, const uint8_t *p, int n)
 {
-    if (n <= 0 || (size_t)n > sizeof e->rtcp - e->rtcp_len) return false;
+    if (n <= 0 || (size_t)n > sizeof e->rtcp - e->rtcp_len)
+        return false;
     memmove(e->rtcp + e->rtcp_len, p, (size_t)n);
     e->rtcp_len += (size_t)n;
     return true;
@@ -383,19 +406,23 @@ void media_fwd_tick(struct media_fwd *f, uint64_t now_us)
 static struct slot *slot_by_out(struct endpoint *e, uint32_t out_ssrc)
 {
     for (unsigned i = 0; i < e->n_slots; i++)
-        if (e->slots[i].rw.out_ssrc == out_ssrc) return &e->slots[i];
+        if (e->slots[i].rw.out_ssrc == out_ssrc)
+            return &e->slots[i];
     return NULL;
 }
 
 static void forward_nack(struct media_fwd *f, struct endpoint *e, const struct media_rtcp_item *it)
 {
     struct slot *sl = slot_by_out(e, it->media);
-    if (!sl || sl->src < 0) return;
+    if (!sl || sl->src < 0)
+        return;
     uint16_t seqs[64], mapped[64];
     unsigned n = media_rtcp_nack_seqs(it, seqs, 64), m = 0;
     for (unsigned i = 0; i < n; i++)
-        if (media_rewriter_to_src(&sl->rw, seqs[i], &mapped[m]) == 0) m++;
-    if (!m) return;
+        if (media_rewriter_to_src(&sl->rw, seqs[i], &mapped[m]) == 0)
+            m++;
+    if (!m)
+        return;
     struct source *s = &f->srcs[sl->src];
     struct endpoint *pub = &f->eps[s->ep];
     uint8_t b[12 + 4 * 64];
@@ -419,7 +446,8 @@ static void take_blocks(struct endpoint *e, const struct media_rtcp_item *it)
 int media_fwd_rtcp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8_t *pkt,
                    size_t len)
 {
-    if (!ep_ok(f, ep)) return -EBADMSG;
+    if (!ep_ok(f, ep))
+        return -EBADMSG;
     struct endpoint *e = &f->eps[ep];
     if (media_rtcp_check(pkt, len) < 0) { /* all or nothing: no half-handled compound */
         e->st.rtcp_errors++;
@@ -470,14 +498,16 @@ int media_fwd_ready(struct media_fwd *f)
     while (f->n_ready) {
         unsigned ep = f->ready[--f->n_ready];
         f->eps[ep].ready = false;
-        if (f->eps[ep].used) return (int)ep;
+        if (f->eps[ep].used)
+            return (int)ep;
     }
     return -1;
 }
 
 uint8_t *media_fwd_peek(struct media_fwd *f, unsigned ep, size_t *len, size_t *cap)
 {
-    if (!ep_ok(f, ep) || !f->eps[ep].count) return NULL;
+    if (!ep_ok(f, ep) || !f->eps[ep].count)
+        return NULL;
     struct pktbuf *b = &f->eps[ep].queue[f->eps[ep].head];
     *len = b->len;
     *cap = sizeof b->data;
@@ -486,7 +516,8 @@ uint8_t *media_fwd_peek(struct media_fwd *f, unsigned ep, size_t *len, size_t *c
 
 void media_fwd_pop(struct media_fwd *f, unsigned ep)
 {
-    if (!ep_ok(f, ep) || !f->eps[ep].count) return;
+    if (!ep_ok(f, ep) || !f->eps[ep].count)
+        return;
     struct endpoint *e = &f->eps[ep];
     e->head = (e->head + 1) % f->cfg.queue_len;
     e->count--;
@@ -494,9 +525,11 @@ void media_fwd_pop(struct media_fwd *f, unsigned ep)
 
 int media_fwd_take_rtcp(struct media_fwd *f, unsigned ep, uint8_t *out, size_t cap)
 {
-    if (!ep_ok(f, ep) || !f->eps[ep].rtcp_len) return 0;
+    if (!ep_ok(f, ep) || !f->eps[ep].rtcp_len)
+        return 0;
     struct endpoint *e = &f->eps[ep];
-    if (cap < 8 + e->rtcp_len) return -ENOSPC;
+    if (cap < 8 + e->rtcp_len)
+        return -ENOSPC;
     /* RFC 3550 §6.1: a compound packet starts with a report */
     int n = media_rtcp_write_rr(out, cap, f->cfg.local_ssrc, NULL, 0);
     memcpy(out + n, e->rtcp, e->rtcp_len);
@@ -507,31 +540,36 @@ int media_fwd_take_rtcp(struct media_fwd *f, unsigned ep, uint8_t *out, size_t c
 
 int media_fwd_reports(struct media_fwd *f, unsigned ep, uint64_t now_us, uint8_t *out, size_t cap)
 {
-    if (!ep_ok(f, ep)) return 0;
+    if (!ep_ok(f, ep))
+        return 0;
     struct endpoint *e = &f->eps[ep];
     struct media_rtcp_rb rb[MEDIA_FWD_MAX_OWN];
     unsigned n = 0;
     for (unsigned k = 0; k < f->cfg.max_sources && n < MEDIA_FWD_MAX_OWN; k++) {
         struct source *s = &f->srcs[k];
-        if (!s->used || s->ep != ep || !s->rx.started) continue;
+        if (!s->used || s->ep != ep || !s->rx.started)
+            continue;
         uint32_t dlsr = s->sr_lsr && now_us > s->sr_arrival_us
                             ? (uint32_t)((now_us - s->sr_arrival_us) * 65536 / 1000000)
                             : 0;
         media_rx_report(&s->rx, s->sr_lsr, dlsr, &rb[n++]);
     }
     int w = media_rtcp_write_rr(out, cap, f->cfg.local_ssrc, rb, n);
-    if (w < 0) return w;
+    if (w < 0)
+        return w;
     size_t len = (size_t)w;
     uint64_t ntp = media_ntp_from_unix_us(now_us);
     for (unsigned i = 0; i < e->n_slots; i++) {
         struct media_rewriter *rw = &e->slots[i].rw;
-        if (!rw->sent_any) continue;
+        if (!rw->sent_any)
+            continue;
         struct media_rtcp_sr sr = {.ssrc = rw->out_ssrc,
                                    .ntp = ntp,
                                    .rtp_ts = media_rewriter_ts_now(rw, now_us),
                                    .packets = rw->packets,
                                    .octets = rw->octets};
-        if ((w = media_rtcp_write_sr(out + len, cap - len, &sr, NULL, 0)) < 0) return w;
+        if ((w = media_rtcp_write_sr(out + len, cap - len, &sr, NULL, 0)) < 0)
+            return w;
         len += (size_t)w;
     }
     return n || len > 8 ? (int)len : 0;
@@ -540,7 +578,8 @@ int media_fwd_reports(struct media_fwd *f, unsigned ep, uint64_t now_us, uint8_t
 void media_fwd_stats(const struct media_fwd *f, unsigned ep, struct media_fwd_ep_stats *st)
 {
     memset(st, 0, sizeof *st);
-    if (!ep_ok(f, ep)) return;
+    if (!ep_ok(f, ep))
+        return;
     const struct endpoint *e = &f->eps[ep];
     *st = e->st;
     st->n_slots = e->n_slots;

@@ -18,7 +18,8 @@ void media_rewriter_init(struct media_rewriter *w, uint32_t out_ssrc, uint32_t c
 
 void media_rewriter_switch(struct media_rewriter *w, uint32_t src_ssrc)
 {
-    if (src_ssrc == w->src_ssrc) return;
+    if (src_ssrc == w->src_ssrc)
+        return;
     w->src_ssrc = src_ssrc;
     w->src_started = false;
 }
@@ -32,14 +33,16 @@ uint32_t media_rewriter_ts_now(const struct media_rewriter *w, uint64_t now_us)
 int media_rewriter_rtp(struct media_rewriter *w, uint64_t now_us, uint8_t *pkt,
                        const struct media_rtp *r)
 {
-    if (!w->src_ssrc || r->ssrc != w->src_ssrc) return 0;
+    if (!w->src_ssrc || r->ssrc != w->src_ssrc)
+        return 0;
     if (!w->src_started) {
         if (w->sent_any) {
             /* Go on +1 in sequence, and in time by what passed since the last
              * packet (at least one tick, so the timestamp never stands still
              * across two different frames). */
             uint32_t ts = media_rewriter_ts_now(w, now_us);
-            if (ts == w->last_ts) ts++;
+            if (ts == w->last_ts)
+                ts++;
             w->seq_off = (uint16_t)(w->last_seq + 1 - r->seq);
             w->ts_off = ts - r->ts;
         } else {
@@ -73,10 +76,12 @@ int media_rewriter_rtp(struct media_rewriter *w, uint64_t now_us, uint8_t *pkt,
 
 int media_rewriter_to_src(const struct media_rewriter *w, uint16_t out_seq, uint16_t *src_seq)
 {
-    if (!w->src_started) return -ENOENT;
+    if (!w->src_started)
+        return -ENOENT;
     uint16_t first_out = (uint16_t)(w->src_first_seq + w->seq_off);
     /* within [first packet of this source, last sent] */
-    if ((int16_t)(out_seq - first_out) < 0 || (int16_t)(out_seq - w->last_seq) > 0) return -ENOENT;
+    if ((int16_t)(out_seq - first_out) < 0 || (int16_t)(out_seq - w->last_seq) > 0)
+        return -ENOENT;
     *src_seq = (uint16_t)(out_seq - w->seq_off);
     return 0;
 }

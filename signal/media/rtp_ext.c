@@ -49,12 +49,14 @@ int media_rtp_ext_next(struct media_rtp_ext_iter *it, struct media_rtp_ext_elem 
             elen = (size_t)(b & 0x0f) + 1;
             hdr = 1;
         } else {
-            if (rest < 2) return -EBADMSG;
+            if (rest < 2)
+                return -EBADMSG;
             e->id = b;
             elen = it->p[it->off + 1];
             hdr = 2;
         }
-        if (elen > rest - hdr) return -EBADMSG;
+        if (elen > rest - hdr)
+            return -EBADMSG;
         e->val = it->p + it->off + hdr;
         e->len = elen;
         it->off += hdr + elen;
@@ -82,8 +84,10 @@ int media_rtp_audio_level(const struct media_rtp *r, uint8_t id, bool *voice, ui
     int rc;
     media_rtp_ext_begin(r, &it);
     while ((rc = media_rtp_ext_next(&it, &e)) == 1) {
-        if (e.id != id) continue;
-        if (e.len != 1) return -EBADMSG;
+        if (e.id != id)
+            continue;
+        if (e.len != 1)
+            return -EBADMSG;
         *voice = e.val[0] & 0x80;
         *level = e.val[0] & 0x7f;
         return 0;

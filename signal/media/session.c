@@ -1,11 +1,13 @@
 /*
- * session.c - an echo session on libnice (see session.h).
+ * session.c - an echo or room session on libnice (see session.h).
  *
  * Packet path (RFC 7983 demultiplexing on the one bundled component):
  *   DTLS -> dtls.c, whose datagrams go back through the agent; once connected
  *           the exported keys make the SRTP sessions;
  *   SRTP -> unprotect -> echo.c -> protect -> back through the agent;
- *   SRTCP -> unprotect -> echo.c -> the RTCP it answers with, protected.
+ *   SRTCP -> unprotect -> echo.c -> the RTCP it answers with, protected;
+ *   in a room: SRTP/SRTCP -> unprotect -> room.c, which protects each copy
+ *           with the receiving session's keys and sends it on its agent.
  * Everything runs on the default GLib main context, so there is no locking.
  */
 #include "session.h"
@@ -22,6 +24,7 @@
 
 #include "auth/turn_creds.h"
 #include "echo.h"
+#include "room.h"
 #include "rtp.h"
 #include "sdp.h"
 #include "util/log.h"
@@ -54,6 +57,8 @@ struct media_session {
     struct media_srtp *srtp;
     enum media_srtp_profile profile;
     struct media_echo echo;
+    struct media_room *room; /* room mode; NULL for an echo */
+    unsigned room_ep;
     uint64_t created_us, connected_us, last_rx_us, last_tick_us;
     char pair_local[16], pair_remote[16], pair_transport[8];
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, srtp_errors;
@@ -65,6 +70,10 @@ static uint64_t now_us(void)
     clock_gettime(CLOCK_REALTIME, &ts); /* NTP timestamps in RTCP want wall-clock time */
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
+
+uint64_t media_session_now_us(void) { return now_us(); }
+struct media_room *media_session_room(const struct media_session *s) { return s->room; }
+unsigned media_session_room_ep(const struct media_session *s) { return s->room_ep; }
 
 static uint32_t random32(void)
 {
@@ -91,6 +100,18 @@ static void send_pkt(struct media_session *s, const uint8_t *p, size_t len)
         s->tx_packets++;
         s->tx_bytes += len;
     }
+}
+
+int media_session_send_srtp(struct media_session *s, bool rtcp, uint8_t *pkt, size_t len,
+                            size_t cap)
+{
+    if (!s || s->state != ST_CONNECTED || !s->srtp)
+        return -EAGAIN;
+    if (media_srtp_protect(s->srtp, rtcp, pkt, &len, cap) != 0)
+        return -EIO;
+    uint64_t before = s->tx_packets;
+    send_pkt(s, pkt, len);
+    return s->tx_packets > before ? 0 : -EIO;
 }
 
 static void flush_dtls(struct media_session *s)
@@ -141,6 +162,9 @@ void media_session_close(struct media_session *s, const char *why)
         s->srv->failed++;
     s->state = ST_CLOSED;
     snprintf(s->close_reason, sizeof s->close_reason, "%s", why);
+    if (s->room) /* at once: nothing more is forwarded to or from it */
+        media_room_leave(s->room, s->room_ep);
+    s->room = NULL;
     lt_log(ok ? LT_LOG_INFO : LT_LOG_WARN, "media", "session_closed",
            "id=%s reason=\"%s\" rx_packets=%" PRIu64 " tx_packets=%" PRIu64, s->id, why,
            s->rx_packets, s->tx_packets);
@@ -179,6 +203,8 @@ static void on_dtls(struct media_session *s, const uint8_t *p, size_t len)
         OPENSSL_cleanse(&k, sizeof k);
         s->state = ST_CONNECTED;
         s->connected_us = now_us();
+        if (s->room)
+            media_room_connected(s->room, s->room_ep, s->connected_us);
         lt_log(LT_LOG_INFO, "media", "session_connected", "id=%s srtp=%s pair=%s/%s/%s", s->id,
                s->profile == MEDIA_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM"
                                                         : "AES_CM_128_HMAC_SHA1_80",
@@ -197,6 +223,13 @@ static void on_srtp(struct media_session *s, bool rtcp, const uint8_t *p, size_t
         return;
     }
     uint64_t t = now_us();
+    if (s->room) {
+        if (rtcp)
+            media_room_rtcp(s->room, s->room_ep, t, buf, len);
+        else
+            media_room_rtp(s->room, s->room_ep, t, buf, len);
+        return;
+    }
     if (!rtcp) {
         if (media_echo_rtp(&s->echo, t, buf, len) == 1 &&
             media_srtp_protect(s->srtp, false, buf, &len, sizeof buf) == 0)
@@ -249,7 +282,10 @@ static gboolean on_timer(gpointer data)
         media_dtls_on_timeout(s->dtls);
         flush_dtls(s);
     }
-    if (s->srtp && t - s->last_tick_us >= 1000000) {
+    if (s->srtp && s->room && t - s->last_tick_us >= 1000000) {
+        s->last_tick_us = t;
+        media_room_tick(s->room, s->room_ep, t);
+    } else if (s->srtp && t - s->last_tick_us >= 1000000) {
         s->last_tick_us = t;
         uint8_t out[PKT_MAX];
         int n = media_echo_tick(&s->echo, t, out, 1200);
@@ -446,15 +482,51 @@ static int setup_ice(struct media_session *s, const struct media_echo_request *r
     return 0;
 }
 
-static int setup_media(struct media_session *s, const struct media_config *cfg, char *err,
-                       size_t cap)
+/* Room mode: what the browser sends is published, what it receives gets a
+ * slot with an SSRC of ours that the answer announces. */
+static int setup_room(struct media_session *s, const char *room, char *err, size_t cap)
+{
+    int rc = media_room_join(s->srv, room, s, &s->room, &s->room_ep);
+    if (rc) {
+        snprintf(err, cap, rc == -ENOSPC ? "room is full" : "cannot join room \"%s\"", room);
+        return rc;
+    }
+    struct media_fwd *f = media_room_fwd(s->room);
+    uint64_t t = now_us();
+    for (unsigned i = 0; i < s->offer.n_media; i++) {
+        const struct media_sdp_media *m = &s->offer.media[i];
+        struct media_answer_media *am = &s->answer.media[i];
+        if (!am->accept)
+            continue;
+        const struct media_sdp_codec *c = &m->codecs[am->codec];
+        uint32_t in = m->fid[0] ? m->fid[0] : m->n_ssrcs ? m->ssrcs[0] : 0;
+        if ((m->dir == MEDIA_DIR_SENDRECV || m->dir == MEDIA_DIR_SENDONLY) && in &&
+            (rc = media_fwd_publish(f, t, s->room_ep, in, m->kind, c->clock)) != 0) {
+            snprintf(err, cap, "cannot publish SSRC %" PRIu32 " (%s)", in,
+                     rc == -EEXIST ? "taken in this room" : "too many streams");
+            return rc;
+        }
+        unsigned slot;
+        uint32_t out = random32();
+        if ((m->dir == MEDIA_DIR_SENDRECV || m->dir == MEDIA_DIR_RECVONLY) &&
+            media_fwd_add_slot(f, t, s->room_ep, m->kind, out, c->clock, c->pt, &slot) == 0)
+            am->ssrc = out;
+    }
+    return 0;
+}
+
+static int setup_media(struct media_session *s, const struct media_config *cfg, const char *room,
+                       char *err, size_t cap)
 {
     media_echo_init(&s->echo, random32());
     if (media_sdp_choose(&s->offer, &s->answer) == 0) {
         snprintf(err, cap, "nothing to answer: no bundled Opus, VP8 or H.264 m-line");
         return -EINVAL;
     }
-    for (unsigned i = 0; i < s->offer.n_media; i++) {
+    int rc;
+    if (room && (rc = setup_room(s, room, err, cap)) != 0)
+        return rc;
+    for (unsigned i = 0; i < s->offer.n_media && !room; i++) {
         const struct media_sdp_media *m = &s->offer.media[i];
         struct media_answer_media *am = &s->answer.media[i];
         bool browser_sends = m->dir == MEDIA_DIR_SENDRECV || m->dir == MEDIA_DIR_SENDONLY;
@@ -469,9 +541,9 @@ static int setup_media(struct media_session *s, const struct media_config *cfg, 
     s->role = s->offer.setup == MEDIA_SETUP_PASSIVE ? MEDIA_DTLS_CLIENT : MEDIA_DTLS_SERVER;
     s->answer.setup = s->role == MEDIA_DTLS_CLIENT ? MEDIA_SETUP_ACTIVE : MEDIA_SETUP_PASSIVE;
     s->answer.fingerprint = media_dtls_cert_fingerprint(s->srv->cert);
-    s->answer.cname = "lanturn-echo";
+    s->answer.cname = room ? "lanturn-room" : "lanturn-echo";
     s->answer.session_id = ((uint64_t)random32() << 31) ^ random32();
-    int rc = media_dtls_new(&s->dtls, s->srv->cert, s->role, s->offer.fp_alg, s->offer.fp,
+    rc = media_dtls_new(&s->dtls, s->srv->cert, s->role, s->offer.fp_alg, s->offer.fp,
                             s->offer.fp_len);
     if (rc) {
         snprintf(err, cap, "unusable a=fingerprint (%s)", s->offer.fp_alg);
@@ -497,7 +569,8 @@ int media_session_new(struct media_server *srv, const struct media_echo_request 
     s->srv = srv;
     s->relay_only = req->relay_only;
     s->created_us = now_us();
-    snprintf(s->id, sizeof s->id, "echo-%08" PRIx32 "%04" PRIx32, random32(), random32() & 0xffff);
+    snprintf(s->id, sizeof s->id, "%s-%08" PRIx32 "%04" PRIx32, req->room ? "room" : "echo",
+             random32(), random32() & 0xffff);
     char why[200];
     int rc = media_sdp_parse(&s->offer, req->sdp, strlen(req->sdp), why, sizeof why);
     if (rc) {
@@ -510,7 +583,7 @@ int media_session_new(struct media_server *srv, const struct media_echo_request 
     srv->sessions = s;
     srv->n_sessions++;
     srv->started++;
-    if ((rc = setup_media(s, srv->cfg, err, err_cap)) != 0 ||
+    if ((rc = setup_media(s, srv->cfg, req->room, err, err_cap)) != 0 ||
         (rc = setup_ice(s, req, err, err_cap)) != 0) {
         media_session_close(s, err);
         return rc;
@@ -566,6 +639,8 @@ json_t *media_session_stats(const struct media_session *s)
                                                        : "AES_CM_128_HMAC_SHA1_80"));
     if (rtt >= 0)
         json_object_set_new(o, "rtt_ms", json_real(rtt));
+    if (s->room)
+        json_object_set_new(o, "room", media_room_ep_stats(s->room, s->room_ep));
     if (s->close_reason[0])
         json_object_set_new(o, "closed", json_string(s->close_reason));
     return o;

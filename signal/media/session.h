@@ -1,7 +1,8 @@
 /*
- * session.h - one echo session: a libnice ICE agent, the DTLS-SRTP endpoint
- * and the echo, wired together on the GLib main loop. This is the I/O shell
- * around sdp.c, dtls.c and echo.c; control.c creates and closes sessions.
+ * session.h - one session: a libnice ICE agent, the DTLS-SRTP endpoint and
+ * either the echo or a room member (room.c), wired together on the GLib main
+ * loop. This is the I/O shell around sdp.c, dtls.c, echo.c and fwd.c;
+ * control.c creates and closes sessions.
  */
 #ifndef MEDIA_SESSION_H
 #define MEDIA_SESSION_H
@@ -18,11 +19,13 @@
 #define MEDIA_MAX_ICE_SERVERS 4
 
 struct media_session;
+struct media_room;
 
 struct media_server {
     const struct media_config *cfg;
     struct media_dtls_cert *cert;
     struct media_session *sessions; /* a list, newest first */
+    struct media_room *rooms;       /* room mode: a list, made and freed by room.c */
     unsigned n_sessions;
     uint64_t started, failed, completed;
 };
@@ -36,6 +39,7 @@ struct media_turn_server {
 
 struct media_echo_request {
     const char *sdp;
+    const char *room; /* NULL: an echo test; else join this room (room.h) */
     bool relay_only;
     struct media_turn_server turn[MEDIA_MAX_ICE_SERVERS]; /* from the request's ice_servers */
     unsigned n_turn;
@@ -60,6 +64,15 @@ void media_session_forget_answer(struct media_session *s);
 void media_session_close(struct media_session *s, const char *why);
 struct media_session *media_server_find(struct media_server *srv, const char *id);
 const char *media_session_id(const struct media_session *s);
+/* Protect pkt (len bytes in a buffer of cap) in place and send it: 0, or
+ * -EAGAIN before SRTP is up, -EIO when protection or sending fails. */
+int media_session_send_srtp(struct media_session *s, bool rtcp, uint8_t *pkt, size_t len,
+                            size_t cap);
+/* Room mode: the session's room (NULL for an echo) and its endpoint there. */
+struct media_room *media_session_room(const struct media_session *s);
+unsigned media_session_room_ep(const struct media_session *s);
+/* The clock sessions and rooms use: wall-clock microseconds. */
+uint64_t media_session_now_us(void);
 json_t *media_session_stats(const struct media_session *s);
 json_t *media_server_stats(struct media_server *srv);
 void media_server_close_all(struct media_server *srv);

@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
-        if (!(cond)) abort();                                                                      \
+        if (!(cond))                                                                               \
+            abort();                                                                               \
     } while (0)
 
 static void check_item(const uint8_t *data, size_t size, const struct media_rtcp_item *it)
@@ -85,7 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n++;
     }
     CHECK(rc == 0 || rc == -EBADMSG);
-    if (rc == 0) CHECK(off == size);
+    if (rc == 0)
+        CHECK(off == size);
     CHECK(media_rtcp_check(data, size) == (rc == 0 && n > 0 ? n : -EBADMSG));
     if (!f) {
         struct media_fwd_config cfg = {.max_endpoints = 2,
@@ -103,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     media_fwd_tick(f, now);
     static uint8_t out[MEDIA_FWD_RTCP_MAX + 8];
     int len = media_fwd_take_rtcp(f, pub, out, sizeof out);
-    if (len > 0) CHECK(media_rtcp_check(out, (size_t)len) >= 2);
+    if (len > 0)
+        CHECK(media_rtcp_check(out, (size_t)len) >= 2);
     int ep;
     while ((ep = media_fwd_ready(f)) >= 0)
         (void)media_fwd_take_rtcp(f, (unsigned)ep, out, sizeof out);

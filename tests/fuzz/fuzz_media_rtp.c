@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
-        if (!(cond)) abort();                                                                      \
+        if (!(cond))                                                                               \
+            abort();                                                                               \
     } while (0)
 
 static void forward(const uint8_t *data, size_t size, const struct media_rtp *r)
@@ -63,7 +64,8 @@ static void forward(const uint8_t *data, size_t size, const struct media_rtp *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct media_rtp r;
-    if (media_rtp_parse(data, size, &r) != 0) return 0;
+    if (media_rtp_parse(data, size, &r) != 0)
+        return 0;
     CHECK(r.header_len + r.payload_len + r.padding == size);
     CHECK(r.header_len >= 12u + 4u * r.csrc_count);
     CHECK(r.payload == data + r.header_len);
@@ -82,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool voice;
     uint8_t level;
     for (uint8_t id = 1; id < 4; id++)
-        if (media_rtp_audio_level(&r, id, &voice, &level) == 0) CHECK(level <= 127);
+        if (media_rtp_audio_level(&r, id, &voice, &level) == 0)
+            CHECK(level <= 127);
     forward(data, size, &r);
     return 0;
 }

@@ -73,10 +73,12 @@ static struct scene scene(unsigned queue_len, enum media_kind kind, bool two, ui
     struct scene sc = {.f = room(queue_len)};
     uint32_t clock = kind == MEDIA_KIND_AUDIO ? 48000 : 90000;
     assert_int_equal(media_fwd_join(sc.f, NULL, &sc.p1), 0);
-    if (two) assert_int_equal(media_fwd_join(sc.f, NULL, &sc.p2), 0);
+    if (two)
+        assert_int_equal(media_fwd_join(sc.f, NULL, &sc.p2), 0);
     assert_int_equal(media_fwd_join(sc.f, NULL, &sc.sub), 0);
     assert_int_equal(media_fwd_publish(sc.f, 0, sc.p1, base + 1, kind, clock), 0);
-    if (two) assert_int_equal(media_fwd_publish(sc.f, 0, sc.p2, base + 2, kind, clock), 0);
+    if (two)
+        assert_int_equal(media_fwd_publish(sc.f, 0, sc.p2, base + 2, kind, clock), 0);
     assert_int_equal(media_fwd_add_slot(sc.f, 0, sc.sub, kind, 0x51, clock, 96, &sc.slot), 0);
     return sc;
 }
@@ -160,9 +162,11 @@ static unsigned count_type(const uint8_t *p, int n, enum media_rtcp_type t, uint
     static struct media_rtcp_item it;
     unsigned c = 0;
     size_t off = 0;
-    if (n <= 0) return 0;
+    if (n <= 0)
+        return 0;
     while (media_rtcp_read(p, (size_t)n, &off, &it) == 1)
-        if (it.type == t && it.media == media && it.sender == LOCAL) c++;
+        if (it.type == t && it.media == media && it.sender == LOCAL)
+            c++;
     return c;
 }
 

@@ -1,0 +1,196 @@
+/*
+ * room.c - rooms of sessions around the SFU core (see room.h).
+ */
+#include "room.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "session.h"
+
+#define ROOM_MAX_SOURCES 64
+#define ROOM_QUEUE_LEN 16 /* drained after every packet fed in: a burst, not a backlog */
+#define ROOM_PLI_INTERVAL_US 500000
+
+struct media_room {
+    struct media_room *next;
+    struct media_server *srv;
+    char name[MEDIA_ROOM_NAME_MAX];
+    struct media_fwd *fwd;
+    uint64_t rx_packets, forwarded, sent, send_errors;
+};
+
+struct media_fwd *media_room_fwd(struct media_room *r)
+{
+    return r->fwd;
+}
+const char *media_room_name(const struct media_room *r)
+{
+    return r->name;
+}
+
+struct media_room *media_room_find(struct media_server *srv, const char *name)
+{
+    for (struct media_room *r = srv->rooms; r; r = r->next)
+        if (strcmp(r->name, name) == 0)
+            return r;
+    return NULL;
+}
+
+static int room_new(struct media_server *srv, const char *name, struct media_room **out)
+{
+    struct media_room *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    uint32_t local = 0;
+    if (RAND_bytes((unsigned char *)&local, sizeof local) != 1 || local == 0)
+        local = 0x4c414e54; /* any fixed value works: it only names the room's RTCP */
+    struct media_fwd_config cfg = {.max_endpoints = srv->cfg->max_sessions,
+                                   .max_sources = ROOM_MAX_SOURCES,
+                                   .queue_len = ROOM_QUEUE_LEN,
+                                   .pli_interval_us = ROOM_PLI_INTERVAL_US,
+                                   .local_ssrc = local};
+    int rc = media_fwd_new(&r->fwd, &cfg);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    r->srv = srv;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->next = srv->rooms;
+    srv->rooms = r;
+    *out = r;
+    return 0;
+}
+
+int media_room_join(struct media_server *srv, const char *name, struct media_session *s,
+                    struct media_room **out, unsigned *ep)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len >= MEDIA_ROOM_NAME_MAX)
+        return -EINVAL;
+    struct media_room *r = media_room_find(srv, name);
+    int rc;
+    if (!r && (rc = room_new(srv, name, &r)) != 0)
+        return rc;
+    if ((rc = media_fwd_join(r->fwd, s, ep)) != 0) {
+        if (media_fwd_members(r->fwd) == 0)
+            media_room_leave(r, ~0u); /* made for nobody: free it again */
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void media_room_leave(struct media_room *r, unsigned ep)
+{
+    media_fwd_leave(r->fwd, media_session_now_us(), ep);
+    if (media_fwd_members(r->fwd) > 0)
+        return;
+    for (struct media_room **pp = &r->srv->rooms; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    media_fwd_free(r->fwd);
+    free(r);
+}
+
+/* Send all that the core queued: RTP copies and upstream RTCP, per session. */
+static void flush(struct media_room *r)
+{
+    int ep;
+    while ((ep = media_fwd_ready(r->fwd)) >= 0) {
+        struct media_session *s = media_fwd_user(r->fwd, (unsigned)ep);
+        uint8_t *p;
+        size_t len, cap;
+        while ((p = media_fwd_peek(r->fwd, (unsigned)ep, &len, &cap)) != NULL) {
+            if (media_session_send_srtp(s, false, p, len, cap) == 0)
+                r->sent++;
+            else
+                r->send_errors++;
+            media_fwd_pop(r->fwd, (unsigned)ep);
+        }
+        uint8_t rtcp[MEDIA_FWD_RTCP_MAX + 8 + 160];
+        int n = media_fwd_take_rtcp(r->fwd, (unsigned)ep, rtcp, MEDIA_FWD_RTCP_MAX + 8);
+        if (n > 0)
+            media_session_send_srtp(s, true, rtcp, (size_t)n, sizeof rtcp);
+    }
+}
+
+void media_room_rtp(struct media_room *r, unsigned ep, uint64_t now_us, const uint8_t *pkt,
+                    size_t len)
+{
+    r->rx_packets++;
+    int n = media_fwd_rtp(r->fwd, now_us, ep, pkt, len);
+    if (n > 0)
+        r->forwarded += (uint64_t)n;
+    flush(r);
+}
+
+void media_room_rtcp(struct media_room *r, unsigned ep, uint64_t now_us, const uint8_t *pkt,
+                     size_t len)
+{
+    media_fwd_rtcp(r->fwd, now_us, ep, pkt, len);
+    flush(r);
+}
+
+void media_room_connected(struct media_room *r, unsigned ep, uint64_t now_us)
+{
+    media_fwd_want_keyframes(r->fwd, now_us, ep);
+    flush(r);
+}
+
+void media_room_tick(struct media_room *r, unsigned ep, uint64_t now_us)
+{
+    media_fwd_tick(r->fwd, now_us);
+    uint8_t out[1200 + 160];
+    int n = media_fwd_reports(r->fwd, ep, now_us, out, 1200);
+    if (n > 0)
+        media_session_send_srtp(media_fwd_user(r->fwd, ep), true, out, (size_t)n, sizeof out);
+    flush(r);
+}
+
+json_t *media_room_ep_stats(struct media_room *r, unsigned ep)
+{
+    struct media_fwd_ep_stats st;
+    media_fwd_stats(r->fwd, ep, &st);
+    json_t *slots = json_array();
+    for (unsigned i = 0; i < st.n_slots; i++) {
+        const struct media_fwd_slot_stats *sl = &st.slots[i];
+        json_array_append_new(
+            slots,
+            json_pack("{sI ss sI sI sI sI sI sI}", "slot", (json_int_t)i, "kind",
+                      media_kind_name(sl->kind), "ssrc_out", (json_int_t)sl->out_ssrc, "ssrc_src",
+                      (json_int_t)sl->src_ssrc, "tx_packets", (json_int_t)sl->packets, "tx_octets",
+                      (json_int_t)sl->octets, "remote_lost", (json_int_t)sl->remote_lost,
+                      "remote_fraction_lost", (json_int_t)sl->remote_fraction_lost));
+    }
+    return json_pack("{ss sI sI sI sI sI sI sI sI sI so}", "room", r->name, "published_packets",
+                     (json_int_t)st.rx_packets, "published_bytes", (json_int_t)st.rx_bytes,
+                     "queued", (json_int_t)st.queued, "dropped", (json_int_t)st.dropped, "plis_in",
+                     (json_int_t)st.plis_in, "nacks_in", (json_int_t)st.nacks_in, "plis_out",
+                     (json_int_t)st.plis_out, "nacks_out", (json_int_t)st.nacks_out, "rtcp_errors",
+                     (json_int_t)st.rtcp_errors, "slots", slots);
+}
+
+json_t *media_room_stats(struct media_room *r)
+{
+    return json_pack("{ss sI sI sI sI sI}", "room", r->name, "members",
+                     (json_int_t)media_fwd_members(r->fwd), "rx_packets", (json_int_t)r->rx_packets,
+                     "forwarded", (json_int_t)r->forwarded, "sent", (json_int_t)r->sent,
+                     "send_errors", (json_int_t)r->send_errors);
+}
+
+json_t *media_room_list(struct media_server *srv, const char *name)
+{
+    json_t *list = json_array();
+    for (struct media_room *r = srv->rooms; r; r = r->next)
+        if (!name || strcmp(name, r->name) == 0)
+            json_array_append_new(list, media_room_stats(r));
+    return list;
+}
