@@ -1,0 +1,68 @@
+/*
+ * peer.h - one synthetic WebRTC endpoint of media-load: a libnice agent
+ * (controlling, host candidates on loopback), mediad's own DTLS-SRTP code as
+ * the client side, and either a publisher (one video stream of synthetic RTP)
+ * or a subscriber (n recvonly video m-lines, counting what arrives). Runs on
+ * the default GLib main context.
+ */
+#ifndef ML_PEER_H
+#define ML_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <agent.h>
+
+#include "dtls.h"
+#include "rtp.h"
+
+#define ML_MAX_PUBLISHERS 8 /* a subscriber has one slot per publisher */
+#define ML_PAYLOAD 1100     /* RTP payload bytes per packet */
+
+struct ml_peer {
+    unsigned idx;
+    bool publisher;
+    unsigned n_mlines;
+    NiceAgent *agent;
+    guint stream;
+    bool gathered, ice_done, failed;
+    char why[160];
+    struct media_dtls *dtls;
+    struct media_srtp *srtp;
+    char id[32];   /* mediad's session id */
+    uint32_t ssrc; /* ours: publisher's stream, or a subscriber's RTCP sender */
+    /* publisher */
+    uint16_t seq;
+    uint64_t sent, sent_bytes, plis, nacks, next_us;
+    /* subscriber: by publisher index from the payload */
+    uint64_t received[ML_MAX_PUBLISHERS], rx_bytes, srtp_errors, rtp_errors;
+    struct media_rx_stats rx[ML_MAX_PUBLISHERS];
+    uint64_t last_rr_us;
+    /* per outgoing stream of mediad (by its SSRC): continuity across a switch */
+    struct {
+        uint32_t ssrc, pub, ts;
+        uint16_t seq;
+    } out[ML_MAX_PUBLISHERS];
+    unsigned n_out;
+    uint64_t seq_lost;        /* forward gaps in mediad's sequence numbers */
+    unsigned switches;        /* a stream's publisher changed */
+    uint16_t switch_seq_step; /* sequence and timestamp steps at the last change */
+    uint32_t switch_ts_step;
+};
+
+/* Make the agent and start gathering. 0 or -EIO with the reason in p->why. */
+int ml_peer_start(struct ml_peer *p, unsigned idx, bool publisher, unsigned n_mlines);
+/* After gathering: the offer (malloc'd) for mediad, or NULL. */
+char *ml_peer_offer(struct ml_peer *p, const struct media_dtls_cert *cert);
+/* mediad's answer: ICE credentials, candidates and the DTLS fingerprint.
+ * 0 or -EINVAL with the reason in p->why. */
+int ml_peer_answer(struct ml_peer *p, const struct media_dtls_cert *cert, const char *sdp);
+bool ml_peer_connected(const struct ml_peer *p);
+/* Retransmit DTLS when due; a subscriber's receiver report once a second. */
+void ml_peer_poll(struct ml_peer *p, uint64_t now_us);
+/* Publisher: one RTP packet stamped with publisher index and counter. */
+void ml_peer_send_rtp(struct ml_peer *p, uint64_t now_us, uint64_t start_us);
+void ml_peer_free(struct ml_peer *p);
+
+#endif
