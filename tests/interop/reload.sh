@@ -3,7 +3,7 @@
 # through turnd with shared-secret credentials, SIGHUP picks up a new shared
 # secret and a new TLS certificate. The running allocation keeps relaying; a
 # new allocation needs the new secret (the old one is refused); a new TLS
-# handshake shows the new certificate (openssl s_client fingerprints). A
+# or DTLS handshake shows the new certificate (openssl s_client fingerprints). A
 # "reload" over the control socket with a bad file answers file:line and
 # keeps the running configuration.
 . "$(dirname "$0")/../lib/control.sh"
@@ -33,8 +33,8 @@ start_turnd turnd --config "$LOGDIR/turnd.conf" --listen "127.0.0.1:$PORT" --rel
 wait_control || fail "no control socket"
 wait_tcp "127.0.0.1:$TLS_PORT" || fail "turnd does not listen on TLS"
 
-fingerprint() { # fingerprint: SHA-256 of the certificate a new TLS handshake shows
-    openssl s_client -connect "127.0.0.1:$TLS_PORT" </dev/null 2>/dev/null |
+fingerprint() { # fingerprint [-dtls1_2]: SHA-256 of the certificate a new TLS (DTLS) handshake shows
+    timeout 20 openssl s_client "$@" -connect "127.0.0.1:$TLS_PORT" </dev/null 2>/dev/null |
         openssl x509 -noout -fingerprint -sha256 2>/dev/null
 }
 file_fingerprint() { openssl x509 -noout -fingerprint -sha256 -in "$1"; }
@@ -44,6 +44,8 @@ allocates() { # allocates SECRET TAG: coturn's uclient relays with that shared s
     grep -q 'tot_recv_msgs=[1-9]' "$LOGDIR/uclient-$2.log"
 }
 [ "$(fingerprint)" = "$(file_fingerprint "$LOGDIR/old/cert.pem")" ] || fail "TLS: not the first cert"
+[ "$(fingerprint -dtls1_2)" = "$(file_fingerprint "$LOGDIR/old/cert.pem")" ] ||
+    fail "DTLS: not the first cert"
 
 turnutils_peer -L 127.0.0.1 -p "$PEER_PORT" >"$LOGDIR/peer.log" 2>&1 &
 PIDS+=($!)
@@ -76,6 +78,9 @@ allocates new-secret new || fail "the new secret does not allocate"
 new_fp=$(fingerprint)
 echo "TLS after the reload: $new_fp"
 [ "$new_fp" = "$(file_fingerprint "$LOGDIR/new/cert.pem")" ] || fail "TLS: not the new certificate"
+new_fp=$(fingerprint -dtls1_2)
+echo "DTLS after the reload: $new_fp"
+[ "$new_fp" = "$(file_fingerprint "$LOGDIR/new/cert.pem")" ] || fail "DTLS: not the new certificate"
 
 # A bad file: the reload is refused with file:line, everything stays
 write_conf "alloc_bandwidth = -1;"
