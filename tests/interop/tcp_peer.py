@@ -9,8 +9,9 @@ Both directions of a TCP allocation, with a TCP echo peer on PEER_IP:
      connection closes the peer's;
   2. Connect to a port nobody listens on: 447;
   3. CreatePermission, the peer connects to the relayed address, the client
-     gets ConnectionAttempt, binds, data both ways, and the peer's close
-     closes the client's data connection;
+     gets ConnectionAttempt, binds, data both ways (32 MiB each way to a
+     reader that pauses 1.5 s: backpressure, nothing lost), and the peer's
+     close closes the client's data connection;
   4. a peer connection nobody binds is closed by the server after 30 s.
 Prints what it measured; exits 0 when all held, 1 otherwise.
 """
@@ -201,6 +202,26 @@ def main(argv):
     p.settimeout(5)
     if p.recv(64) != b'hello peer':
         fail('client to peer after ConnectionAttempt')
+    # Backpressure: a side that does not read for a while gets every byte
+    # afterwards; the server's bounded queues hold the rest back instead of
+    # dropping or closing.
+    for name, src, dst in (('peer to client', p, data), ('client to peer', data, p)):
+        payload = os.urandom(4 * BULK)  # more than the kernel buffers on the way hold
+        t = threading.Thread(target=src.sendall, args=(payload,))
+        t.start()
+        time.sleep(1.5)
+        got, dst_total = [], 0
+        dst.settimeout(10)
+        while dst_total < len(payload):
+            b = dst.recv(1 << 16)
+            if not b:
+                break
+            got.append(b)
+            dst_total += len(b)
+        t.join(10)
+        if hashlib.sha256(b''.join(got)).digest() != hashlib.sha256(payload).digest():
+            fail(f'backpressure {name}: {dst_total} of {len(payload)} bytes, or different bytes')
+        print(f'backpressure {name}: {len(payload) >> 20} MiB, reader paused 1.5 s, all arrived')
     p.close()
     if not closed_within(data, 5):
         fail("the peer's close did not close the client's data connection")

@@ -6,7 +6,8 @@
 #     ConnectionAttempt, ConnectionBind, data both ways) over TCP or TLS with
 #     zero loss;
 #   peers: tcp_peer.py with TCP peers (Connect + 8 MiB each way, 447, the peer
-#     connecting in, close following close, the 30 s unbound timeout).
+#     connecting in, 32 MiB each way to a reader that pauses (backpressure),
+#     close following close, the 30 s unbound timeout).
 # usage: tcp_relay.sh uclient|uclient-tls|peers
 . "$(dirname "$0")/../lib/common.sh"
 MODE=${1:?mode}
