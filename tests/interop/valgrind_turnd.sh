@@ -1,7 +1,8 @@
 #!/bin/bash
 # Proves: turnd runs a real client's session (allocations, permissions,
-# channels, relayed data, refresh-to-zero, shutdown) over UDP, TCP and TLS
-# with no memory errors and no leaks under valgrind, and exits 0 on SIGTERM.
+# channels, relayed data, refresh-to-zero, shutdown) over UDP, TCP, TLS and
+# DTLS, and answers metrics scrapes over HTTP, with no memory errors and no
+# leaks under valgrind, and exits 0 on SIGTERM.
 . "$(dirname "$0")/../lib/common.sh"
 PEER_PORT=$((PORT + 1))
 TLS_PORT=$((PORT + 5))
@@ -10,7 +11,7 @@ valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak
     --error-exitcode=99 "$TURND" --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 \
     --relay-ports "$RELAY_LO-$RELAY_HI" --user vg:pw --allow-peer 127.0.0.1/32 \
     --tls-cert "$LOGDIR/tls/cert.pem" --tls-key "$LOGDIR/tls/key.pem" --tls-listen "127.0.0.1:$TLS_PORT" \
-    >"$LOGDIR/valgrind.log" 2>&1 &
+    --metrics-listen "127.0.0.1:$((PORT + 6))" >"$LOGDIR/valgrind.log" 2>&1 &
 VG=$!
 PIDS+=($VG)
 wait_udp "127.0.0.1:$PORT" || fail "turnd under valgrind did not start"
@@ -29,6 +30,23 @@ uclient_ok "$LOGDIR/tcp-run.log" || fail "TCP run lost data"
 timeout 120 turnutils_uclient -t -S -u vg -w pw -p "$TLS_PORT" -n 20 -l 200 -y 127.0.0.1 \
     >"$LOGDIR/tls-run.log" 2>&1
 uclient_ok "$LOGDIR/tls-run.log" || fail "TLS run lost data"
+# DTLS: cookie exchange, sessions demultiplexed from one socket, close_notify.
+timeout 120 turnutils_uclient -S -u vg -w pw -p "$TLS_PORT" -n 20 -l 200 -y 127.0.0.1 \
+    >"$LOGDIR/dtls-run.log" 2>&1
+uclient_ok "$LOGDIR/dtls-run.log" || fail "DTLS run lost data"
+# Metrics over HTTP: a scrape, a bad request, a client that leaves mid-request.
+python3 - "$((PORT + 6))" <<'PY' || fail "metrics scrape under valgrind"
+import socket, sys
+port = int(sys.argv[1])
+def ask(raw):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(raw)
+    data = b"".join(iter(lambda: s.recv(65536), b""))
+    return data.split(b" ")[1]
+assert ask(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n") == b"200"
+assert ask(b"BAD\r\n\r\n") == b"400"
+socket.create_connection(("127.0.0.1", port)).sendall(b"GET /met")
+PY
 kill -TERM $VG
 wait $VG
 rc=$?
