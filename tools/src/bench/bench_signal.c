@@ -19,6 +19,7 @@
  * per-connection vhost/retry machinery we would have to tune around.
  */
 #include "bench.h"
+#include "bench_login.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +43,7 @@ struct opts {
     const char *layout;
     int port, https_port, pid, workers, sources;
     int hold_s, chat_s, senders, fanout, reads, logins, storm_timeout_s, max_rss_mb;
+    int login_storm, login_storm_s;
     long history_max_id;
     bool json;
 };
@@ -288,42 +290,6 @@ static int run_phase(int phase, int64_t duration_ms, int64_t count, int64_t time
 
 /* ---- password logins over HTTPS, one at a time ---- */
 
-static int login_once(SSL_CTX *ctx, int port, const char *name, double *ms)
-{
-    int64_t t0 = bench_now_ns();
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct timeval tv = {.tv_sec = 20};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    SSL *ssl = SSL_new(ctx);
-    int ok = -1;
-    char body[128], req[512], resp[4096];
-    int bl = snprintf(body, sizeof body, "{\"name\":\"%s\",\"password\":\"bench password\"}", name);
-    int rl = snprintf(req, sizeof req,
-                      "POST /api/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                      "application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-                      bl, body);
-    if (ssl && SSL_set_fd(ssl, fd) == 1 && SSL_connect(ssl) == 1 && SSL_write(ssl, req, rl) == rl) {
-        int n = SSL_read(ssl, resp, sizeof resp - 1);
-        if (n > 12) {
-            resp[n] = '\0';
-            ok = strncmp(resp, "HTTP/1.1 200", 12) == 0 ? 0 : -1;
-            if (ok)
-                fprintf(stderr, "bench-signal: login %s: %.60s\n", name, resp);
-        }
-    }
-    SSL_free(ssl);
-    close(fd);
-    *ms = (double)(bench_now_ns() - t0) / 1e6;
-    return ok;
-}
-
 static void logins(const struct opts *o, const struct bench_layout *lay, struct result *r)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -336,7 +302,7 @@ static void logins(const struct opts *o, const struct bench_layout *lay, struct 
         char name[32];
         snprintf(name, sizeof name, "bench%05d", (int)((i * 7919L) % lay->users));
         double ms;
-        if (login_once(ctx, o->https_port, name, &ms) != 0)
+        if (bench_login(ctx, o->https_port, name, &ms) != 200)
             r->errors++;
         else
             hist_add(h, (uint64_t)(ms * 1000));
@@ -398,7 +364,7 @@ static void usage(void)
     fputs("usage: bench-signal --layout FILE --port WS_PORT --https-port PORT --pid PID\n"
           "       [--workers N] [--sources N] [--hold S] [--chat S] [--senders N] [--fanout N]\n"
           "       [--reads N] [--logins N] [--history-max-id N] [--storm-timeout S]\n"
-          "       [--max-rss-mb MB] [--json]\n",
+          "       [--max-rss-mb MB] [--login-storm N] [--login-storm-s S] [--json]\n",
           stderr);
 }
 
@@ -406,14 +372,16 @@ int main(int argc, char **argv)
 {
     struct opts o = {.workers = 0, .sources = 8, .hold_s = 600, .chat_s = 120, .senders = 2000,
                      .fanout = 10, .reads = 1000, .logins = 20, .storm_timeout_s = 300,
-                     .max_rss_mb = 12000, .history_max_id = 1000000};
+                     .max_rss_mb = 12000, .history_max_id = 1000000, .login_storm = 0,
+                     .login_storm_s = 30};
     static const struct option lo[] = {
         {"layout", 1, NULL, 'L'},      {"port", 1, NULL, 'p'},        {"https-port", 1, NULL, 'H'},
         {"pid", 1, NULL, 'P'},         {"workers", 1, NULL, 'w'},     {"sources", 1, NULL, 's'},
         {"hold", 1, NULL, 'i'},        {"chat", 1, NULL, 'c'},        {"senders", 1, NULL, 'S'},
         {"fanout", 1, NULL, 'f'},      {"reads", 1, NULL, 'r'},       {"logins", 1, NULL, 'l'},
         {"history-max-id", 1, NULL, 'm'}, {"storm-timeout", 1, NULL, 't'},
-        {"max-rss-mb", 1, NULL, 'R'},  {"json", 0, NULL, 'j'},        {0},
+        {"max-rss-mb", 1, NULL, 'R'},  {"json", 0, NULL, 'j'},
+        {"login-storm", 1, NULL, 'G'}, {"login-storm-s", 1, NULL, 'g'}, {0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -434,6 +402,8 @@ int main(int argc, char **argv)
         case 't': o.storm_timeout_s = atoi(optarg); break;
         case 'R': o.max_rss_mb = atoi(optarg); break;
         case 'j': o.json = true; break;
+        case 'G': o.login_storm = atoi(optarg); break;
+        case 'g': o.login_storm_s = atoi(optarg); break;
         default: usage(); return 2;
         }
     }
@@ -478,7 +448,7 @@ int main(int argc, char **argv)
         workers[w] = p;
     }
 
-    struct result res[10];
+    struct result res[12];
     memset(res, 0, sizeof res);
     struct bench_figures *fig = calloc(1, sizeof *fig);
     int n = 0, rc = 0;
@@ -514,6 +484,37 @@ int main(int argc, char **argv)
         rc |= run_phase(PH_IDLE, o.hold_s * 1000LL, 0, o.hold_s * 1000LL, WAIT_WORKERS, fig, r);
         r->per_s = (double)fig->acked / r->seconds;
         r->lost = (double)fig->gaps;
+    }
+
+    /* N password logins at once while every connection pings: the pings show
+     * whether the storm stalls the users already connected. */
+    if (o.login_storm > 0) {
+        struct login_stats *ls = calloc(1, sizeof *ls);
+        struct result *ping = &res[n++], *lr = &res[n++];
+        ping->key = "storm_ping", ping->label = "login storm: ping RTT";
+        lr->key = "storm_login", lr->label = "login storm: logins";
+        if (!rc && ls) {
+            int64_t t0 = bench_now_ns(), hold = o.login_storm_s * 1000LL;
+            struct bench_login_storm *storm = bench_login_storm_start(
+                o.https_port, (int)lay.users, o.login_storm, 200, t0 + hold * 1000000LL, ls);
+            rc |= run_phase(PH_IDLE, hold, 0, hold, WAIT_WORKERS, fig, ping);
+            ping->per_s = (double)fig->acked / ping->seconds;
+            ping->lost = (double)fig->gaps;
+            bench_login_storm_join(storm);
+            lr->seconds = (double)(bench_now_ns() - t0) / 1e9;
+            lr->n = (double)ls->ok;
+            lr->p50 = hist_ms(&ls->lat, 0.5);
+            lr->p99 = hist_ms(&ls->lat, 0.99);
+            lr->max = hist_ms(&ls->lat, 1);
+            lr->per_s = (double)ls->ok / lr->seconds;
+            lr->errors = (double)ls->failed;
+            lr->cpu = ping->cpu, lr->rss = ping->rss, lr->load_cpu = ping->load_cpu;
+            if (!o.json)
+                fprintf(stderr, "login storm: %d logins, %llu ok, %llu busy answers (503, "
+                        "retried), %llu failed\n", o.login_storm, (unsigned long long)ls->ok,
+                        (unsigned long long)ls->busy, (unsigned long long)ls->failed);
+        }
+        free(ls);
     }
 
     r = &res[n++];
