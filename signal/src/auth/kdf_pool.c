@@ -8,7 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#define WORKER_NICE 10
 
 struct job_list {
     struct sig_kdf_job *head, *tail;
@@ -48,6 +52,11 @@ static struct sig_kdf_job *list_take_all(struct job_list *l)
 static void *worker(void *arg)
 {
     struct sig_kdf_pool *p = arg;
+    /* Below the event loop: on a box with as many cores as workers, the loop
+     * (every connected user) must win the CPU over a queue of logins. Linux
+     * applies a thread id's nice value to that thread alone. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0) {
+    }
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->todo.head && !p->stopping)
