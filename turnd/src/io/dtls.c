@@ -193,19 +193,8 @@ static SSL_CTX *ctx_new(const char *cert, const char *key, char *err, size_t err
                  tio_tls_error(detail, sizeof(detail)));
         goto fail;
     }
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-        snprintf(err, err_cap, "tls_cert %s: %s", cert, tio_tls_error(detail, sizeof(detail)));
+    if (tio_tls_use_pair(ctx, cert, key, err, err_cap) != 0)
         goto fail;
-    }
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, err_cap, "tls_key %s: %s", key, tio_tls_error(detail, sizeof(detail)));
-        goto fail;
-    }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        snprintf(err, err_cap, "tls_key %s does not match tls_cert %s: %s", key, cert,
-                 tio_tls_error(detail, sizeof(detail)));
-        goto fail;
-    }
     return ctx;
 fail:
     SSL_CTX_free(ctx);
@@ -448,7 +437,8 @@ void tio_dtls_send(struct tio_server *s, struct tio_sock *sock, const struct stu
                    const uint8_t *buf, size_t len)
 {
     struct tio_dtls *d = s->dtls;
-    struct dtls_session *x = d ? find(d, sock->fd, to) : NULL;
+    if (!d) return;
+    struct dtls_session *x = find(d, sock->fd, to);
     if (!x || !x->handshaken || x->closing || len > DTLS_PLAIN_MAX) {
         d->st.send_dropped++;
         return;

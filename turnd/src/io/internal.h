@@ -210,5 +210,11 @@ long tio_tls_read(struct tio_tls_conn *t, uint8_t *buf, size_t cap);
 long tio_tls_write(struct tio_tls_conn *t, const uint8_t *buf, size_t len);
 /* The library's text for the last error on this thread; clears the queue. */
 const char *tio_tls_error(char *buf, size_t cap);
+/* Load a PEM certificate chain and its key into an SSL_CTX (TLS or DTLS)
+ * and check they match. 0, or -EINVAL with the file and the library's
+ * reason in err. */
+struct ssl_ctx_st;
+int tio_tls_use_pair(struct ssl_ctx_st *ctx, const char *cert, const char *key, char *err,
+                     size_t err_cap);
 
 #endif

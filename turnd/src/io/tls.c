@@ -77,24 +77,33 @@ int tio_tls_ctx_new(const char *cert, const char *key, struct tio_tls_ctx **out,
         snprintf(err, err_cap, "cannot require TLS 1.2: %s", tio_tls_error(detail, sizeof(detail)));
         goto fail;
     }
-    if (SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1) {
-        snprintf(err, err_cap, "tls_cert %s: %s", cert, tio_tls_error(detail, sizeof(detail)));
+    if (tio_tls_use_pair(t->ctx, cert, key, err, err_cap) != 0)
         goto fail;
-    }
-    if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, err_cap, "tls_key %s: %s", key, tio_tls_error(detail, sizeof(detail)));
-        goto fail;
-    }
-    if (SSL_CTX_check_private_key(t->ctx) != 1) {
-        snprintf(err, err_cap, "tls_key %s does not match tls_cert %s: %s", key, cert,
-                 tio_tls_error(detail, sizeof(detail)));
-        goto fail;
-    }
     *out = t;
     return 0;
 fail:
     tio_tls_ctx_free(t);
     return -EINVAL;
+}
+
+int tio_tls_use_pair(struct ssl_ctx_st *ctx, const char *cert, const char *key, char *err,
+                     size_t err_cap)
+{
+    char detail[256];
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        snprintf(err, err_cap, "tls_cert %s: %s", cert, tio_tls_error(detail, sizeof(detail)));
+        return -EINVAL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        snprintf(err, err_cap, "tls_key %s: %s", key, tio_tls_error(detail, sizeof(detail)));
+        return -EINVAL;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        snprintf(err, err_cap, "tls_key %s does not match tls_cert %s: %s", key, cert,
+                 tio_tls_error(detail, sizeof(detail)));
+        return -EINVAL;
+    }
+    return 0;
 }
 
 void tio_tls_ctx_free(struct tio_tls_ctx *t)
