@@ -136,6 +136,7 @@ static const char *const known_keys[] = {
     "client_subnets", "alternate_server", "alternate_domain",  "draining",
     "control_socket", "udp_buffer",
     "dtls", "dtls_listen", "max_dtls_sessions", "metrics_listen",
+    "max_tcp_connections",
 };
 
 struct file_ctx {
@@ -279,6 +280,7 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         {"user_quota", &c->max_allocations_per_user, 0, 10000000},
         {"max_permissions", &c->max_permissions, 1, 65536},
         {"max_channels", &c->max_channels, 1, 4096},
+        {"max_tcp_connections", &c->max_tcp_connections, 1, 65536},
         {"max_connections", &cfg->max_connections, 1, 1000000},
         {"max_dtls_sessions", &cfg->max_dtls_sessions, 1, 1000000},
         {"udp_buffer", &cfg->udp_buffer, 0, 1 << 30},
@@ -902,11 +904,11 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
             "  channel_lifetime = %u;\n  nonce_lifetime = %u;\n  max_allocations = %u;\n"
             "  user_quota = %u;\n  max_permissions = %u;\n  max_channels = %u;\n"
             "  auth_fail_limit = %u;\n  auth_fail_window = %u;\n"
-            "  alloc_bandwidth = %u;\n  user_bandwidth = %u;\n",
+            "  alloc_bandwidth = %u;\n  user_bandwidth = %u;\n  max_tcp_connections = %u;\n",
             c->lifetime_default, c->lifetime_max, c->perm_lifetime, c->chan_lifetime,
             c->nonce_lifetime, c->max_allocations, c->max_allocations_per_user,
             c->max_permissions, c->max_channels, c->auth_fail_limit, c->auth_fail_window,
-            c->alloc_bandwidth, c->user_bandwidth);
+            c->alloc_bandwidth, c->user_bandwidth, c->max_tcp_connections);
     if (c->alternate_server.port) {
         stun_addr_format(&c->alternate_server, true, a, sizeof(a));
         fprintf(out, "  alternate_server = \"%s\";\n", a);

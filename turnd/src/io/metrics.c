@@ -32,6 +32,10 @@ const struct tio_stat tio_stats[] = {
     C(client_to_peer_bytes, false, "Bytes relayed from clients to peers."),
     C(peer_to_client_packets, false, "Datagrams relayed from peers to clients."),
     C(peer_to_client_bytes, false, "Bytes relayed from peers to clients."),
+    C(tcp_connections, true, "RFC 6062 peer connections of TCP allocations now."),
+    C(tcp_connections_total, false, "RFC 6062 peer connections made or accepted since start."),
+    C(tcp_connect_failures, false, "Connect requests answered 447."),
+    C(tcp_refused, false, "Peer connections to a TCP relay refused: no permission or quota."),
 #undef C
 };
 const size_t tio_n_stats = sizeof(tio_stats) / sizeof(tio_stats[0]);
