@@ -7,6 +7,7 @@
 # area's routes work and write the audit log.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/stop_clean.sh"
 CONSOLE=$(realpath "${CONSOLE:?}") APPLIANCED=$(realpath "${APPLIANCED:?}")
 TURND=$(realpath "${TURND:?}") SIGNALD=$(realpath "${SIGNALD:?}")
 WEB=$(realpath "$(dirname "$0")/../../appliance/console/web")
@@ -302,3 +303,5 @@ done
 r=$(c POST /api/logout); expect 200 "$r" "logout"
 r=$(c GET /api/me); expect 401 "$r" "me after logout"
 echo "ok: STUN self-test reaches turnd over UDP; the audit log names the admin for each action; logout ends the session"
+stop_clean
+echo "ok: the console stops cleanly (exit 0, no sanitizer report)"

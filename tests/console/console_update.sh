@@ -9,6 +9,7 @@
 # bundle is removed once RAUC is done with it, and each result is audited.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/stop_clean.sh"
 CONSOLE=$(realpath "${CONSOLE:?}") APPLIANCED=$(realpath "${APPLIANCED:?}")
 TURND=$(realpath "${TURND:?}") SIGNALD=$(realpath "${SIGNALD:?}")
 WEB=$(realpath "$(dirname "$0")/../../appliance/console/web")
@@ -99,3 +100,5 @@ r=$(get /api/audit)
 json "$r" | jq -e '[.entries[]|select(.action=="update.install")|.detail]|(map(select(test("installed version 2.0 into slot B")))|length == 1) and
     (map(select(test("refused: the update is not signed")))|length == 1)' >/dev/null || fail "audit: $(json "$r" | jq -c '[.entries[]|select(.action|startswith("update"))]')"
 echo "ok: RAUC got only spooled files under our own names, none is left, and the audit log has each result"
+stop_clean
+echo "ok: the console stops cleanly (exit 0, no sanitizer report)"

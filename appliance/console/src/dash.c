@@ -87,9 +87,9 @@ void con_dashboard(struct console *c, const struct con_req *r, const struct con_
     json_t *st = con_actl_cmd(c, "status", 3000);
     if (json_is_true(json_object_get(st, "ok"))) {
         json_object_set(res, "services", json_object_get(st, "services"));
-        json_object_set(res, "appliance",
-                        json_pack("{sO sO}", "version", json_object_get(st, "version"), "uptime_s",
-                                  json_object_get(st, "uptime_s")));
+        json_object_set_new(res, "appliance",
+                            json_pack("{sO sO}", "version", json_object_get(st, "version"),
+                                      "uptime_s", json_object_get(st, "uptime_s")));
     } else {
         json_object_set(res, "services_error", json_object_get(st, "error"));
     }
