@@ -97,6 +97,25 @@ static void connect_to_forbidden_peers_gets_403_before_any_connection(void **sta
     }
     assert_int_equal(t->f.connects, 0);
     assert_int_equal(turn_core_stats(t->core)->peer_denied, 5);
+    /* the relayed address of a live UDP allocation is no TCP peer... */
+    struct stun_addr udp_client = t->client, udp_relay;
+    udp_client.port = 41000;
+    t->conn = 0;
+    assert_int_equal(request_from(t, &udp_client, TURN_ALLOCATE, add_udp, NULL, "alice", t->key), 0);
+    stun_attr_get_addr(&t->resp, stun_find(&t->resp, STUN_ATTR_XOR_RELAYED_ADDRESS), true, &udp_relay);
+    t->conn = CONTROL;
+    assert_int_equal(request(t, TURN_CONNECT, add_peer, &udp_relay), 403);
+    /* ...another TCP allocation's is (two clients of one appliance) */
+    struct stun_addr other_client = t->client;
+    other_client.port = 42000;
+    t->conn = CONTROL + 10;
+    assert_int_equal(request_from(t, &other_client, TURN_ALLOCATE, add_tcp, NULL, "alice", t->key), 0);
+    struct stun_addr tcp_relay;
+    stun_attr_get_addr(&t->resp, stun_find(&t->resp, STUN_ATTR_XOR_RELAYED_ADDRESS), true, &tcp_relay);
+    t->conn = CONTROL;
+    assert_int_equal(request(t, TURN_CONNECT, add_peer, &tcp_relay), -1);
+    assert_int_equal(t->f.connects, 1);
+    assert_true(stun_addr_equal(&t->f.connect_to, &tcp_relay));
     struct stun_addr v6;
     stun_addr_parse("[2001:db8::1]:80", &v6);
     assert_int_equal(request(t, TURN_CONNECT, add_peer, &v6), 443);

@@ -292,6 +292,12 @@ bool turn_is_live_relay(const struct turn_core *c, const struct stun_addr *addr)
     return relay && stun_addr_equal(relay, addr);
 }
 
+bool turn_is_live_tcp_relay(const struct turn_core *c, const struct stun_addr *addr)
+{
+    struct turn_alloc *owner = c->port_owner[turn_family_index(addr->family)][addr->port];
+    return turn_is_live_relay(c, addr) && owner->tcp;
+}
+
 const struct stun_addr *turn_alloc_relay(const struct turn_alloc *a, uint16_t af, int *handle)
 {
     if (a->relay.family == af && a->relay_handle >= 0) {

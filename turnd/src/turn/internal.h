@@ -178,6 +178,7 @@ int turn_relay_take_reservation(struct turn_core *c, struct turn_alloc *a, const
                                 bool dont_fragment);
 void turn_reservations_expire(struct turn_core *c, uint64_t now_ms);
 bool turn_is_live_relay(const struct turn_core *c, const struct stun_addr *addr);
+bool turn_is_live_tcp_relay(const struct turn_core *c, const struct stun_addr *addr);
 
 struct turn_perm *turn_perm_find(struct turn_alloc *a, const struct stun_addr *ip, uint64_t now_ms);
 int turn_perm_install(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,

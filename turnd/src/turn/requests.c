@@ -480,8 +480,9 @@ static int handle_connect(struct request *q)
     err = check_peer(q, a, peer_attr, &peer, &relay_only);
     if (err)
         return err;
-    /* Our own address: only another TCP allocation's live relayed port. */
-    if (relay_only && !turn_is_live_relay(q->c, &peer))
+    /* Our own address: only another TCP allocation's live relayed address
+     * (a UDP relay's port number may be a local service's TCP port). */
+    if (relay_only && !turn_is_live_tcp_relay(q->c, &peer))
         return deny_peer(q, a, &peer, "own-address-port");
     if (peer.port == 0)
         return STUN_ERR_BAD_REQUEST;
