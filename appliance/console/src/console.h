@@ -140,6 +140,8 @@ int con_update_init(struct console *c);
 void con_update_clear_spool(const char *dir);
 /* On the loop's thread: audit an install that finished. */
 void con_update_poll(struct console *c);
+/* Before the loop's context goes: an install finishing later wakes nothing. */
+void con_update_stop_waking(struct console *c);
 void con_update_free(struct console *c);
 bool con_update_precheck(struct console *c, const struct con_req *r, struct con_reply *out);
 /* An uploaded bundle's name (shown and logged, never a path): 0, or -EINVAL

@@ -132,7 +132,7 @@ void con_server_free(struct con_server *s)
 {
     if (!s)
         return;
-    s->c->wake = NULL;
+    con_update_stop_waking(s->c);
     if (s->ctx)
         lws_context_destroy(s->ctx);
     free(s);

@@ -84,10 +84,11 @@ static void *install_thread(void *arg)
         snprintf(u->message, sizeof u->message, "%s", e ? e : "the update failed");
         u->state = UPD_FAILED;
     }
-    pthread_mutex_unlock(&u->mu);
     json_decref(rep);
+    /* under the lock: the server may be going away (con_update_stop_waking) */
     if (u->c->wake)
         u->c->wake(u->c->wake_ctx);
+    pthread_mutex_unlock(&u->mu);
     return NULL;
 }
 
@@ -125,24 +126,31 @@ void con_update_poll(struct console *c)
         return;
     pthread_mutex_lock(&u->mu);
     bool done = (u->state == UPD_INSTALLED || u->state == UPD_FAILED) && !u->audited;
-    struct con_upd snap;
-    if (done) {
-        u->audited = true;
-        memcpy(&snap, u, sizeof snap);
-    }
+    u->audited |= done;
     pthread_mutex_unlock(&u->mu);
     if (!done)
         return;
+    /* the thread has set its result and is returning: after the join the
+     * state is ours alone until the next upload, which only this thread starts */
     if (u->joinable) {
         pthread_join(u->thread, NULL);
         u->joinable = false;
     }
-    if (snap.state == UPD_INSTALLED)
-        con_audit(c, &snap.who, "update.install", snap.name, "installed version %s into slot %s",
-                  snap.version[0] ? snap.version : "?", snap.slot[0] ? snap.slot : "?");
+    if (u->state == UPD_INSTALLED)
+        con_audit(c, &u->who, "update.install", u->name, "installed version %s into slot %s",
+                  u->version[0] ? u->version : "?", u->slot[0] ? u->slot : "?");
     else
-        con_audit(c, &snap.who, "update.install", snap.name, "refused: %s", snap.message);
-    lt_log(LT_LOG_INFO, "console", "update_done", "state=%s", STATE_NAMES[snap.state]);
+        con_audit(c, &u->who, "update.install", u->name, "refused: %s", u->message);
+    lt_log(LT_LOG_INFO, "console", "update_done", "state=%s", STATE_NAMES[u->state]);
+}
+
+void con_update_stop_waking(struct console *c)
+{
+    if (c->upd)
+        pthread_mutex_lock(&c->upd->mu);
+    c->wake = NULL;
+    if (c->upd)
+        pthread_mutex_unlock(&c->upd->mu);
 }
 
 void con_update_free(struct console *c)
