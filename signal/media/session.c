@@ -427,6 +427,24 @@ static int add_config_turn(struct media_session *s, char *err, size_t cap)
     return 0;
 }
 
+/* From the main loop, not from media_session_new(): host candidates alone
+ * are gathered at once, inside nice_agent_gather_candidates(), and the answer
+ * must not come before the caller has its session. (The free of a session
+ * closed meanwhile is queued after this, so s is still there.) */
+static gboolean start_gathering(gpointer data)
+{
+    struct media_session *s = data;
+    if (s->state != ST_GATHERING)
+        return G_SOURCE_REMOVE;
+    if (!nice_agent_gather_candidates(s->agent, s->stream)) {
+        media_session_close(s, "libnice could not gather candidates (no usable address?)");
+        return G_SOURCE_REMOVE;
+    }
+    for (unsigned i = 0; i < s->offer.n_cands; i++)
+        media_session_add_candidate(s, s->offer.cands[i]);
+    return G_SOURCE_REMOVE;
+}
+
 static int setup_ice(struct media_session *s, const struct media_echo_request *req, char *err,
                      size_t cap)
 {
@@ -440,6 +458,10 @@ static int setup_ice(struct media_session *s, const struct media_echo_request *r
     /* The browser made the offer, so it controls ICE (RFC 8445 §6.1.1). */
     g_object_set(s->agent, "controlling-mode", FALSE, "force-relay", (gboolean)s->relay_only,
                  "ice-tcp", FALSE, NULL);
+    /* No UPnP port mapping on an appliance: each agent would start a GUPnP
+     * context of its own (an HTTP server and SSDP), slow and noisy at scale. */
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(s->agent), "upnp"))
+        g_object_set(s->agent, "upnp", FALSE, NULL);
     for (unsigned i = 0; i < cfg->n_ice_addresses; i++) {
         NiceAddress a;
         nice_address_init(&a);
@@ -473,12 +495,7 @@ static int setup_ice(struct media_session *s, const struct media_echo_request *r
     g_signal_connect(s->agent, "component-state-changed", G_CALLBACK(on_state), s);
     g_signal_connect(s->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), s);
     nice_agent_attach_recv(s->agent, s->stream, 1, g_main_context_default(), on_recv, s);
-    if (!nice_agent_gather_candidates(s->agent, s->stream)) {
-        snprintf(err, cap, "libnice could not gather candidates (no usable address?)");
-        return -EIO;
-    }
-    for (unsigned i = 0; i < s->offer.n_cands; i++)
-        media_session_add_candidate(s, s->offer.cands[i]);
+    g_idle_add(start_gathering, s);
     return 0;
 }
 
