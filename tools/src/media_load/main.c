@@ -96,13 +96,14 @@ static json_t *ctl_call(int fd, json_t *req)
     return NULL;
 }
 
-static json_int_t room_sent(int fd, const char *room)
+/* One number from room.stats ("sent", "members"), 0 when there is no such room. */
+static json_int_t room_stat(int fd, const char *room, const char *key)
 {
     json_t *r = ctl_call(fd, json_pack("{ss ss}", "cmd", "room.stats", "room", room));
     json_t *first = json_array_get(json_object_get(r, "rooms"), 0);
-    json_int_t sent = json_integer_value(json_object_get(first, "sent"));
+    json_int_t v = json_integer_value(json_object_get(first, key));
     json_decref(r);
-    return sent;
+    return v;
 }
 
 /* utime + stime of pid in seconds, or -1. */
@@ -459,10 +460,16 @@ int main(int argc, char **argv)
         goto out;
     }
     run_for(500000); /* let the keyframe requests of the joins settle */
+    json_int_t members = room_stat(ctl, r.o.room, "members");
+    if (members != (json_int_t)r.n) {
+        fprintf(stderr, "media-load: the room has %lld members, not %u (see mediad's log)\n",
+                (long long)members, r.n);
+        goto out;
+    }
     for (unsigned i = r.o.publishers; i < r.n; i++)
         memset(r.peers[i].received, 0, sizeof r.peers[i].received);
     double cpu0 = r.o.mediad_pid ? cpu_seconds(r.o.mediad_pid) : -1, own0 = cpu_seconds(0);
-    json_int_t sent0 = room_sent(ctl, r.o.room);
+    json_int_t sent0 = room_stat(ctl, r.o.room, "sent");
     uint64_t t0 = mono_us();
     r.start_us = (uint64_t)g_get_real_time();
     for (unsigned i = 0; i < r.o.publishers; i++) /* spread the publishers over one interval */
@@ -481,7 +488,7 @@ int main(int argc, char **argv)
     run_for(1000000); /* what is still on its way */
     double cpu1 = r.o.mediad_pid ? cpu_seconds(r.o.mediad_pid) : -1, own1 = cpu_seconds(0);
     f.seconds = (double)(t1 - t0) / 1e6;
-    f.fwd = (double)(room_sent(ctl, r.o.room) - sent0);
+    f.fwd = (double)(room_stat(ctl, r.o.room, "sent") - sent0);
     f.fwd_pps = f.fwd / f.seconds;
     f.mediad_cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
     f.cpu_per_fwd_us = f.fwd > 0 && f.mediad_cpu >= 0 ? f.mediad_cpu * 1e6 / f.fwd : 0;

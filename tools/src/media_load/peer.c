@@ -175,6 +175,8 @@ int ml_peer_start(struct ml_peer *p, unsigned idx, bool publisher, unsigned n_ml
         return -EIO;
     }
     g_object_set(p->agent, "controlling-mode", TRUE, "ice-tcp", FALSE, NULL);
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(p->agent), "upnp"))
+        g_object_set(p->agent, "upnp", FALSE, NULL); /* one GUPnP context per agent otherwise */
     NiceAddress a;
     nice_address_init(&a);
     nice_address_set_from_string(&a, "127.0.0.1");
@@ -287,9 +289,11 @@ void ml_peer_poll(struct ml_peer *p, uint64_t now_us)
         media_dtls_on_timeout(p->dtls);
         flush_dtls(p);
     }
-    if (!p->srtp || p->publisher || now_us - p->last_rr_us < 1000000)
+    if (!p->srtp || now_us - p->last_rr_us < 1000000)
         return;
-    /* A receiver report a second, as a browser sends: it also keeps mediad's idle timer off. */
+    /* A report a second, as a browser sends (a publisher's is an empty RR
+     * before it sends media): it also keeps mediad's idle timer off while the
+     * other peers join. */
     p->last_rr_us = now_us;
     struct media_rtcp_rb rb[ML_MAX_PUBLISHERS];
     unsigned n = 0;
