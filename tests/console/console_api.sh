@@ -249,6 +249,9 @@ done
 r=$(up 'x%00.raucb' "$dir/garbage.raucb")
 case $(status "$r") in 400 | 000) ;; *) fail "upload name with NUL: $r" ;; esac
 [ ! -e "$dir/x.raucb" ] && [ ! -e /tmp/x.raucb ] && [ ! -e "$dir/data/x.raucb" ] || fail "a path trick wrote a file"
+r=$(c GET /api/audit)
+json "$r" | jq -e '[.entries[]|select(.action=="update.upload" and (.detail|test("refused: the file name must not contain a path \\(name \"\\.\\./\\.\\./etc/cron.d/x.raucb\"\\)")))]|length == 1' >/dev/null ||
+    fail "path trick not audited: $(json "$r" | jq -c '[.entries[]|select(.action=="update.upload")|.detail]')"
 # a file shaped like a signed bundle gets as far as asking RAUC, which is not here
 { printf 'hsqs'; head -c 8000 /dev/zero; printf '\0\0\0\0\0\0\x10\0'; } >"$dir/shaped.raucb"
 r=$(up lanturn-2.0.raucb "$dir/shaped.raucb"); expect 503 "$r" "bundle without RAUC"

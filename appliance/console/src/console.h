@@ -95,7 +95,8 @@ struct con_upload_plan {
 bool con_route_upload(const struct console *c, const char *path, struct con_upload_plan *plan);
 /* Before any byte of an upload is read: true with out filled when the request
  * is refused already (e.g. a file name that could mean a path). */
-bool con_upload_refused(struct console *c, const struct con_req *r, struct con_reply *out);
+bool con_upload_refused(struct console *c, const struct con_req *r, const struct con_admin *who,
+                        struct con_reply *out);
 void con_reply_clear(struct con_reply *r);
 /* Replies: json is consumed. */
 void con_json(struct con_reply *out, int status, json_t *json);
@@ -143,7 +144,10 @@ void con_update_poll(struct console *c);
 /* Before the loop's context goes: an install finishing later wakes nothing. */
 void con_update_stop_waking(struct console *c);
 void con_update_free(struct console *c);
-bool con_update_precheck(struct console *c, const struct con_req *r, struct con_reply *out);
+/* Refuses (true, out filled) a bundle name that could mean a path (audited:
+ * someone tried), or an upload while an install runs. */
+bool con_update_precheck(struct console *c, const struct con_req *r, const struct con_admin *who,
+                         struct con_reply *out);
 /* An uploaded bundle's name (shown and logged, never a path): 0, or -EINVAL
  * and why. */
 int con_update_name_check(const char *name, const char **why);

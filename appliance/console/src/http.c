@@ -225,7 +225,7 @@ static int upload_start(struct console *c, struct lws *wsi, struct con_pss *p,
     if (lws_hdr_copy(wsi, clen, sizeof clen, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
         strtoull(clen, NULL, 10) > plan->max)
         return refuse(wsi, p, 413, "too_large", "the upload is too large");
-    if (con_upload_refused(c, &r, &p->reply)) {
+    if (con_upload_refused(c, &r, &who, &p->reply)) {
         p->refused = true;
         return respond(wsi, p);
     }

@@ -69,11 +69,12 @@ bool con_route_upload(const struct console *c, const char *path, struct con_uplo
     return true;
 }
 
-bool con_upload_refused(struct console *c, const struct con_req *r, struct con_reply *out)
+bool con_upload_refused(struct console *c, const struct con_req *r, const struct con_admin *who,
+                        struct con_reply *out)
 {
     memset(out, 0, sizeof *out);
     if (strcmp(r->path, "/api/update/upload") == 0)
-        return con_update_precheck(c, r, out);
+        return con_update_precheck(c, r, who, out);
     return false;
 }
 

@@ -246,12 +246,16 @@ void con_update_status(struct console *c, const struct con_req *r, const struct 
     con_json(out, 200, res);
 }
 
-bool con_update_precheck(struct console *c, const struct con_req *r, struct con_reply *out)
+bool con_update_precheck(struct console *c, const struct con_req *r, const struct con_admin *who,
+                         struct con_reply *out)
 {
     char name[CON_UPDATE_NAME_MAX + 2];
     const char *why;
-    if (con_update_name_check(con_query(r, "name", name, sizeof name), &why) != 0) {
+    const char *given = con_query(r, "name", name, sizeof name);
+    if (con_update_name_check(given, &why) != 0) {
         con_error(out, 400, "bad_name", "%s", why);
+        con_audit(c, who, "update.upload", "", "refused: %s (name \"%.80s\")", why,
+                  given ? given : "");
         return true;
     }
     if (installing(c->upd)) {
@@ -288,7 +292,7 @@ void con_update_upload(struct console *c, const struct con_req *r, const struct 
     (void)body;
     char name[CON_UPDATE_NAME_MAX + 2];
     const char *why;
-    if (!r->upload || con_update_precheck(c, r, out))
+    if (!r->upload || con_update_precheck(c, r, who, out))
         goto refused;
     con_query(r, "name", name, sizeof name);
     uint8_t head[4], tail[8];
