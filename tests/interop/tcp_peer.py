@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tcp_peer.py - an RFC 6062 client and TCP peers against the real turnd.
 
-  tcp_peer.py SERVER:PORT USER:PASS PEER_IP
+  tcp_peer.py SERVER:PORT USER:PASS PEER_IP [BYTES]
 
 Both directions of a TCP allocation, with a TCP echo peer on PEER_IP:
   1. Connect to the peer, ConnectionBind on a new connection, 8 MiB each way
@@ -13,6 +13,8 @@ Both directions of a TCP allocation, with a TCP echo peer on PEER_IP:
      reader that pauses 1.5 s: backpressure, nothing lost), and the peer's
      close closes the client's data connection;
   4. a peer connection nobody binds is closed by the server after 30 s.
+With BYTES only step 1 runs, with BYTES each way, and prints how long it took
+(for a server with a bandwidth limit).
 Prints what it measured; exits 0 when all held, 1 otherwise.
 """
 import hashlib
@@ -143,15 +145,19 @@ def main(argv):
         fail(f'Connect to the echo peer: {code_of(r)}')
     cid = struct.unpack('!I', r[1][A_CONNECTION_ID])[0]
     data = bind_data_connection(ctl, cid)
-    payload = os.urandom(BULK)
+    bulk = int(argv[4]) if len(argv) > 4 else BULK
+    payload = os.urandom(bulk)
     back = []
     start = time.monotonic()
     pump(data, payload, back)
     secs = time.monotonic() - start
     if hashlib.sha256(back[0]).digest() != hashlib.sha256(payload).digest():
         fail(f'bulk echo: sent {len(payload)} bytes, got {len(back[0])} back, or different bytes')
-    print(f'active: {BULK >> 20} MiB each way through the splice in {secs:.2f} s '
-          f'({2 * BULK / secs / 1e6:.0f} MB/s)')
+    print(f'active: {bulk} bytes each way through the splice in {secs:.2f} s '
+          f'({2 * bulk / secs / 1e6:.3f} MB/s)')
+    if len(argv) > 4:
+        print(f'seconds {secs:.2f}')
+        return 0
     ended = len(echo.ended)
     data.close()
     for _ in range(40):

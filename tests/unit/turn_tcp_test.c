@@ -266,6 +266,55 @@ static void quota_and_closing_the_control_connection(void **state)
     assert_int_equal(turn_core_stats(t->core)->allocations, 0);
 }
 
+/* A TCP allocation, a Connect and its ConnectionBind: the pair's token. */
+static void *bound_pair(struct t *t)
+{
+    tcp_allocate(t);
+    uint32_t id = connect_ok(t);
+    struct stun_addr data_from = t->client;
+    data_from.port++;
+    t->conn = DATA;
+    assert_int_equal(
+        request_from(t, &data_from, TURN_CONNECTION_BIND, add_conn_id, &id, "alice", t->key), 0);
+    assert_non_null(t->f.bound_token);
+    return t->f.bound_token;
+}
+
+static void ten_kilobytes_per_second(struct turn_core_config *cfg)
+{
+    cfg->alloc_bandwidth = 10000;
+}
+
+static int setup_bandwidth(void **state)
+{
+    return turn_test_setup(state, ten_kilobytes_per_second);
+}
+
+/* The spliced bytes are counted and obey alloc_bandwidth: the shell may read
+ * what the bucket holds, nothing when it is empty, more as it refills. */
+static void spliced_bytes_are_counted_and_held_to_the_bandwidth_limit(void **state)
+{
+    struct t *t = *state;
+    void *pair = bound_pair(t);
+    assert_int_equal(turn_core_tcp_budget(t->core, pair, 1 << 20, t->now), 10000);
+    turn_core_tcp_moved(t->core, pair, true, 6000);
+    turn_core_tcp_moved(t->core, pair, false, 4000);
+    assert_int_equal(turn_core_tcp_budget(t->core, pair, 1 << 20, t->now), 0);
+    t->now += 500;
+    assert_int_equal(turn_core_tcp_budget(t->core, pair, 1 << 20, t->now), 5000);
+    assert_int_equal(turn_core_tcp_budget(t->core, pair, 100, t->now), 100);
+    const struct turn_stats *st = turn_core_stats(t->core);
+    assert_int_equal(st->client_to_peer_bytes, 6000);
+    assert_int_equal(st->peer_to_client_bytes, 4000);
+    assert_int_equal(st->bandwidth_dropped_bytes, 0); /* a stream slows down, never drops */
+}
+
+static void without_limits_the_budget_is_what_is_asked(void **state)
+{
+    struct t *t = *state;
+    assert_int_equal(turn_core_tcp_budget(t->core, bound_pair(t), 1 << 20, t->now), 1 << 20);
+}
+
 static void socket_error_on_connect_gives_447_at_once(void **state)
 {
     struct t *t = *state;
@@ -286,6 +335,9 @@ int main(void)
         T(connection_bind_splices_a_new_connection_of_the_same_user),
         T(incoming_peer_needs_a_permission_and_is_announced),
         T(socket_error_on_connect_gives_447_at_once),
+        T(without_limits_the_budget_is_what_is_asked),
+        cmocka_unit_test_setup_teardown(spliced_bytes_are_counted_and_held_to_the_bandwidth_limit,
+                                        setup_bandwidth, turn_test_teardown),
         cmocka_unit_test_setup_teardown(quota_and_closing_the_control_connection,
                                         setup_one_connection, turn_test_teardown),
     };

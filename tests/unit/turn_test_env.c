@@ -72,11 +72,12 @@ static int fake_tcp_connect(void *ctx, const struct stun_addr *from, const struc
     return 0;
 }
 
-static void fake_tcp_bind(void *ctx, int peer, int conn)
+static void fake_tcp_bind(void *ctx, int peer, int conn, void *token)
 {
     struct fake *f = ctx;
     f->bound_peer = peer;
     f->bound_conn = conn;
+    f->bound_token = token;
 }
 
 static void fake_tcp_close(void *ctx, int peer)

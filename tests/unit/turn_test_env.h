@@ -40,6 +40,7 @@ struct fake {
     struct stun_addr connect_from, connect_to;
     int connects, connect_rc, last_connect;
     int bound_peer, bound_conn;
+    void *bound_token;
     int tcp_closed[16];
     unsigned n_tcp_closed;
 };

@@ -84,6 +84,7 @@ struct tio_server {
     struct tio_tls_ctx *tls;
     struct tio_conn *conns;   /* every live connection, for the idle sweep */
     struct tio_conn *closing; /* to close after the current event */
+    struct tio_peer *throttled; /* TCP relays waiting for bandwidth budget (peer_tcp.c) */
     unsigned n_conns;
     uint64_t next_sweep_ms, last_limit_log_ms;
     uint64_t conns_total, conns_refused, conns_overflowed;
@@ -138,15 +139,17 @@ void tio_conn_pause(struct tio_server *s, struct tio_sock *sock, bool paused);
 int tio_peer_listen(void *ctx, const struct stun_addr *addr, void *owner, int *handle);
 int tio_peer_connect(void *ctx, const struct stun_addr *from, const struct stun_addr *to,
                      int *handle);
-void tio_peer_bind(void *ctx, int peer, int conn);
+void tio_peer_bind(void *ctx, int peer, int conn, void *token);
 void tio_peer_close(void *ctx, int peer);
 void tio_peer_event(struct tio_server *s, struct tio_sock *sock, uint32_t events);
 /* For tcp.c: room in the peer's queue, bytes from the client, the client's
  * queue is empty, the client connection is gone. */
-size_t tio_peer_room(const struct tio_peer *p);
+size_t tio_peer_room(struct tio_server *s, struct tio_peer *p);
 void tio_peer_from_client(struct tio_server *s, struct tio_peer *p, const uint8_t *buf, size_t len);
 void tio_peer_client_drained(struct tio_server *s, struct tio_peer *p);
 void tio_peer_client_closed(struct tio_server *s, struct tio_peer *p);
+/* Resume what waited for bandwidth budget (s->throttled). */
+void tio_peers_maintain(struct tio_server *s);
 /* Live TCP and TLS connections. */
 void tio_conns_count(const struct tio_server *s, unsigned *tcp, unsigned *tls);
 

@@ -17,6 +17,11 @@
  * holds less than CLIENT_QUEUE_MAX; otherwise the peer is paused until
  * tcp.c reports the client's queue empty. Either side's end (EOF, error)
  * closes the other once what is queued for it has been written.
+ *
+ * Bandwidth limits: each side is read only as far as the core's budget
+ * (turn_core_tcp_budget) allows; a side with no budget is paused and put on
+ * s->throttled, and tio_peers_maintain() resumes it on the next pass of the
+ * loop, when the buckets have refilled.
  */
 #include "internal.h"
 #include "../util/log.h"
@@ -40,8 +45,12 @@ struct tio_peer {
     struct tio_sock sock; /* first: epoll events and by_fd point here */
     enum peer_state state;
     struct tio_sock *client; /* the spliced client data connection */
-    bool paused;             /* not reading: the client's queue is full */
+    bool paused;             /* not reading: the client's queue is full or no budget */
     bool eof;                /* the other side ended: close once wq is written */
+    void *token;             /* the core's name for the pair */
+    bool throttled;          /* on s->throttled: out of bandwidth budget */
+    bool client_throttled;   /* the client side is paused for budget, not room */
+    struct tio_peer *next_throttled;
     uint8_t *wq;
     size_t whead, wtail;
 };
@@ -99,10 +108,32 @@ static struct tio_peer *peer_new(struct tio_server *s, int fd, enum peer_state s
 
 /* Close the peer socket; the client connection follows once its queue is
  * written (tcp.c). The core is told unless it asked for the close. */
+/* Out of bandwidth budget: retried by tio_peers_maintain(). */
+static void throttle(struct tio_server *s, struct tio_peer *p)
+{
+    if (p->throttled)
+        return;
+    p->throttled = true;
+    p->next_throttled = s->throttled;
+    s->throttled = p;
+}
+
+static void unthrottle(struct tio_server *s, struct tio_peer *p)
+{
+    struct tio_peer **q = &s->throttled;
+    while (*q && *q != p)
+        q = &(*q)->next_throttled;
+    if (*q)
+        *q = p->next_throttled;
+    p->throttled = false;
+}
+
 static void peer_close(struct tio_server *s, struct tio_peer *p, bool tell_core, const char *reason)
 {
     if (p->sock.dead)
         return;
+    if (p->throttled)
+        unthrottle(s, p);
     if (tell_core && s->core)
         turn_core_on_tcp_closed(s->core, p->sock.fd);
     if (p->client) {
@@ -183,7 +214,7 @@ static struct tio_peer *peer_of(struct tio_server *s, int handle)
     return sock && sock->kind == SOCK_PEER ? (struct tio_peer *)sock : NULL;
 }
 
-void tio_peer_bind(void *ctx, int peer, int conn)
+void tio_peer_bind(void *ctx, int peer, int conn, void *token)
 {
     struct tio_server *s = ctx;
     struct tio_peer *p = peer_of(s, peer);
@@ -195,6 +226,7 @@ void tio_peer_bind(void *ctx, int peer, int conn)
     }
     p->state = PEER_SPLICED;
     p->client = c;
+    p->token = token;
     tio_conn_splice(s, c, p);
     peer_events(s, p);
 }
@@ -281,7 +313,15 @@ static void peer_read(struct tio_server *s, struct tio_peer *p)
             return;
         }
         size_t room = CLIENT_QUEUE_MAX - queued;
-        ssize_t n = recv(p->sock.fd, buf, room < sizeof(buf) ? room : sizeof(buf), 0);
+        room = turn_core_tcp_budget(s->core, p->token, room < sizeof(buf) ? room : sizeof(buf),
+                                    tio_now_ms());
+        if (room == 0) {
+            p->paused = true;
+            peer_events(s, p);
+            throttle(s, p);
+            return;
+        }
+        ssize_t n = recv(p->sock.fd, buf, room, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -290,6 +330,7 @@ static void peer_read(struct tio_server *s, struct tio_peer *p)
             peer_close(s, p, true, n == 0 ? "closed-by-peer" : "peer-read-error");
             return;
         }
+        turn_core_tcp_moved(s->core, p->token, false, (size_t)n);
         tio_conn_send(s, p->client, buf, (size_t)n);
     }
 }
@@ -325,15 +366,26 @@ void tio_peer_event(struct tio_server *s, struct tio_sock *sock, uint32_t events
 
 /* ---- called by tcp.c for the spliced client connection ---- */
 
-size_t tio_peer_room(const struct tio_peer *p)
+size_t tio_peer_room(struct tio_server *s, struct tio_peer *p)
 {
-    return p->sock.dead || p->eof ? 0 : PEER_WQ_CAP - (p->wtail - p->whead);
+    if (p->sock.dead || p->eof)
+        return 0;
+    size_t room = PEER_WQ_CAP - (p->wtail - p->whead);
+    if (room == 0)
+        return 0;
+    room = turn_core_tcp_budget(s->core, p->token, room, tio_now_ms());
+    if (room == 0) {
+        p->client_throttled = true; /* tcp.c pauses the client; we resume it */
+        throttle(s, p);
+    }
+    return room;
 }
 
 void tio_peer_from_client(struct tio_server *s, struct tio_peer *p, const uint8_t *buf, size_t len)
 {
     if (p->sock.dead || p->eof)
         return;
+    turn_core_tcp_moved(s->core, p->token, true, len);
     if (p->whead == p->wtail) {
         ssize_t n;
         do
@@ -374,6 +426,27 @@ void tio_peer_client_drained(struct tio_server *s, struct tio_peer *p)
         p->paused = false;
         peer_events(s, p);
         peer_read(s, p); /* the peer may have sent everything already: no new event */
+    }
+}
+
+void tio_peers_maintain(struct tio_server *s)
+{
+    struct tio_peer *p = s->throttled;
+    s->throttled = NULL; /* what still has no budget throttles itself again */
+    while (p) {
+        struct tio_peer *next = p->next_throttled;
+        p->throttled = false;
+        if (p->client_throttled && p->client) {
+            p->client_throttled = false;
+            tio_conn_pause(s, p->client, false);
+        }
+        if (p->paused && !p->sock.dead && p->client &&
+            tio_conn_queued(p->client) < CLIENT_QUEUE_MAX) {
+            p->paused = false;
+            peer_events(s, p);
+            peer_read(s, p);
+        }
+        p = next;
     }
 }
 

@@ -308,7 +308,7 @@ static void conn_read_all(struct tio_server *s, struct tio_conn *c)
     for (int round = 0; c->tls || round < READS_PER_EVENT; round++) {
         size_t cap = RBUF_CAP - c->rlen;
         if (c->spliced) {
-            size_t room = tio_peer_room(c->spliced);
+            size_t room = tio_peer_room(s, c->spliced);
             if (room == 0) {
                 set_events(s, c, c->want_out, true); /* the peer resumes us */
                 return;
@@ -441,6 +441,7 @@ void tio_conns_maintain(struct tio_server *s, uint64_t now_ms)
         s->closing = c->next_closing;
         conn_close_now(s, c, c->close_reason);
     }
+    if (now_ms && s->throttled) tio_peers_maintain(s); /* budgets refilled since */
     if (now_ms == 0 || now_ms < s->next_sweep_ms) return;
     s->next_sweep_ms = now_ms + 1000;
     uint64_t idle_ms = (uint64_t)s->stream.idle_timeout_s * 1000;

@@ -109,27 +109,42 @@ static void bucket_refill(struct turn_bucket *b, uint32_t rate, uint64_t now_ms)
     }
 }
 
+size_t turn_bandwidth_budget(struct turn_core *c, struct turn_alloc *a, uint64_t now_ms)
+{
+    uint32_t ar = c->cfg->alloc_bandwidth, ur = c->cfg->user_bandwidth;
+    uint64_t tokens = UINT64_MAX;
+    if (ar) {
+        bucket_refill(&a->bandwidth, ar, now_ms);
+        tokens = a->bandwidth.tokens;
+    }
+    if (ur) {
+        bucket_refill(&a->user->bandwidth, ur, now_ms);
+        if (a->user->bandwidth.tokens < tokens)
+            tokens = a->user->bandwidth.tokens;
+    }
+    return tokens == UINT64_MAX || tokens / 1000 > SIZE_MAX ? SIZE_MAX : (size_t)(tokens / 1000);
+}
+
+void turn_bandwidth_charge(struct turn_core *c, struct turn_alloc *a, size_t len)
+{
+    uint64_t need = (uint64_t)len * 1000;
+    if (c->cfg->alloc_bandwidth)
+        a->bandwidth.tokens -= need < a->bandwidth.tokens ? need : a->bandwidth.tokens;
+    if (c->cfg->user_bandwidth)
+        a->user->bandwidth.tokens -=
+            need < a->user->bandwidth.tokens ? need : a->user->bandwidth.tokens;
+}
+
 /* RFC 8656 §7 leaves bandwidth to the server: the datagram passes only when
  * both the allocation's and its user's buckets hold len bytes; both pay. */
 static bool bandwidth_allows(struct turn_core *c, struct turn_alloc *a, size_t len, uint64_t now_ms)
 {
-    uint32_t ar = c->cfg->alloc_bandwidth, ur = c->cfg->user_bandwidth;
-    if (!ar && !ur)
-        return true;
-    uint64_t need = (uint64_t)len * 1000;
-    if (ar)
-        bucket_refill(&a->bandwidth, ar, now_ms);
-    if (ur)
-        bucket_refill(&a->user->bandwidth, ur, now_ms);
-    if ((ar && a->bandwidth.tokens < need) || (ur && a->user->bandwidth.tokens < need)) {
+    if (turn_bandwidth_budget(c, a, now_ms) < len) {
         c->stats.bandwidth_dropped_packets++;
         c->stats.bandwidth_dropped_bytes += len;
         return false;
     }
-    if (ar)
-        a->bandwidth.tokens -= need;
-    if (ur)
-        a->user->bandwidth.tokens -= need;
+    turn_bandwidth_charge(c, a, len);
     return true;
 }
 

@@ -113,13 +113,14 @@ struct turn_env {
      * relayed address `from` to `to` and reports its end through
      * turn_core_on_tcp_connected(); 0 and *handle, or a negative errno.
      * tcp_bind splices peer connection `peer` with client data connection
-     * `conn` (raw bytes both ways from now on). tcp_close closes a peer
+     * `conn` (raw bytes both ways from now on); `token` names the pair in
+     * turn_core_tcp_budget() and turn_core_tcp_moved(). tcp_close closes a peer
      * connection and the client connection spliced to it, if any; the shell
      * then does not call turn_core_on_tcp_closed(). */
     int (*tcp_listen)(void *ctx, const struct stun_addr *addr, void *owner, int *handle);
     int (*tcp_connect)(void *ctx, const struct stun_addr *from, const struct stun_addr *to,
                        int *handle);
-    void (*tcp_bind)(void *ctx, int peer, int conn);
+    void (*tcp_bind)(void *ctx, int peer, int conn, void *token);
     void (*tcp_close)(void *ctx, int peer);
 };
 
@@ -191,6 +192,11 @@ bool turn_core_on_tcp_incoming(struct turn_core *core, void *owner, int peer,
 /* Peer connection `peer`, or the client data connection spliced to it, is
  * gone (the shell closed both). */
 void turn_core_on_tcp_closed(struct turn_core *core, int peer);
+/* A spliced pair (`token` from env->tcp_bind): how many of `want` bytes the
+ * bandwidth limits let the shell read now (0: read nothing, try again after
+ * a while), and the bytes it moved, counted like relayed datagrams' bytes. */
+size_t turn_core_tcp_budget(struct turn_core *core, void *token, size_t want, uint64_t now_ms);
+void turn_core_tcp_moved(struct turn_core *core, void *token, bool to_peer, size_t n);
 
 /* One allocation, as turn_core_sessions() shows it; valid during the callback. */
 struct turn_session {

@@ -235,5 +235,9 @@ void turn_send_to_client(struct turn_core *c, int lsock, const struct stun_addr 
                          const uint8_t *buf, size_t len);
 bool turn_peer_send_allowed(struct turn_core *c, struct turn_alloc *a,
                             const struct stun_addr *peer, uint64_t now_ms);
+/* Bytes the allocation's and its user's bandwidth buckets allow now
+ * (SIZE_MAX without limits); charging takes len from both. */
+size_t turn_bandwidth_budget(struct turn_core *c, struct turn_alloc *a, uint64_t now_ms);
+void turn_bandwidth_charge(struct turn_core *c, struct turn_alloc *a, size_t len);
 
 #endif

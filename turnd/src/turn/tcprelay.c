@@ -199,7 +199,31 @@ void turn_core_on_tcp_closed(struct turn_core *c, int peer)
 void turn_tcp_bind(struct turn_core *c, struct turn_tcp_conn *t, int conn)
 {
     t->state = TURN_TCP_BOUND;
-    c->env.tcp_bind(c->env.ctx, t->handle, conn);
+    c->env.tcp_bind(c->env.ctx, t->handle, conn, t);
+}
+
+/* A TCP relay obeys alloc_bandwidth and user_bandwidth like a UDP one: the
+ * shell reads no more than the buckets hold, so a slow budget slows the
+ * sender down (TCP backpressure) instead of dropping bytes. */
+size_t turn_core_tcp_budget(struct turn_core *c, void *token, size_t want, uint64_t now_ms)
+{
+    struct turn_tcp_conn *t = token;
+    size_t budget = turn_bandwidth_budget(c, t->alloc, now_ms);
+    return budget < want ? budget : want;
+}
+
+void turn_core_tcp_moved(struct turn_core *c, void *token, bool to_peer, size_t n)
+{
+    struct turn_tcp_conn *t = token;
+    struct turn_alloc *a = t->alloc;
+    turn_bandwidth_charge(c, a, n);
+    if (to_peer) {
+        c->stats.client_to_peer_bytes += n;
+        a->to_peer_bytes += n;
+    } else {
+        c->stats.peer_to_client_bytes += n;
+        a->to_client_bytes += n;
+    }
 }
 
 void turn_tcp_release_all(struct turn_core *c, struct turn_alloc *a)
