@@ -3,9 +3,11 @@
  * a sequence of chunks (2-byte length, then bytes); each chunk's first byte
  * picks what happens: a raw datagram from a client, a datagram from a peer
  * to a live relay, an authenticated request whose attributes come from the
- * input (so the fuzzer reaches the handlers behind MESSAGE-INTEGRITY), or the
- * clock moving on. Every input starts from a fresh core and must end with
- * everything freed.
+ * input (so the fuzzer reaches the handlers behind MESSAGE-INTEGRITY; bit 6
+ * sends it over a stream connection, as RFC 6062 needs), the clock moving
+ * on, or (bit 2 with the clock) an RFC 6062 event from the shell: a
+ * connection to a peer up or failed, a peer connecting in, one closing.
+ * Every input starts from a fresh core and must end with everything freed.
  */
 #include "turn/core.h"
 #include "util/log.h"
@@ -20,6 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fake {
     void *owner[MAX_RELAYS];
+    int tcp_handles[8]; /* peer connections the core asked for or accepted */
+    unsigned n_tcp;
+    uint32_t conn_id; /* the last CONNECTION-ID the core sent, for ConnectionBind */
     uint64_t random_state;
     char nonce[64];
     size_t nonce_len;
@@ -60,6 +65,36 @@ static void send_datagram(void *ctx, int handle, const struct stun_addr *to, con
         memcpy(f->nonce, n->val, n->len);
         f->nonce_len = n->len;
     }
+    const struct stun_attr *id = stun_find(&m, STUN_ATTR_CONNECTION_ID);
+    if (id)
+        stun_attr_get_u32(id, &f->conn_id);
+}
+
+static int tcp_listen(void *ctx, const struct stun_addr *addr, void *owner, int *handle)
+{
+    return relay_open(ctx, addr, owner, false, handle);
+}
+
+static int tcp_connect(void *ctx, const struct stun_addr *from, const struct stun_addr *to,
+                       int *handle)
+{
+    struct fake *f = ctx;
+    (void)from;
+    if (to->port % 89 == 0)
+        return -ENETUNREACH; /* exercise the immediate 447 */
+    *handle = 1000 + (int)f->n_tcp;
+    f->tcp_handles[f->n_tcp++ % 8] = *handle;
+    return 0;
+}
+
+static void tcp_bind(void *ctx, int peer, int conn, void *token)
+{
+    (void)ctx, (void)peer, (void)conn, (void)token;
+}
+
+static void tcp_close(void *ctx, int peer)
+{
+    (void)ctx, (void)peer;
 }
 
 static void random_bytes(void *ctx, uint8_t *buf, size_t len)
@@ -78,30 +113,65 @@ static uint64_t wall_clock(void *ctx)
 }
 
 static void authenticated(struct turn_core *core, struct fake *f, const struct stun_addr *local,
-                          const struct stun_addr *client, const uint8_t *key, const uint8_t *p,
-                          size_t n, uint64_t now)
+                          const struct stun_addr *client, int conn, const uint8_t *key,
+                          const uint8_t *p, size_t n, uint64_t now)
 {
-    static const uint16_t methods[] = {TURN_ALLOCATE, TURN_REFRESH, TURN_CREATE_PERMISSION,
-                                       TURN_CHANNEL_BIND};
+    static const uint16_t methods[] = {TURN_ALLOCATE,     TURN_REFRESH,
+                                       TURN_CREATE_PERMISSION, TURN_CHANNEL_BIND,
+                                       TURN_CONNECT,      TURN_CONNECTION_BIND,
+                                       TURN_ALLOCATE,     TURN_CREATE_PERMISSION};
     uint8_t buf[2048], tid[STUN_TID_LEN] = {0};
     struct stun_builder b;
     if (n < 2)
         return;
     tid[0] = p[1];
-    stun_build_init(&b, buf, sizeof(buf), methods[p[0] & 3], STUN_REQUEST, tid);
+    stun_build_init(&b, buf, sizeof(buf), methods[p[0] & 7], STUN_REQUEST, tid);
     size_t raw = (n - 2) & ~(size_t)3; /* fuzzed attributes, copied as they are */
     if (b.len + raw < sizeof(buf)) {
         memcpy(buf + b.len, p + 2, raw);
         b.len += raw;
     }
+    if (methods[p[0] & 7] == TURN_CONNECTION_BIND)
+        stun_put_u32(&b, STUN_ATTR_CONNECTION_ID, f->conn_id); /* first one counts */
     stun_put_str(&b, STUN_ATTR_USERNAME, "fuzz");
     stun_put_str(&b, STUN_ATTR_REALM, "lanturn");
     stun_put_attr(&b, STUN_ATTR_NONCE, f->nonce, f->nonce_len);
     stun_put_integrity(&b, key, STUN_LONG_TERM_KEY_LEN);
     stun_put_fingerprint(&b);
     size_t len;
-    if (stun_build_finish(&b, &len) == 0)
+    if (stun_build_finish(&b, &len) != 0)
+        return;
+    if (conn)
+        turn_core_on_stream(core, conn, local, client, buf, len, now);
+    else
         turn_core_on_client(core, 1, local, client, buf, len, now);
+}
+
+/* What the shell reports about RFC 6062 peer connections. */
+static void tcp_event(struct turn_core *core, struct fake *f, const uint8_t *p, size_t n,
+                      const struct stun_addr *peer, uint64_t now)
+{
+    if (n < 2 || f->n_tcp == 0)
+        return;
+    int handle = f->tcp_handles[p[1] % (f->n_tcp < 8 ? f->n_tcp : 8)];
+    switch (p[0] & 3) {
+    case 0:
+        turn_core_on_tcp_connected(core, handle, p[1] & 1, now);
+        break;
+    case 1:
+        turn_core_on_tcp_closed(core, handle);
+        break;
+    default:
+        for (int i = 0; i < MAX_RELAYS; i++) {
+            if (f->owner[i] && f->owner[i] != (void *)1) {
+                int in = 2000 + (int)f->n_tcp;
+                if (turn_core_on_tcp_incoming(core, f->owner[i], in, peer, now))
+                    f->tcp_handles[f->n_tcp++ % 8] = in;
+                break;
+            }
+        }
+        break;
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -120,6 +190,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         turn_core_config_add_user(&cfg, "fuzz", "pass");
         turn_core_config_set_secret(&cfg, "secret");
         turn_policy_add_relay(&cfg.policy, &relay);
+        stun_addr_parse("fd00::1", &relay); /* dual-stack allocations (RFC 8656 §7.2) */
+        cfg.relay_ip[cfg.n_relay_ip++] = relay;
+        turn_policy_add_relay(&cfg.policy, &relay);
         turn_policy_add_rule(&cfg.policy, "10.9.0.0/16", false);
         configured = true;
     }
@@ -129,7 +202,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            .relay_close = relay_close,
                            .send = send_datagram,
                            .random = random_bytes,
-                           .wall_clock = wall_clock};
+                           .wall_clock = wall_clock,
+                           .tcp_listen = tcp_listen,
+                           .tcp_connect = tcp_connect,
+                           .tcp_bind = tcp_bind,
+                           .tcp_close = tcp_close};
     struct turn_core *core = turn_core_new(&cfg, &env);
     if (!core)
         return 0;
@@ -175,9 +252,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         case 2:
-            authenticated(core, &f, &local, client, key, chunk + 1, n - 1, now);
+            /* bit 6: over stream connection 7 or 8 (bit 5), else UDP */
+            authenticated(core, &f, &local, client,
+                          chunk[0] & 0x40 ? 7 + ((chunk[0] >> 5) & 1) : 0, key, chunk + 1,
+                          n - 1, now);
             break;
         default:
+            if (chunk[0] & 4) {
+                tcp_event(core, &f, chunk + 1, n - 1, &peer, now);
+                break;
+            }
             now += (uint64_t)(n > 1 ? chunk[1] : 1) * 7000;
             turn_core_tick(core, now);
             break;
