@@ -317,6 +317,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 struct figures {
     unsigned connected, lossy, starved, switch_ok;
     uint64_t sent, received, expected, srtp_errors, plis, nacks;
+    double idle_cpu_pct; /* mediad with every peer connected and only RTCP flowing */
     double seconds, loss_min, loss_max, loss_mean, fwd, fwd_pps, mediad_cpu, own_cpu,
         cpu_per_fwd_us;
 };
@@ -373,6 +374,9 @@ static void report(const struct run *r, const struct figures *f)
                f->switch_ok, o->subscribers);
     printf("  loss/subscriber    min %.3f %%  mean %.3f %%  max %.3f %%  (%u of %u at >= 0.5 %%)\n",
            f->loss_min, f->loss_mean, f->loss_max, f->lossy, o->subscribers);
+    if (f->idle_cpu_pct >= 0)
+        printf("  mediad CPU idle    %.1f %% of a core with every session up and no media\n",
+               f->idle_cpu_pct);
     if (f->mediad_cpu >= 0)
         printf("  mediad CPU         %.2f s = %.1f %% of a core; %.2f us per forwarded packet\n",
                f->mediad_cpu, 100 * f->mediad_cpu / f->seconds, f->cpu_per_fwd_us);
@@ -410,6 +414,7 @@ static void report(const struct run *r, const struct figures *f)
         f->cpu_per_fwd_us, "load_cpu_s", f->own_cpu, "subscribers_over_half_pct",
         (json_int_t)f->lossy, "keyframe_requests", (json_int_t)f->plis, "srtp_errors",
         (json_int_t)f->srtp_errors, "received_each", subs);
+    json_object_set_new(j, "mediad_idle_cpu_pct", json_real(f->idle_cpu_pct));
     if (o->switch_check)
         json_object_set_new(j, "switched_seamlessly", json_integer(f->switch_ok));
     char *text = json_dumps(j, JSON_COMPACT);
@@ -468,6 +473,13 @@ int main(int argc, char **argv)
     }
     for (unsigned i = r.o.publishers; i < r.n; i++)
         memset(r.peers[i].received, 0, sizeof r.peers[i].received);
+    /* What the sessions cost mediad before any media: timers, RTCP, ICE keepalives. */
+    double idle0 = r.o.mediad_pid ? cpu_seconds(r.o.mediad_pid) : -1;
+    uint64_t ti = mono_us();
+    run_for(2000000);
+    double idle1 = r.o.mediad_pid ? cpu_seconds(r.o.mediad_pid) : -1;
+    f.idle_cpu_pct =
+        idle0 >= 0 && idle1 >= 0 ? 100 * (idle1 - idle0) * 1e6 / (double)(mono_us() - ti) : -1;
     double cpu0 = r.o.mediad_pid ? cpu_seconds(r.o.mediad_pid) : -1, own0 = cpu_seconds(0);
     json_int_t sent0 = room_stat(ctl, r.o.room, "sent");
     uint64_t t0 = mono_us();
