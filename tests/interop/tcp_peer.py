@@ -6,7 +6,7 @@
 Both directions of a TCP allocation, with a TCP echo peer on PEER_IP:
   1. Connect to the peer, ConnectionBind on a new connection, 8 MiB each way
      through the splice (checked by SHA-256), then closing the client's data
-     connection closes the peer's;
+     connection closes the peer's, and a new Connect to the same peer works;
   2. Connect to a port nobody listens on: 447;
   3. CreatePermission, the peer connects to the relayed address, the client
      gets ConnectionAttempt, binds, data both ways (32 MiB each way to a
@@ -167,6 +167,10 @@ def main(argv):
     else:
         fail("closing the client's data connection did not close the peer's")
     print("active: the client's close closed the peer connection")
+    r = ctl.signed(10, xor_peer(peer_ip, echo.port))  # the same 4-tuple, just closed
+    if code_of(r) != 'ok':
+        fail(f'Connect again to the same peer after its connection closed: {code_of(r)}')
+    print('active: Connect again to the same peer: ok')
 
     # 2. Nobody listens there: 447.
     probe = socket.socket(socket.AF_INET6 if ':' in peer_ip else socket.AF_INET)

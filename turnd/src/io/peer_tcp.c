@@ -184,21 +184,26 @@ int tio_peer_connect(void *ctx, const struct stun_addr *from, const struct stun_
     unsigned sl;
     if (tio_addr_to_sockaddr(to, &ss, &sl) != 0)
         return -EINVAL;
-    /* From the relayed address; should the kernel refuse that 4-tuple, from
-     * the relayed IP address at least. */
-    int fd = stream_socket(from, true);
-    if (fd < 0) {
-        struct stun_addr ip = *from;
-        ip.port = 0;
-        fd = stream_socket(&ip, false);
+    /* From the relayed address; should the kernel refuse that 4-tuple (a
+     * TIME_WAIT left by an earlier connection to the same peer), from the
+     * relayed IP address at least. */
+    struct stun_addr ip = *from;
+    ip.port = 0;
+    int fd = -1;
+    for (int attempt = 0; attempt < 2 && fd < 0; attempt++) {
+        fd = stream_socket(attempt ? &ip : from, attempt == 0);
+        if (fd < 0)
+            continue;
+        if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
+            int err = -errno;
+            close(fd);
+            fd = err;
+            if (err != -EADDRNOTAVAIL && err != -EADDRINUSE)
+                return err;
+        }
     }
     if (fd < 0)
         return fd;
-    if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
-        int err = -errno;
-        close(fd);
-        return err;
-    }
     struct tio_peer *p = peer_new(s, fd, PEER_CONNECTING, from);
     if (!p) {
         close(fd);
