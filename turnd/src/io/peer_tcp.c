@@ -106,8 +106,6 @@ static struct tio_peer *peer_new(struct tio_server *s, int fd, enum peer_state s
     return p;
 }
 
-/* Close the peer socket; the client connection follows once its queue is
- * written (tcp.c). The core is told unless it asked for the close. */
 /* Out of bandwidth budget: retried by tio_peers_maintain(). */
 static void throttle(struct tio_server *s, struct tio_peer *p)
 {
@@ -128,6 +126,8 @@ static void unthrottle(struct tio_server *s, struct tio_peer *p)
     p->throttled = false;
 }
 
+/* Close the peer socket; the client connection follows once its queue is
+ * written (tcp.c). The core is told unless it asked for the close. */
 static void peer_close(struct tio_server *s, struct tio_peer *p, bool tell_core, const char *reason)
 {
     if (p->sock.dead)
@@ -154,9 +154,8 @@ int tio_peer_listen(void *ctx, const struct stun_addr *addr, void *owner, int *h
     if (fd < 0)
         return fd;
     if (listen(fd, 64) != 0) {
-        int err = -errno;
         close(fd);
-        return err == -EADDRINUSE ? err : -EADDRINUSE; /* the core tries another port */
+        return -EADDRINUSE; /* the core tries another port */
     }
     struct tio_sock *sock = calloc(1, sizeof(*sock));
     int rc = -ENOMEM;
