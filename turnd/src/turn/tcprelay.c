@@ -156,6 +156,20 @@ void turn_core_on_tcp_connected(struct turn_core *c, int peer, bool ok, uint64_t
     log_conn(t, "tcp_connected", "connect");
 }
 
+static bool refuse_incoming(struct turn_core *c, const struct turn_alloc *a,
+                            const struct stun_addr *from, const char *reason)
+{
+    c->stats.tcp_refused++;
+    if (lt_log_enabled(LT_LOG_DEBUG)) {
+        char peer[64], relay[64];
+        stun_addr_format(from, true, peer, sizeof(peer));
+        stun_addr_format(&a->relay, true, relay, sizeof(relay));
+        lt_log(LT_LOG_DEBUG, "turn", "tcp_refused", "relay=%s peer=%s reason=%s", relay, peer,
+               reason);
+    }
+    return false;
+}
+
 bool turn_core_on_tcp_incoming(struct turn_core *c, void *owner, int peer,
                                const struct stun_addr *from, uint64_t now_ms)
 {
@@ -163,14 +177,11 @@ bool turn_core_on_tcp_incoming(struct turn_core *c, void *owner, int peer,
     /* §5.3: only from a peer with a permission. */
     if (!turn_perm_find(a, from, now_ms)) {
         c->stats.no_permission_dropped++;
-        c->stats.tcp_refused++;
-        return false;
+        return refuse_incoming(c, a, from, "no-permission");
     }
     struct turn_tcp_conn *t = conn_new(c, a, from);
-    if (!t) {
-        c->stats.tcp_refused++;
-        return false;
-    }
+    if (!t)
+        return refuse_incoming(c, a, from, "quota");
     t->handle = peer;
     t->state = TURN_TCP_PENDING;
     t->deadline_ms = now_ms + TURN_TCP_TIMEOUT_MS;
