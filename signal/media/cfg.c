@@ -321,7 +321,7 @@ static void usage(FILE *out)
           "                             turn:192.0.2.10:3478?transport=udp\n"
           "      --turn-secret-file F   the secret shared with turnd\n"
           "      --turn-ttl S           lifetime of mediad's TURN credentials (default 3600)\n"
-          "      --max-sessions N       echo sessions at once (default 32)\n"
+          "      --max-sessions N       echo and room sessions at once (default 32)\n"
           "      --idle-timeout S       end a session after S seconds without media (20)\n"
           "      --max-duration S       end an echo test after S seconds (600)\n"
           "      --echo-ssrc same|own   echo on the browser's own SSRCs (default) or mediad's\n"

@@ -273,7 +273,9 @@ static gboolean on_timer(gpointer data)
         return G_SOURCE_REMOVE;
     }
     uint64_t last = s->last_rx_us ? s->last_rx_us : s->created_us;
-    if (t - last > cfg->idle_timeout_s * 1000000ull || t - s->created_us > cfg->max_duration_s * 1000000ull) {
+    /* max_duration bounds an echo test; a room member stays as long as it sends. */
+    bool too_long = !s->room && t - s->created_us > cfg->max_duration_s * 1000000ull;
+    if (t - last > cfg->idle_timeout_s * 1000000ull || too_long) {
         s->timer = 0;
         media_session_close(s, t - last > cfg->idle_timeout_s * 1000000ull ? "idle" : "max_duration");
         return G_SOURCE_REMOVE;

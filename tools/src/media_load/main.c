@@ -501,6 +501,7 @@ int main(int argc, char **argv)
     double cpu1 = r.o.mediad_pid ? cpu_seconds(r.o.mediad_pid) : -1, own1 = cpu_seconds(0);
     f.seconds = (double)(t1 - t0) / 1e6;
     f.fwd = (double)(room_stat(ctl, r.o.room, "sent") - sent0);
+    json_int_t members_after = room_stat(ctl, r.o.room, "members");
     f.fwd_pps = f.fwd / f.seconds;
     f.mediad_cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
     f.cpu_per_fwd_us = f.fwd > 0 && f.mediad_cpu >= 0 ? f.mediad_cpu * 1e6 / f.fwd : 0;
@@ -510,6 +511,11 @@ int main(int argc, char **argv)
     rc = f.starved == 0 && f.received > 0 ? 0 : 1;
     if (rc)
         fprintf(stderr, "media-load: %u subscriber streams got nothing\n", f.starved);
+    if (members_after != (json_int_t)r.n) {
+        fprintf(stderr, "media-load: mediad ended %lld of %u sessions during the run\n",
+                (long long)(r.n - members_after), r.n);
+        rc = 1;
+    }
     if (r.o.switch_check && (bad_switch || f.switch_ok != r.o.subscribers)) {
         fprintf(stderr, "media-load: %u of %u subscribers switched seamlessly\n", f.switch_ok,
                 r.o.subscribers);
