@@ -2,8 +2,9 @@
 # Proves: a dual-stack allocation (RFC 8656 §7.2, ADDITIONAL-ADDRESS-FAMILY)
 # gets a real IPv4 and a real IPv6 relayed address, relays a client's
 # ChannelData and Send indications to a peer of each family over the relay of
-# that family, brings an IPv6 peer's datagrams back to the client, and that a
-# server without an IPv6 relay address grants IPv4 with ADDRESS-ERROR-CODE 440.
+# that family, brings an IPv6 peer's datagrams back to the client, that a
+# server without an IPv6 relay address grants IPv4 with ADDRESS-ERROR-CODE 440,
+# and that an RFC 6062 TCP relay of the IPv6 family reaches an IPv6 TCP peer.
 # Runs in a network namespace of its own (addresses 10.99.0.1/.5, fd99::1/::5).
 . "$(dirname "$0")/../lib/common.sh"
 make_lab_netns lt-dual-$$
@@ -77,6 +78,13 @@ for i in range(5):
 wait "$ALLOC_PID"
 grep -qx "received 5" "$LOGDIR/allocate.out" ||
     fail "IPv6 peer to IPv4 client: $(cat "$LOGDIR/allocate.out")"
+
+# An IPv6 TCP relay (REQUESTED-ADDRESS-FAMILY IPv6 over a TCP control
+# connection on IPv4) to an IPv6 TCP peer: Connect, ConnectionBind, 1 MB each way.
+out=$(in_ns timeout 60 python3 "$(dirname "$0")/tcp_peer.py" "10.99.0.1:$PORT" probe:pw fd99::5 1000000) ||
+    fail "IPv6 TCP relay: $out"
+echo "$out"
+echo "$out" | grep -q '^relay fd99::1:' || fail "the TCP relay is not on the IPv6 relay address"
 
 # Without an IPv6 relay address: IPv4 only, and why.
 out=$(in_ns "$TURN_PROBE" allocate "10.99.0.1:$PORT2" --user probe:pw --dual) ||

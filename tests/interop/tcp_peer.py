@@ -52,6 +52,12 @@ def method_of(msg):
     return (t & 0xF) | ((t >> 1) & 0x70) | ((t >> 2) & 0xF80)
 
 
+def with_peer(ctl, method, ip, port):
+    """A signed request naming a peer; an IPv6 XOR-PEER-ADDRESS needs the tid."""
+    tid = os.urandom(12)
+    return ctl.signed(method, xor_peer(ip, port, tid), tid=tid)
+
+
 def bind_data_connection(ctl, cid):
     """A new connection to the server, ConnectionBind(cid): the raw socket."""
     d = TcpClient(ctl.server, ctl.user, ctl.password)
@@ -133,14 +139,16 @@ def main(argv):
 
     ctl = TcpClient(server, user, password)
     ctl.challenge()
-    r = ctl.signed(ALLOCATE, attr(0x19, ctl.transport))
+    tid = os.urandom(12)
+    family = attr(0x17, b'\x02\0\0\0') if ':' in peer_ip else b''  # an IPv6 TCP relay
+    r = ctl.signed(ALLOCATE, attr(0x19, ctl.transport) + family, tid=tid)
     if code_of(r) != 'ok':
         fail(f'TCP Allocate: {code_of(r)}')
-    relay = xor_addr(r[1][A_RELAYED], b'')
+    relay = xor_addr(r[1][A_RELAYED], tid)
     print(f'relay {relay[0]}:{relay[1]}')
 
     # 1. Connect, bind, bulk both ways, close.
-    r = ctl.signed(10, xor_peer(peer_ip, echo.port))
+    r = with_peer(ctl, 10, peer_ip, echo.port)
     if code_of(r) != 'ok' or A_CONNECTION_ID not in r[1]:
         fail(f'Connect to the echo peer: {code_of(r)}')
     cid = struct.unpack('!I', r[1][A_CONNECTION_ID])[0]
@@ -167,7 +175,7 @@ def main(argv):
     else:
         fail("closing the client's data connection did not close the peer's")
     print("active: the client's close closed the peer connection")
-    r = ctl.signed(10, xor_peer(peer_ip, echo.port))  # the same 4-tuple, just closed
+    r = with_peer(ctl, 10, peer_ip, echo.port)  # the same 4-tuple, just closed
     if code_of(r) != 'ok':
         fail(f'Connect again to the same peer after its connection closed: {code_of(r)}')
     print('active: Connect again to the same peer: ok')
@@ -177,15 +185,15 @@ def main(argv):
     probe.bind((peer_ip, 0))
     dead_port = probe.getsockname()[1]
     probe.close()
-    r = ctl.signed(10, xor_peer(peer_ip, dead_port))
+    r = with_peer(ctl, 10, peer_ip, dead_port)
     if code_of(r) != 447:
         fail(f'Connect to a closed port: {code_of(r)}, expected 447')
     print('Connect to a closed port: 447')
 
     # 3. The peer connects in.
-    if code_of(ctl.signed(CREATE_PERMISSION, xor_peer(peer_ip, 0))) != 'ok':
+    if code_of(with_peer(ctl, CREATE_PERMISSION, peer_ip, 0)) != 'ok':
         fail('CreatePermission')
-    p = socket.create_connection(relay, timeout=5)
+    p = socket.create_connection(relay, timeout=5, source_address=(peer_ip, 0))
     ctl.s.settimeout(5)
     msg = ctl.read_msg()
     if not msg or method_of(msg) != CONNECTION_ATTEMPT:
@@ -238,7 +246,7 @@ def main(argv):
     print('passive: ConnectionAttempt, bytes held until the bind, both ways, close follows')
 
     # 4. Nobody binds: closed after 30 s (RFC 6062 §5.3).
-    p = socket.create_connection(relay, timeout=5)
+    p = socket.create_connection(relay, timeout=5, source_address=(peer_ip, 0))
     start = time.monotonic()
     if not closed_within(p, 40):
         fail('an unbound peer connection outlived 40 s')
