@@ -37,7 +37,7 @@
 #define PEER_WQ_CAP (128 * 1024)    /* client -> peer bytes waiting; > one read of tcp.c */
 #define CLIENT_QUEUE_MAX (64 * 1024) /* peer -> client: stop reading the peer above this */
 #define PEER_READ 16384
-#define ACCEPTS_PER_EVENT 16
+#define ACCEPTS_PER_EVENT 256 /* more than the backlog: an event drains it */
 
 enum peer_state { PEER_CONNECTING, PEER_PENDING, PEER_SPLICED };
 
@@ -164,7 +164,9 @@ int tio_peer_listen(void *ctx, const struct stun_addr *addr, void *owner, int *h
         sock->kind = SOCK_TCP_RELAY;
         sock->owner = owner;
         sock->local = *addr;
-        rc = tio_watch(s, sock, EPOLLIN);
+        /* Edge-triggered: when descriptors run out, the connection left in
+         * the backlog must not wake the loop again and again. */
+        rc = tio_watch(s, sock, EPOLLIN | EPOLLET);
     }
     if (rc != 0) {
         close(fd);
