@@ -138,8 +138,9 @@ export class Server {
   }
 
   // A WebSocket client that has said hello (unless hello: false).
-  async connect(session, { since, hello = true, port = this.wsPort } = {}) {
-    const c = new Client(`wss://127.0.0.1:${port}/`, this.ca);
+  // autoPong: false makes a client that never answers the server's pings.
+  async connect(session, { since, hello = true, port = this.wsPort, autoPong = true } = {}) {
+    const c = new Client(`wss://127.0.0.1:${port}/`, this.ca, { autoPong });
     await c.open();
     if (hello) c.helloReply = await c.request('hello', { token: session.token, ...(since !== undefined ? { since } : {}) });
     return c;
@@ -147,9 +148,11 @@ export class Server {
 }
 
 export class Client {
-  constructor(url, ca) {
+  constructor(url, ca, { autoPong = true } = {}) {
     this.url = url;
     this.ca = ca;
+    this.autoPong = autoPong;
+    this.pings = 0;
     this.nextId = 1;
     this.pending = new Map();
     this.events = [];
@@ -160,7 +163,9 @@ export class Client {
 
   open() {
     return new Promise((resolve, reject) => {
-      this.ws = new WebSocket(this.url, 'lanturn.v1', { ca: this.ca, servername: 'localhost', maxPayload: 16 << 20 });
+      this.ws = new WebSocket(this.url, 'lanturn.v1', { ca: this.ca, servername: 'localhost', maxPayload: 16 << 20,
+        autoPong: this.autoPong });
+      this.ws.on('ping', () => { this.pings++; });
       this.ws.on('open', resolve);
       this.ws.on('error', reject);
       this.ws.on('message', (data) => this.onMessage(JSON.parse(data.toString())));

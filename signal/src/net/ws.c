@@ -131,9 +131,11 @@ static int on_receive(struct sig_server *s, struct lws *wsi, struct pss *p, cons
 static int on_writeable(struct lws *wsi, struct pss *p)
 {
     if (p->ping_pending && !p->close_code) {
-        unsigned char buf[LWS_PRE + 1];
+        /* Not empty: libwebsockets 4.1 passes an empty pong to nobody, and
+         * the hub would close a client that answered every ping. */
+        unsigned char buf[LWS_PRE + 4] = {[LWS_PRE] = 'l', 't'};
         p->ping_pending = false;
-        if (lws_write(wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+        if (lws_write(wsi, buf + LWS_PRE, 2, LWS_WRITE_PING) < 0)
             return -1;
         if (p->out_head)
             lws_callback_on_writable(wsi);
