@@ -231,6 +231,8 @@ static void call_done(struct sig_kdf_job *job)
     struct sig_api *a = c->a;
     unlink_call(a, c);
     if (c->job.cancelled) { /* the service is stopping */
+        if (c->waiter)
+            c->waiter->call = NULL;
         call_free(c);
         return;
     }
