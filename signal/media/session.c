@@ -11,6 +11,7 @@
  * Everything runs on the default GLib main context, so there is no locking.
  */
 #include "session.h"
+#include "session_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,35 +35,6 @@
 /* The user id in mediad's own TURN usernames ("<expiry>:2147483647"): far
  * above any user signald makes, so turnd's per-user quotas keep it apart. */
 #define MEDIA_TURN_USER_ID 2147483647
-
-enum state { ST_GATHERING = 0, ST_CONNECTING, ST_DTLS, ST_CONNECTED, ST_CLOSED };
-static const char *const STATE_NAMES[] = {"gathering", "connecting", "dtls", "connected", "closed"};
-
-struct media_session {
-    struct media_session *next;
-    struct media_server *srv;
-    char id[24];
-    enum state state;
-    bool relay_only;
-    char close_reason[128];
-    NiceAgent *agent;
-    guint stream;
-    guint timer;
-    media_answer_fn answer_fn;
-    void *answer_arg;
-    struct media_sdp offer;
-    struct media_answer answer;
-    struct media_dtls *dtls;
-    enum media_dtls_role role;
-    struct media_srtp *srtp;
-    enum media_srtp_profile profile;
-    struct media_echo echo;
-    struct media_room *room; /* room mode; NULL for an echo */
-    unsigned room_ep;
-    uint64_t created_us, connected_us, last_rx_us, last_tick_us;
-    char pair_local[16], pair_remote[16], pair_transport[8];
-    uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, srtp_errors;
-};
 
 static uint64_t now_us(void)
 {
@@ -614,67 +586,6 @@ int media_session_new(struct media_server *srv, const struct media_echo_request 
            s->relay_only, s->offer.n_media, s->role == MEDIA_DTLS_SERVER ? "server" : "client");
     *out = s;
     return 0;
-}
-
-/* ---- stats ---- */
-
-json_t *media_session_stats(const struct media_session *s)
-{
-    uint64_t t = now_us();
-    json_t *streams = json_array();
-    double rtt = -1;
-    for (unsigned i = 0; i < s->echo.n_streams; i++) {
-        const struct media_echo_stream *e = &s->echo.streams[i];
-        uint32_t expected = media_rx_expected(&e->rx);
-        json_t *j = json_pack(
-            "{ss sI sI sI sI sI sI sf sI sI sI sI sI sI}", "kind", media_kind_name(e->kind),
-            "ssrc_in", (json_int_t)e->in_ssrc, "ssrc_out", (json_int_t)e->out_ssrc, "rx_packets",
-            (json_int_t)e->rx.received, "rx_bytes", (json_int_t)e->rx.bytes, "rx_lost",
-            (json_int_t)(expected > e->rx.received ? expected - e->rx.received : 0), "tx_packets",
-            (json_int_t)e->tx_packets, "jitter_ms",
-            e->clock_hz ? (e->rx.jitter_q4 >> 4) * 1000.0 / e->clock_hz : 0.0, "tx_bytes",
-            (json_int_t)e->tx_bytes, "remote_lost", (json_int_t)e->remote_lost,
-            "remote_fraction_lost", (json_int_t)e->remote_fraction_lost, "plis", (json_int_t)e->plis,
-            "firs", (json_int_t)e->firs, "nacks", (json_int_t)e->nacks);
-        if (e->have_rtt) {
-            json_object_set_new(j, "rtt_ms", json_real(e->rtt_ms));
-            rtt = rtt < 0 || e->rtt_ms < rtt ? e->rtt_ms : rtt;
-        }
-        json_array_append_new(streams, j);
-    }
-    json_t *o = json_pack("{ss ss sb sf sI sI sI sI sI so}", "id", s->id, "state",
-                          STATE_NAMES[s->state], "relay_only", s->relay_only, "age_s",
-                          (double)(t - s->created_us) / 1e6, "rx_packets",
-                          (json_int_t)s->rx_packets, "rx_bytes", (json_int_t)s->rx_bytes,
-                          "tx_packets", (json_int_t)s->tx_packets, "tx_bytes",
-                          (json_int_t)s->tx_bytes, "srtp_errors", (json_int_t)s->srtp_errors,
-                          "streams", streams);
-    if (s->pair_local[0])
-        json_object_set_new(o, "pair", json_pack("{ss ss ss}", "local", s->pair_local, "remote",
-                                                 s->pair_remote, "transport", s->pair_transport));
-    if (s->profile)
-        json_object_set_new(o, "srtp", json_string(s->profile == MEDIA_SRTP_AEAD_AES_128_GCM
-                                                       ? "AEAD_AES_128_GCM"
-                                                       : "AES_CM_128_HMAC_SHA1_80"));
-    if (rtt >= 0)
-        json_object_set_new(o, "rtt_ms", json_real(rtt));
-    if (s->room)
-        json_object_set_new(o, "room", media_room_ep_stats(s->room, s->room_ep));
-    if (s->close_reason[0])
-        json_object_set_new(o, "closed", json_string(s->close_reason));
-    return o;
-}
-
-json_t *media_server_stats(struct media_server *srv)
-{
-    json_t *list = json_array();
-    for (struct media_session *s = srv->sessions; s; s = s->next)
-        if (s->state != ST_CLOSED)
-            json_array_append_new(list, media_session_stats(s));
-    return json_pack("{sb sI sI sI sI sI so}", "ok", 1, "sessions_now", (json_int_t)json_array_size(list),
-                     "max_sessions", (json_int_t)srv->cfg->max_sessions, "started",
-                     (json_int_t)srv->started, "completed", (json_int_t)srv->completed, "failed",
-                     (json_int_t)srv->failed, "sessions", list);
 }
 
 void media_server_close_all(struct media_server *srv)
