@@ -186,6 +186,7 @@ static SSL_CTX *ctx_new(const char *cert, const char *key, char *err, size_t err
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_COOKIE_EXCHANGE);
     SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); /* idle sessions hold no record buffers */
     SSL_CTX_set_cookie_generate_cb(ctx, cookie_generate);
     SSL_CTX_set_cookie_verify_cb(ctx, cookie_verify);
     if (!SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION)) {
@@ -271,7 +272,9 @@ static void session_close(struct tio_dtls *d, struct dtls_session *x, const char
             turn_core_kill(core, m.id, NULL);
     }
     if (lt_log_enabled(LT_LOG_DEBUG)) log_session(x, LT_LOG_DEBUG, "conn_closed", reason);
-    if (x->handshaken && strcmp(reason, "dtls-error") != 0) SSL_shutdown(x->ssl); /* close_notify */
+    /* close_notify, unless the session broke or its client is already gone */
+    if (x->handshaken && strcmp(reason, "dtls-error") && strcmp(reason, "client-restarted"))
+        SSL_shutdown(x->ssl);
     ERR_clear_error();
     SSL_free(x->ssl);
     struct dtls_session **pp = &d->buckets[bucket_of(d, x->io.fd, &x->io.peer)];
@@ -296,20 +299,23 @@ static void close_later(struct dtls_session *x, const char *reason)
 
 /* ---- datagrams from clients ---- */
 
-/* Content type handshake, DTLS, and a ClientHello inside: all a new address
- * may send. Anything else from an unknown address is dropped unanswered. */
+/* Content type handshake, DTLS, epoch 0 (in the clear) and a ClientHello
+ * inside: all a new address may send. Anything else from an unknown address
+ * is dropped unanswered. */
 static bool is_client_hello(const uint8_t *p, size_t len)
 {
-    return len >= 13 + 12 && p[0] == 22 && p[1] == 0xfe && p[13] == 1;
+    return len >= 13 + 12 && p[0] == 22 && p[1] == 0xfe && p[3] == 0 && p[4] == 0 && p[13] == 1;
 }
 
-/* The new session once the client returned a valid cookie; NULL otherwise. */
+/* The new session once the client returned a valid cookie; NULL otherwise.
+ * `old` is the established session of the same address, which a valid
+ * cookie replaces (RFC 6347 §4.2.8: the client restarted on that port). */
 static struct dtls_session *new_client(struct tio_dtls *d, struct tio_sock *listener,
                                        const struct stun_addr *from, const uint8_t *data,
-                                       size_t len, uint64_t now)
+                                       size_t len, uint64_t now, struct dtls_session *old)
 {
     if (!is_client_hello(data, len)) return NULL;
-    if (d->st.sessions >= d->max_sessions) {
+    if (d->st.sessions >= d->max_sessions && !old) {
         d->st.refused++;
         if (now - d->last_limit_log_ms >= 10000) { /* at most one line per 10 s */
             d->last_limit_log_ms = now;
@@ -332,6 +338,7 @@ static struct dtls_session *new_client(struct tio_dtls *d, struct tio_sock *list
         ERR_clear_error();
         return NULL; /* nothing kept: the next ClientHello starts from scratch */
     }
+    if (old) session_close(d, old, "client-restarted"); /* it proved the address is its own */
     struct dtls_session *x = calloc(1, sizeof(*x));
     if (!x) return NULL;
     x->listener = listener;
@@ -422,8 +429,13 @@ void tio_dtls_read(struct tio_server *s, struct tio_sock *sock)
         uint64_t now = tio_now_ms();
         struct dtls_session *x = find(d, sock->fd, &from);
         const uint8_t *data = d->wire;
-        if (!x) {
-            if (!(x = new_client(d, sock, &from, d->wire, (size_t)n, now))) continue;
+        /* A ClientHello in the clear on an established session is a client
+         * that restarted on the same port: it goes through the cookie
+         * exchange like a new one, and the old session stays until it passes. */
+        bool restart = x && x->handshaken && !x->closing && is_client_hello(d->wire, (size_t)n);
+        if (!x || restart) {
+            if (!(x = new_client(d, sock, &from, d->wire, (size_t)n, now, restart ? x : NULL)))
+                continue;
             data = NULL; /* DTLSv1_listen() kept the ClientHello in the session's SSL */
         }
         if (!x->closing) session_input(d, x, data, (size_t)n, now);
