@@ -5,30 +5,13 @@
 # the ClientHello that caused it and than 64 bytes, and leaves no DTLS
 # session behind; a real client (openssl s_client) still completes the
 # cookie exchange afterwards.
-. "$(dirname "$0")/../lib/control.sh"
-DTLS_PORT=$((PORT + 5))
-SOCK=$LOGDIR/turnd.sock
-make_cert "$LOGDIR/tls"
-start_turnd turnd --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --user alice:wonderland \
-    --tls-cert "$LOGDIR/tls/cert.pem" --tls-key "$LOGDIR/tls/key.pem" \
-    --tls-listen "127.0.0.1:$DTLS_PORT" --control-socket "$SOCK"
-wait_udp "127.0.0.1:$DTLS_PORT" || fail "turnd does not listen on DTLS"
-wait_control || fail "no control socket"
+. "$(dirname "$0")/../lib/dtls.sh"
+start_dtls_turnd
 
 python3 - "$DTLS_PORT" >"$LOGDIR/flood.log" 2>&1 <<'PY' || fail "flood: $(cat "$LOGDIR/flood.log")"
-import os, socket, struct, sys, time
+import os, socket, sys, time
+from dtls_hello import client_hello, handshake_type
 port = int(sys.argv[1])
-
-def client_hello(cookie=b""):
-    suites = bytes.fromhex("c02bc02fc02cc030c009c013")
-    groups = struct.pack("!H", 4) + bytes.fromhex("001d0017")
-    sigs = struct.pack("!H", 4) + bytes.fromhex("04030804")
-    exts = (struct.pack("!HH", 10, len(groups)) + groups + struct.pack("!HH", 11, 2) + b"\x01\x00"
-            + struct.pack("!HH", 13, len(sigs)) + sigs)
-    body = (b"\xfe\xfd" + os.urandom(32) + b"\x00" + bytes([len(cookie)]) + cookie
-            + struct.pack("!H", len(suites)) + suites + b"\x01\x00" + struct.pack("!H", len(exts)) + exts)
-    hs = b"\x01" + len(body).to_bytes(3, "big") + b"\x00\x00" + b"\x00\x00\x00" + len(body).to_bytes(3, "big") + body
-    return b"\x16\xfe\xff" + b"\x00\x00" + b"\x00" * 6 + struct.pack("!H", len(hs)) + hs
 
 socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(100)]
 for s in socks:
@@ -57,7 +40,7 @@ while time.time() < deadline:
         reply_bytes += len(data)
         biggest = max(biggest, len(data))
         # a handshake record holding HelloVerifyRequest (type 3), nothing else
-        if len(data) < 26 or data[0] != 22 or data[13] != 3:
+        if len(data) < 26 or handshake_type(data) != 3:
             sys.exit("reply is not a HelloVerifyRequest: %s" % data[:32].hex())
     if not got:
         time.sleep(0.05)
@@ -69,9 +52,7 @@ if biggest > 64 or biggest > smallest_hello or reply_bytes > sent_bytes:
     sys.exit("replies larger than the bound or than the requests")
 PY
 cat "$LOGDIR/flood.log"
-metrics=$(ctl_field '{"cmd":"metrics"}' 'r["metrics"]')
-metric() { echo "$metrics" | sed -n "s/^lanturn_turnd_$1 \([0-9]*\)$/\1/p"; }
-echo "$metrics" | grep dtls
+ctl_field '{"cmd":"metrics"}' 'r["metrics"]' | grep dtls
 [ "$(metric 'connections{transport="dtls"}')" = 0 ] || fail "the flood left DTLS sessions"
 [ "$(metric dtls_sessions_total)" = 0 ] || fail "a ClientHello without a valid cookie made a session"
 hvr=$(metric dtls_hello_verify_requests_total)
@@ -82,6 +63,5 @@ grep -q "event=conn_opened transport=dtls" "$LOGDIR/turnd.log" && fail "a sessio
 echo | timeout 20 openssl s_client -dtls1_2 -connect "127.0.0.1:$DTLS_PORT" \
     >"$LOGDIR/s_client.log" 2>&1
 grep -q "Cipher is" "$LOGDIR/s_client.log" || fail "openssl s_client could not complete DTLS"
-metrics=$(ctl_field '{"cmd":"metrics"}' 'r["metrics"]')
 [ "$(metric dtls_handshakes_total)" = 1 ] || fail "the real client's handshake was not counted"
 echo "ok: $hvr HelloVerifyRequests, no state, a real client still gets in"

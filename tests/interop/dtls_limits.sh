@@ -5,21 +5,13 @@
 # flight retransmitted and is dropped at the 10 s handshake timeout; at
 # max_dtls_sessions further ClientHellos get no answer at all; an
 # established session without an allocation ends after idle_timeout.
-. "$(dirname "$0")/../lib/control.sh"
+. "$(dirname "$0")/../lib/dtls.sh"
 rm -f "$LOGDIR/s_client.in"
-DTLS_PORT=$((PORT + 5))
-SOCK=$LOGDIR/turnd.sock
-make_cert "$LOGDIR/tls"
-start_turnd turnd --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --user alice:wonderland \
-    --tls-cert "$LOGDIR/tls/cert.pem" --tls-key "$LOGDIR/tls/key.pem" \
-    --tls-listen "127.0.0.1:$DTLS_PORT" --control-socket "$SOCK" \
-    --max-dtls-sessions 2 --idle-timeout 5
-wait_udp "127.0.0.1:$DTLS_PORT" || fail "turnd does not listen on DTLS"
-wait_control || fail "no control socket"
-metric() { ctl_field '{"cmd":"metrics"}' 'r["metrics"]' | sed -n "s/^lanturn_turnd_$1 \([0-9]*\)$/\1/p"; }
+start_dtls_turnd --max-dtls-sessions 2 --idle-timeout 5
 
 python3 - "$DTLS_PORT" "$SOCK" >"$LOGDIR/limits.log" 2>&1 <<'PY' || fail "$(cat "$LOGDIR/limits.log")"
-import json, os, re, socket, struct, sys, time
+import json, re, socket, sys, time
+from dtls_hello import client_hello, cookie_of as cookie_in, handshake_type as hs_type
 port, ctl_path = int(sys.argv[1]), sys.argv[2]
 server = ("127.0.0.1", port)
 
@@ -30,18 +22,6 @@ def metric(name):
     text = json.loads(c.makefile().readline())["metrics"]
     m = re.search("^lanturn_turnd_%s (\\d+)$" % re.escape(name), text, re.M)
     return int(m.group(1))
-
-def client_hello(cookie=b"", seq=0):
-    suites = bytes.fromhex("c02bc02fc02cc030c009c013")
-    groups = struct.pack("!H", 4) + bytes.fromhex("001d0017")
-    sigs = struct.pack("!H", 4) + bytes.fromhex("04030804")
-    exts = (struct.pack("!HH", 10, len(groups)) + groups + struct.pack("!HH", 11, 2) + b"\x01\x00"
-            + struct.pack("!HH", 13, len(sigs)) + sigs)
-    body = (b"\xfe\xfd" + b"\x11" * 32 + b"\x00" + bytes([len(cookie)]) + cookie
-            + struct.pack("!H", len(suites)) + suites + b"\x01\x00" + struct.pack("!H", len(exts)) + exts)
-    hs = (b"\x01" + len(body).to_bytes(3, "big") + struct.pack("!H", seq) + b"\x00\x00\x00"
-          + len(body).to_bytes(3, "big") + body)
-    return b"\x16\xfe\xff" + b"\x00\x00" + seq.to_bytes(6, "big") + struct.pack("!H", len(hs)) + hs
 
 def sock():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -55,15 +35,11 @@ def reply(s):
     except socket.timeout:
         return None
 
-def hs_type(d):
-    return d[13] if d and len(d) > 13 and d[0] == 22 else None
-
 def cookie_for(s):
     s.sendto(client_hello(), server)
     d = reply(s)
     assert hs_type(d) == 3, "no HelloVerifyRequest: %r" % d
-    n = d[13 + 12 + 2]
-    return d[13 + 12 + 3:13 + 12 + 3 + n]
+    return cookie_in(d)
 
 # 1. A cookie works only from the address it was sent to.
 a, b = sock(), sock()

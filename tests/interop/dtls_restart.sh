@@ -4,17 +4,9 @@
 # session at once (RFC 6347 §4.2.8): it passes the cookie exchange, the old
 # session is replaced (one session remains), and nothing waits for a timeout.
 # usage: dtls_restart.sh DTLS_CLIENT
-. "$(dirname "$0")/../lib/control.sh"
+. "$(dirname "$0")/../lib/dtls.sh"
 CLIENT=${1:?dtls_client binary}
-DTLS_PORT=$((PORT + 5))
-SOCK=$LOGDIR/turnd.sock
-make_cert "$LOGDIR/tls"
-start_turnd turnd --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --user alice:wonderland \
-    --tls-cert "$LOGDIR/tls/cert.pem" --tls-key "$LOGDIR/tls/key.pem" \
-    --tls-listen "127.0.0.1:$DTLS_PORT" --control-socket "$SOCK"
-wait_udp "127.0.0.1:$DTLS_PORT" || fail "turnd does not listen on DTLS"
-wait_control || fail "no control socket"
-metric() { ctl_field '{"cmd":"metrics"}' 'r["metrics"]' | sed -n "s/^lanturn_turnd_$1 \([0-9]*\)$/\1/p"; }
+start_dtls_turnd
 
 start=$(date +%s)
 timeout 60 "$CLIENT" 127.0.0.1 "$DTLS_PORT" $((PORT + 7)) 3 >"$LOGDIR/client.log" 2>&1 ||

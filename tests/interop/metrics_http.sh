@@ -6,18 +6,11 @@
 # oversized requests get 400 and 431, other paths 404, other methods 405; a
 # client that sends nothing is dropped at the deadline and at most a few are
 # held at once; through all of it the server keeps serving.
-. "$(dirname "$0")/../lib/control.sh"
+. "$(dirname "$0")/../lib/dtls.sh"
 PEER_PORT=$((PORT + 1))
-DTLS_PORT=$((PORT + 5))
 HTTP_PORT=$((PORT + 6))
-SOCK=$LOGDIR/turnd.sock
-make_cert "$LOGDIR/tls"
-start_turnd turnd --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 --user alice:wonderland \
-    --allow-peer 127.0.0.1/32 --tls-cert "$LOGDIR/tls/cert.pem" --tls-key "$LOGDIR/tls/key.pem" \
-    --tls-listen "127.0.0.1:$DTLS_PORT" --control-socket "$SOCK" \
-    --metrics-listen "127.0.0.1:$HTTP_PORT"
+start_dtls_turnd --allow-peer 127.0.0.1/32 --metrics-listen "127.0.0.1:$HTTP_PORT"
 wait_tcp "127.0.0.1:$HTTP_PORT" || fail "no metrics listener"
-wait_control || fail "no control socket"
 
 http() { # http RAW-REQUEST: prints the answer's status code, then its body
     python3 - "$HTTP_PORT" "$1" <<'PY'
@@ -36,16 +29,16 @@ sys.stdout.write(body.decode())
 PY
 }
 scrape() { http 'GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n'; }
-metric() { echo "$1" | sed -n "s/^lanturn_turnd_$2 \([0-9]*\)$/\1/p"; }
+metric_in() { echo "$1" | sed -n "s/^lanturn_turnd_$2 \([0-9]*\)$/\1/p"; } # TEXT NAME
 
 before=$(scrape)
 [ "$(echo "$before" | head -1)" = 200 ] || fail "GET /metrics: $(echo "$before" | head -1)"
 for t in udp tcp tls dtls; do
     for m in allocations_by_transport client_messages_total client_bytes_total; do
-        [ -n "$(metric "$before" "$m{transport=\"$t\"}")" ] || fail "no $m for $t"
+        [ -n "$(metric_in "$before" "$m{transport=\"$t\"}")" ] || fail "no $m for $t"
     done
 done
-[ "$(metric "$before" allocations_total)" = 0 ] || fail "allocations before traffic"
+[ "$(metric_in "$before" allocations_total)" = 0 ] || fail "allocations before traffic"
 # One renderer: the control socket shows the same series.
 ctl_names=$(ctl_field '{"cmd":"metrics"}' 'r["metrics"]' | grep -v '^#' | grep . | sed 's/ [0-9]*$//' | sort)
 http_names=$(echo "$before" | tail -n +2 | grep -v '^#' | grep . | sed 's/ [0-9]*$//' | sort)
@@ -67,12 +60,12 @@ for m in allocations_total client_to_peer_packets_total client_to_peer_bytes_tot
     peer_to_client_packets_total peer_to_client_bytes_total 'client_messages_total{transport="udp"}' \
     'client_messages_total{transport="dtls"}' 'client_bytes_total{transport="dtls"}' \
     dtls_handshakes_total; do
-    a=$(metric "$before" "$m")
-    b=$(metric "$after" "$m")
+    a=$(metric_in "$before" "$m")
+    b=$(metric_in "$after" "$m")
     echo "$m: $a -> $b"
     [ -n "$b" ] && [ "$b" -gt "${a:-0}" ] || fail "$m did not move"
 done
-[ "$(metric "$after" 'client_messages_total{transport="tcp"}')" = 0 ] || fail "tcp counted"
+[ "$(metric_in "$after" 'client_messages_total{transport="tcp"}')" = 0 ] || fail "tcp counted"
 
 # Bad requests: answered, and the server goes on.
 code() { http "$1" | head -1; }
