@@ -21,7 +21,7 @@ struct media_room {
     struct media_server *srv;
     char name[MEDIA_ROOM_NAME_MAX];
     struct media_fwd *fwd;
-    uint64_t rx_packets, forwarded, sent, send_errors;
+    uint64_t rx_packets, forwarded, sent, not_connected, send_errors;
 };
 
 struct media_fwd *media_room_fwd(struct media_room *r)
@@ -109,8 +109,11 @@ static void flush(struct media_room *r)
         uint8_t *p;
         size_t len, cap;
         while ((p = media_fwd_peek(r->fwd, (unsigned)ep, &len, &cap)) != NULL) {
-            if (media_session_send_srtp(s, false, p, len, cap) == 0)
+            int rc = media_session_send_srtp(s, false, p, len, cap);
+            if (rc == 0)
                 r->sent++;
+            else if (rc == -EAGAIN) /* its DTLS handshake is not done yet */
+                r->not_connected++;
             else
                 r->send_errors++;
             media_fwd_pop(r->fwd, (unsigned)ep);
@@ -180,10 +183,11 @@ json_t *media_room_ep_stats(struct media_room *r, unsigned ep)
 
 json_t *media_room_stats(struct media_room *r)
 {
-    return json_pack("{ss sI sI sI sI sI}", "room", r->name, "members",
+    return json_pack("{ss sI sI sI sI sI sI}", "room", r->name, "members",
                      (json_int_t)media_fwd_members(r->fwd), "rx_packets", (json_int_t)r->rx_packets,
                      "forwarded", (json_int_t)r->forwarded, "sent", (json_int_t)r->sent,
-                     "send_errors", (json_int_t)r->send_errors);
+                     "not_connected", (json_int_t)r->not_connected, "send_errors",
+                     (json_int_t)r->send_errors);
 }
 
 json_t *media_room_list(struct media_server *srv, const char *name)
