@@ -8,6 +8,11 @@
  *                    [--max-steps N] [--start PPS] [--pid PID]
  *   turn-load allocs --server IP:PORT --user U:P --count N [--parallel W] [--pid PID]
  *
+ * --server and --pid may each be given up to MAX_SERVERS times: flow i then
+ * goes to server i mod n (each with its own nonce), and CPU and memory are
+ * the sum over the processes. That measures several independent servers
+ * sharing one load, the ceiling of a server split into as many workers.
+ *
  * Every flow is one UDP socket on 127.0.0.1. With --user each flow makes an
  * authenticated allocation and binds a channel to the built-in echo peer
  * (--peer-port, default 127.0.0.1:any), then sends ChannelData; with --raw
@@ -40,11 +45,13 @@
 #define SETUP_TIMEOUT_NS (30ull * 1000000000ull)
 #define RTO_NS 500000000ull
 #define MAX_TRIES 6
+#define MAX_SERVERS 4
 
 enum flow_state { F_IDLE, F_ALLOC1, F_ALLOC2, F_BIND, F_READY, F_FAILED };
 
 struct flow {
     int fd;
+    unsigned srv; /* index in g.srv */
     enum flow_state state;
     uint8_t tid[STUN_TID_LEN];
     uint64_t sent_ns; /* last request */
@@ -53,17 +60,26 @@ struct flow {
     size_t req_len;
 };
 
-static struct {
-    struct stun_addr server, peer;
-    struct sockaddr_in server_sa, peer_sa;
-    bool raw;
-    char user[128], pass[128], realm[128], nonce[256];
+/* One server under load, with what its 401 taught us. */
+struct server {
+    struct stun_addr addr;
+    struct sockaddr_in sa;
+    char realm[128], nonce[256];
     uint8_t key[STUN_LONG_TERM_KEY_LEN];
+};
+
+static struct {
+    struct server srv[MAX_SERVERS];
+    unsigned n_srv;
+    struct stun_addr peer;
+    bool raw;
+    char user[128], pass[128];
     int peer_fd, epfd;
     struct flow *flows;
     unsigned n_flows;
     size_t size;
-    int pid;
+    int pid[MAX_SERVERS];
+    unsigned n_pid;
     /* counters of the current measurement */
     uint64_t sent, peer_rx, client_rx;
     uint32_t *samples; /* RTT in microseconds */
@@ -84,13 +100,11 @@ static void die(const char *what)
     exit(1);
 }
 
-/* Server CPU in microseconds (utime+stime of all threads), -1 without --pid. */
-static long long proc_cpu_us(void)
+/* One process's CPU in microseconds (utime+stime of all threads), or -1. */
+static long long pid_cpu_us(int pid)
 {
-    if (g.pid <= 0)
-        return -1;
     char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", g.pid);
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -107,12 +121,10 @@ static long long proc_cpu_us(void)
     return (long long)((ut + st) * 1000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
 }
 
-static long long proc_rss_kib(void)
+static long long pid_rss_kib(int pid)
 {
-    if (g.pid <= 0)
-        return -1;
     char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", g.pid);
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -122,6 +134,27 @@ static long long proc_rss_kib(void)
             break;
     fclose(f);
     return kib;
+}
+
+/* Sum of fn over the --pid processes; -1 without --pid or when one fails. */
+static long long servers_sum(long long (*fn)(int pid))
+{
+    long long sum = g.n_pid ? 0 : -1;
+    for (unsigned i = 0; i < g.n_pid && sum >= 0; i++) {
+        long long v = fn(g.pid[i]);
+        sum = v < 0 ? -1 : sum + v;
+    }
+    return sum;
+}
+
+static long long proc_cpu_us(void)
+{
+    return servers_sum(pid_cpu_us);
+}
+
+static long long proc_rss_kib(void)
+{
+    return servers_sum(pid_rss_kib);
 }
 
 static int udp_socket(void)
@@ -150,6 +183,7 @@ static void to_sa(const struct stun_addr *a, struct sockaddr_in *sa)
 
 static void flow_request(struct flow *f, uint16_t method)
 {
+    const struct server *sv = &g.srv[f->srv];
     for (unsigned i = 0; i < STUN_TID_LEN; i++)
         f->tid[i] = (uint8_t)rand();
     struct stun_builder b;
@@ -163,9 +197,9 @@ static void flow_request(struct flow *f, uint16_t method)
     }
     if (f->state != F_ALLOC1) {
         stun_put_str(&b, STUN_ATTR_USERNAME, g.user);
-        stun_put_str(&b, STUN_ATTR_REALM, g.realm);
-        stun_put_str(&b, STUN_ATTR_NONCE, g.nonce);
-        stun_put_integrity(&b, g.key, sizeof(g.key));
+        stun_put_str(&b, STUN_ATTR_REALM, sv->realm);
+        stun_put_str(&b, STUN_ATTR_NONCE, sv->nonce);
+        stun_put_integrity(&b, sv->key, sizeof(sv->key));
     }
     if (stun_build_finish(&b, &f->req_len) != 0)
         die("cannot build a request");
@@ -176,12 +210,13 @@ static void flow_transmit(struct flow *f, uint64_t now)
 {
     f->tries++;
     f->sent_ns = now;
-    sendto(f->fd, f->req, f->req_len, 0, (struct sockaddr *)&g.server_sa, sizeof(g.server_sa));
+    const struct sockaddr_in *sa = &g.srv[f->srv].sa;
+    sendto(f->fd, f->req, f->req_len, 0, (const struct sockaddr *)sa, sizeof(*sa));
 }
 
 static void flow_start(struct flow *f, uint64_t now)
 {
-    f->state = g.nonce[0] ? F_ALLOC2 : F_ALLOC1; /* reuse the nonce once known */
+    f->state = g.srv[f->srv].nonce[0] ? F_ALLOC2 : F_ALLOC1; /* reuse the nonce once known */
     flow_request(f, TURN_ALLOCATE);
     flow_transmit(f, now);
 }
@@ -211,9 +246,10 @@ static void flow_response(struct flow *f, const uint8_t *buf, size_t len, bool s
             code = 500;
     }
     if ((code == 401 && f->state == F_ALLOC1) || code == 438) {
-        copy_attr(&m, STUN_ATTR_REALM, g.realm, sizeof(g.realm));
-        copy_attr(&m, STUN_ATTR_NONCE, g.nonce, sizeof(g.nonce));
-        stun_long_term_key(g.user, g.realm, g.pass, g.key);
+        struct server *sv = &g.srv[f->srv];
+        copy_attr(&m, STUN_ATTR_REALM, sv->realm, sizeof(sv->realm));
+        copy_attr(&m, STUN_ATTR_NONCE, sv->nonce, sizeof(sv->nonce));
+        stun_long_term_key(g.user, sv->realm, g.pass, sv->key);
         if (f->state == F_ALLOC1)
             f->state = F_ALLOC2;
         flow_request(f, m.method);
@@ -299,6 +335,7 @@ static void open_flows(unsigned n)
     g.n_flows = n;
     for (unsigned i = 0; i < n; i++) {
         g.flows[i].fd = udp_socket();
+        g.flows[i].srv = i % g.n_srv;
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
         if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, g.flows[i].fd, &ev) != 0)
             die("epoll_ctl failed");
@@ -384,8 +421,8 @@ static void send_burst(struct flow *f, unsigned count, uint64_t now)
         memcpy(tx[i] + hdr, &seq, 8);
         memcpy(tx[i] + hdr + 8, &now, 8);
         iov[i] = (struct iovec){tx[i], hdr + g.size};
-        msgs[i].msg_hdr = (struct msghdr){.msg_name = &g.server_sa,
-                                          .msg_namelen = sizeof(g.server_sa),
+        msgs[i].msg_hdr = (struct msghdr){.msg_name = &g.srv[f->srv].sa,
+                                          .msg_namelen = sizeof(g.srv[f->srv].sa),
                                           .msg_iov = &iov[i],
                                           .msg_iovlen = 1};
     }
@@ -514,7 +551,9 @@ static void usage(void)
             "usage: turn-load rate|sweep|allocs --server IP:PORT [--user U:P | --raw]\n"
             "       [--flows N] [--size B] [--rate PPS] [--seconds S] [--step-seconds S]\n"
             "       [--max-steps N] [--start PPS] [--count N] [--parallel W]\n"
-            "       [--peer-port P] [--pid PID]\n");
+            "       [--peer-port P] [--pid PID]\n"
+            "       (--server and --pid up to %d times each)\n",
+            MAX_SERVERS);
     exit(2);
 }
 
@@ -526,7 +565,6 @@ int main(int argc, char **argv)
     unsigned flows = 50, count = 10000, parallel = 32, max_steps = 16, peer_port = 0;
     double rate = 10000, seconds = 5, step_seconds = 2, start = 10000;
     g.size = 100;
-    bool have_server = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--raw") == 0) {
@@ -536,8 +574,13 @@ int main(int argc, char **argv)
         if (i + 1 >= argc)
             usage();
         const char *v = argv[++i];
-        if (strcmp(a, "--server") == 0)
-            have_server = stun_addr_parse(v, &g.server) == 0 && g.server.family == AF_INET;
+        if (strcmp(a, "--server") == 0) {
+            if (g.n_srv == MAX_SERVERS || stun_addr_parse(v, &g.srv[g.n_srv].addr) != 0 ||
+                g.srv[g.n_srv].addr.family != AF_INET)
+                usage();
+            to_sa(&g.srv[g.n_srv].addr, &g.srv[g.n_srv].sa);
+            g.n_srv++;
+        }
         else if (strcmp(a, "--user") == 0) {
             const char *colon = strchr(v, ':');
             if (!colon || (size_t)(colon - v) >= sizeof(g.user) || strlen(colon + 1) >= sizeof(g.pass))
@@ -564,19 +607,21 @@ int main(int argc, char **argv)
             parallel = (unsigned)atoi(v);
         else if (strcmp(a, "--peer-port") == 0)
             peer_port = (unsigned)atoi(v);
-        else if (strcmp(a, "--pid") == 0)
-            g.pid = atoi(v);
+        else if (strcmp(a, "--pid") == 0) {
+            if (g.n_pid == MAX_SERVERS || atoi(v) <= 0)
+                usage();
+            g.pid[g.n_pid++] = atoi(v);
+        }
         else
             usage();
     }
-    if (!have_server || (!g.raw && !g.user[0]) || flows == 0 || flows > 4096 || g.size < 16 ||
+    if (g.n_srv == 0 || (!g.raw && !g.user[0]) || flows == 0 || flows > 4096 || g.size < 16 ||
         g.size > 1400 || rate <= 0 || seconds <= 0 || seconds > 120 || step_seconds <= 0 ||
         step_seconds > 30 || max_steps == 0 || max_steps > 40 || count == 0 || count > 60000 ||
         parallel == 0 || peer_port > 65535)
         usage();
     raise_nofile();
     srand((unsigned)now_ns());
-    to_sa(&g.server, &g.server_sa);
     g.samples = malloc(MAX_SAMPLES * sizeof(*g.samples));
     g.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (!g.samples || g.epfd < 0)
