@@ -150,6 +150,8 @@ static void handle_room(struct client *c, json_t *tag, const char *what, json_t 
                             (unsigned)json_integer_value(slot), (uint32_t)json_integer_value(ssrc));
     if (rc == -ENOENT)
         reply(c, tag, error_msg("no such source in the room"));
+    else if (rc == -EEXIST)
+        reply(c, tag, error_msg("the session receives that source on another slot already"));
     else if (rc)
         reply(c, tag, error_msg("no such slot, or a source of another kind or of its own"));
     else

@@ -2,9 +2,11 @@
  * fwd.c - the SFU forwarding core (see fwd.h).
  *
  * Sources live in a fixed array (an index stays valid while the source
- * exists); each keeps its fan-out list of (endpoint, slot) bindings, sized for
- * every endpoint at start. Endpoints keep a ring of packet buffers. The ready
- * list is a stack of endpoint ids with a flag so an endpoint is on it once.
+ * exists); each keeps its fan-out list of (endpoint, slot) bindings, made
+ * when it is published. Endpoints are allocated when they join, each with a
+ * ring of packet buffers, so a room's memory follows its members, not its
+ * limit. The ready list is a stack of endpoint ids with a flag so an
+ * endpoint is on it once.
  */
 #include "fwd.h"
 
@@ -29,7 +31,6 @@ struct slot {
 };
 
 struct endpoint {
-    bool used, ready;
     void *user;
     struct slot slots[MEDIA_FWD_MAX_SLOTS];
     unsigned n_slots;
@@ -49,15 +50,15 @@ struct source {
     uint32_t sr_lsr;
     uint64_t sr_arrival_us, last_pli_us;
     bool pli_wanted, pli_sent;
-    uint32_t *fanout; /* ep << 8 | slot */
+    uint32_t *fanout; /* ep << 8 | slot, one per endpoint at most: max_endpoints of room */
     unsigned n_fanout;
 };
 
 struct media_fwd {
     struct media_fwd_config cfg;
-    struct endpoint *eps;
+    struct endpoint **eps; /* NULL where no endpoint is */
+    bool *on_ready;        /* per endpoint id: on the ready list (outlives a leave) */
     struct source *srcs;
-    uint32_t *fanout_mem;
     unsigned *ready;
     unsigned n_ready, n_members;
 };
@@ -73,16 +74,13 @@ int media_fwd_new(struct media_fwd **out, const struct media_fwd_config *cfg)
         return -ENOMEM;
     f->cfg = *cfg;
     f->eps = calloc(cfg->max_endpoints, sizeof *f->eps);
+    f->on_ready = calloc(cfg->max_endpoints, sizeof *f->on_ready);
     f->srcs = calloc(cfg->max_sources, sizeof *f->srcs);
     f->ready = calloc(cfg->max_endpoints, sizeof *f->ready);
-    f->fanout_mem = calloc((size_t)cfg->max_sources * cfg->max_endpoints * MEDIA_FWD_MAX_SLOTS,
-                           sizeof *f->fanout_mem);
-    if (!f->eps || !f->srcs || !f->ready || !f->fanout_mem) {
+    if (!f->eps || !f->on_ready || !f->srcs || !f->ready) {
         media_fwd_free(f);
         return -ENOMEM;
     }
-    for (unsigned i = 0; i < cfg->max_sources; i++)
-        f->srcs[i].fanout = f->fanout_mem + (size_t)i * cfg->max_endpoints * MEDIA_FWD_MAX_SLOTS;
     *out = f;
     return 0;
 }
@@ -91,26 +89,29 @@ void media_fwd_free(struct media_fwd *f)
 {
     if (!f)
         return;
-    if (f->eps)
-        for (unsigned i = 0; i < f->cfg.max_endpoints; i++)
-            free(f->eps[i].queue);
+    for (unsigned i = 0; f->eps && i < f->cfg.max_endpoints; i++)
+        if (f->eps[i]) {
+            free(f->eps[i]->queue);
+            free(f->eps[i]);
+        }
+    for (unsigned i = 0; f->srcs && i < f->cfg.max_sources; i++)
+        free(f->srcs[i].fanout);
     free(f->eps);
+    free(f->on_ready);
     free(f->srcs);
     free(f->ready);
-    free(f->fanout_mem);
     free(f);
 }
 
 static bool ep_ok(const struct media_fwd *f, unsigned ep)
 {
-    return ep < f->cfg.max_endpoints && f->eps[ep].used;
+    return ep < f->cfg.max_endpoints && f->eps[ep];
 }
 
 static void mark_ready(struct media_fwd *f, unsigned ep)
 {
-    struct endpoint *e = &f->eps[ep];
-    if (!e->ready) {
-        e->ready = true;
+    if (!f->on_ready[ep]) {
+        f->on_ready[ep] = true;
         f->ready[f->n_ready++] = ep;
     }
 }
@@ -118,16 +119,18 @@ static void mark_ready(struct media_fwd *f, unsigned ep)
 int media_fwd_join(struct media_fwd *f, void *user, unsigned *ep)
 {
     for (unsigned i = 0; i < f->cfg.max_endpoints; i++) {
-        struct endpoint *e = &f->eps[i];
-        if (e->used || e->ready) /* a left one still on the ready list waits to be taken off */
+        if (f->eps[i] || f->on_ready[i]) /* a left one still on the ready list waits to be taken off */
             continue;
+        struct endpoint *e = calloc(1, sizeof *e);
         struct pktbuf *q = calloc(f->cfg.queue_len, sizeof *q);
-        if (!q)
+        if (!e || !q) {
+            free(e);
+            free(q);
             return -ENOMEM;
-        memset(e, 0, sizeof *e);
-        e->used = true;
+        }
         e->user = user;
         e->queue = q;
+        f->eps[i] = e;
         f->n_members++;
         *ep = i;
         return 0;
@@ -137,7 +140,7 @@ int media_fwd_join(struct media_fwd *f, void *user, unsigned *ep)
 
 void *media_fwd_user(const struct media_fwd *f, unsigned ep)
 {
-    return ep_ok(f, ep) ? f->eps[ep].user : NULL;
+    return ep_ok(f, ep) ? f->eps[ep]->user : NULL;
 }
 
 unsigned media_fwd_members(const struct media_fwd *f)
@@ -167,7 +170,7 @@ static void want_keyframe(struct media_fwd *f, struct source *s, uint64_t now_us
 
 static void bind_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, unsigned si, int src)
 {
-    struct slot *sl = &f->eps[ep].slots[si];
+    struct slot *sl = &f->eps[ep]->slots[si];
     if (sl->src == src)
         return;
     if (sl->src >= 0)
@@ -188,7 +191,7 @@ static void bind_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, unsigne
  * itself and does not receive on another slot yet. */
 static void autobind(struct media_fwd *f, uint64_t now_us, unsigned ep)
 {
-    struct endpoint *e = &f->eps[ep];
+    struct endpoint *e = f->eps[ep];
     for (unsigned si = 0; si < e->n_slots; si++) {
         struct slot *sl = &e->slots[si];
         if (sl->src >= 0)
@@ -211,7 +214,7 @@ static void autobind(struct media_fwd *f, uint64_t now_us, unsigned ep)
 static void autobind_all(struct media_fwd *f, uint64_t now_us)
 {
     for (unsigned i = 0; i < f->cfg.max_endpoints; i++)
-        if (f->eps[i].used)
+        if (f->eps[i])
             autobind(f, now_us, i);
 }
 
@@ -221,6 +224,8 @@ static void end_source(struct media_fwd *f, struct source *s)
         uint32_t key = s->fanout[0];
         bind_slot(f, 0, key >> 8, key & 0xff, -1);
     }
+    free(s->fanout);
+    s->fanout = NULL;
     s->used = false;
 }
 
@@ -228,17 +233,15 @@ void media_fwd_leave(struct media_fwd *f, uint64_t now_us, unsigned ep)
 {
     if (!ep_ok(f, ep))
         return;
-    struct endpoint *e = &f->eps[ep];
+    struct endpoint *e = f->eps[ep];
     for (unsigned si = 0; si < e->n_slots; si++)
         bind_slot(f, now_us, ep, si, -1);
     for (unsigned k = 0; k < f->cfg.max_sources; k++)
         if (f->srcs[k].used && f->srcs[k].ep == ep)
             end_source(f, &f->srcs[k]);
     free(e->queue);
-    e->queue = NULL;
-    e->used = false;
-    e->count = 0;
-    e->rtcp_len = 0;
+    free(e);
+    f->eps[ep] = NULL;
     f->n_members--;
     autobind_all(f, now_us);
 }
@@ -260,7 +263,11 @@ int media_fwd_publish(struct media_fwd *f, uint64_t now_us, unsigned ep, uint32_
     }
     if (!free_src || own >= MEDIA_FWD_MAX_OWN)
         return -ENOSPC;
-    uint32_t *fanout = free_src->fanout;
+    /* Each endpoint receives a source on one slot at most (autobind and
+     * media_fwd_bind see to it), so max_endpoints bindings are enough. */
+    uint32_t *fanout = calloc(f->cfg.max_endpoints, sizeof *fanout);
+    if (!fanout)
+        return -ENOMEM;
     memset(free_src, 0, sizeof *free_src);
     free_src->fanout = fanout;
     free_src->used = true;
@@ -269,7 +276,7 @@ int media_fwd_publish(struct media_fwd *f, uint64_t now_us, unsigned ep, uint32_
     free_src->kind = kind;
     free_src->clock_hz = clock_hz;
     media_rx_init(&free_src->rx, ssrc, clock_hz);
-    f->eps[ep].st.n_sources++;
+    f->eps[ep]->st.n_sources++;
     autobind_all(f, now_us);
     return 0;
 }
@@ -279,7 +286,7 @@ int media_fwd_add_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, enum m
 {
     if (!ep_ok(f, ep))
         return -EINVAL;
-    struct endpoint *e = &f->eps[ep];
+    struct endpoint *e = f->eps[ep];
     for (unsigned i = 0; i < e->n_slots; i++)
         if (e->slots[i].rw.out_ssrc == out_ssrc)
             return -EEXIST;
@@ -299,7 +306,7 @@ int media_fwd_add_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, enum m
 int media_fwd_bind(struct media_fwd *f, uint64_t now_us, unsigned ep, unsigned slot,
                    uint32_t src_ssrc)
 {
-    if (!ep_ok(f, ep) || slot >= f->eps[ep].n_slots)
+    if (!ep_ok(f, ep) || slot >= f->eps[ep]->n_slots)
         return -EINVAL;
     if (src_ssrc == 0) {
         bind_slot(f, now_us, ep, slot, -1);
@@ -308,8 +315,11 @@ int media_fwd_bind(struct media_fwd *f, uint64_t now_us, unsigned ep, unsigned s
     struct source *s = find_source(f, src_ssrc);
     if (!s)
         return -ENOENT;
-    if (s->kind != f->eps[ep].slots[slot].kind || s->ep == ep)
+    if (s->kind != f->eps[ep]->slots[slot].kind || s->ep == ep)
         return -EINVAL;
+    for (unsigned o = 0; o < f->eps[ep]->n_slots; o++)
+        if (o != slot && f->eps[ep]->slots[o].src == (int)(s - f->srcs))
+            return -EEXIST; /* one copy of a stream per receiver */
     bind_slot(f, now_us, ep, slot, (int)(s - f->srcs));
     return 0;
 }
@@ -324,7 +334,7 @@ int media_fwd_rtp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8
     struct source *s = find_source(f, r.ssrc);
     if (!s || s->ep != ep)
         return -ENOENT;
-    struct endpoint *pub = &f->eps[ep];
+    struct endpoint *pub = f->eps[ep];
     pub->st.rx_packets++;
     pub->st.rx_bytes += len;
     media_rx_update(&s->rx, r.seq, r.ts, now_us, len);
@@ -334,7 +344,7 @@ int media_fwd_rtp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8
     int queued = 0;
     for (unsigned i = 0; i < s->n_fanout; i++) {
         unsigned to = s->fanout[i] >> 8, si = s->fanout[i] & 0xff;
-        struct endpoint *e = &f->eps[to];
+        struct endpoint *e = f->eps[to];
         if (e->count == f->cfg.queue_len) {
             e->st.dropped++;
             continue;
@@ -365,7 +375,7 @@ static bool outbox_add(struct endpoint *e, const uint8_t *p, int n)
 
 static void send_pli(struct media_fwd *f, struct source *s, uint64_t now_us)
 {
-    struct endpoint *pub = &f->eps[s->ep];
+    struct endpoint *pub = f->eps[s->ep];
     uint8_t b[12];
     if (outbox_add(pub, b, media_rtcp_write_pli(b, sizeof b, f->cfg.local_ssrc, s->ssrc))) {
         pub->st.plis_out++;
@@ -388,7 +398,7 @@ void media_fwd_want_keyframes(struct media_fwd *f, uint64_t now_us, unsigned ep)
 {
     if (!ep_ok(f, ep))
         return;
-    struct endpoint *e = &f->eps[ep];
+    struct endpoint *e = f->eps[ep];
     for (unsigned i = 0; i < e->n_slots; i++)
         if (e->slots[i].src >= 0 && e->slots[i].kind == MEDIA_KIND_VIDEO)
             want_keyframe(f, &f->srcs[e->slots[i].src], now_us);
@@ -424,7 +434,7 @@ static void forward_nack(struct media_fwd *f, struct endpoint *e, const struct m
     if (!m)
         return;
     struct source *s = &f->srcs[sl->src];
-    struct endpoint *pub = &f->eps[s->ep];
+    struct endpoint *pub = f->eps[s->ep];
     uint8_t b[12 + 4 * 64];
     if (outbox_add(pub, b,
                    media_rtcp_write_nack(b, sizeof b, f->cfg.local_ssrc, s->ssrc, mapped, m))) {
@@ -448,7 +458,7 @@ int media_fwd_rtcp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint
 {
     if (!ep_ok(f, ep))
         return -EBADMSG;
-    struct endpoint *e = &f->eps[ep];
+    struct endpoint *e = f->eps[ep];
     if (media_rtcp_check(pkt, len) < 0) { /* all or nothing: no half-handled compound */
         e->st.rtcp_errors++;
         return -EBADMSG;
@@ -497,8 +507,8 @@ int media_fwd_ready(struct media_fwd *f)
 {
     while (f->n_ready) {
         unsigned ep = f->ready[--f->n_ready];
-        f->eps[ep].ready = false;
-        if (f->eps[ep].used)
+        f->on_ready[ep] = false;
+        if (f->eps[ep])
             return (int)ep;
     }
     return -1;
@@ -506,9 +516,9 @@ int media_fwd_ready(struct media_fwd *f)
 
 uint8_t *media_fwd_peek(struct media_fwd *f, unsigned ep, size_t *len, size_t *cap)
 {
-    if (!ep_ok(f, ep) || !f->eps[ep].count)
+    if (!ep_ok(f, ep) || !f->eps[ep]->count)
         return NULL;
-    struct pktbuf *b = &f->eps[ep].queue[f->eps[ep].head];
+    struct pktbuf *b = &f->eps[ep]->queue[f->eps[ep]->head];
     *len = b->len;
     *cap = sizeof b->data;
     return b->data;
@@ -516,18 +526,18 @@ uint8_t *media_fwd_peek(struct media_fwd *f, unsigned ep, size_t *len, size_t *c
 
 void media_fwd_pop(struct media_fwd *f, unsigned ep)
 {
-    if (!ep_ok(f, ep) || !f->eps[ep].count)
+    if (!ep_ok(f, ep) || !f->eps[ep]->count)
         return;
-    struct endpoint *e = &f->eps[ep];
+    struct endpoint *e = f->eps[ep];
     e->head = (e->head + 1) % f->cfg.queue_len;
     e->count--;
 }
 
 int media_fwd_take_rtcp(struct media_fwd *f, unsigned ep, uint8_t *out, size_t cap)
 {
-    if (!ep_ok(f, ep) || !f->eps[ep].rtcp_len)
+    if (!ep_ok(f, ep) || !f->eps[ep]->rtcp_len)
         return 0;
-    struct endpoint *e = &f->eps[ep];
+    struct endpoint *e = f->eps[ep];
     if (cap < 8 + e->rtcp_len)
         return -ENOSPC;
     /* RFC 3550 §6.1: a compound packet starts with a report */
@@ -542,7 +552,7 @@ int media_fwd_reports(struct media_fwd *f, unsigned ep, uint64_t now_us, uint8_t
 {
     if (!ep_ok(f, ep))
         return 0;
-    struct endpoint *e = &f->eps[ep];
+    struct endpoint *e = f->eps[ep];
     struct media_rtcp_rb rb[MEDIA_FWD_MAX_OWN];
     unsigned n = 0;
     for (unsigned k = 0; k < f->cfg.max_sources && n < MEDIA_FWD_MAX_OWN; k++) {
@@ -580,7 +590,7 @@ void media_fwd_stats(const struct media_fwd *f, unsigned ep, struct media_fwd_ep
     memset(st, 0, sizeof *st);
     if (!ep_ok(f, ep))
         return;
-    const struct endpoint *e = &f->eps[ep];
+    const struct endpoint *e = f->eps[ep];
     *st = e->st;
     st->n_slots = e->n_slots;
     for (unsigned i = 0; i < e->n_slots; i++) {

@@ -72,7 +72,7 @@ unsigned media_fwd_members(const struct media_fwd *f);
 
 /* ep sends ssrc. Unbound slots of other endpoints of that kind take it.
  * 0, -EINVAL (SSRC 0, which the rewriter reads as "none"), -EEXIST (the SSRC
- * is taken), -ENOSPC. */
+ * is taken), -ENOSPC or -ENOMEM. */
 int media_fwd_publish(struct media_fwd *f, uint64_t now_us, unsigned ep, uint32_t ssrc,
                       enum media_kind kind, uint32_t clock_hz);
 /* ep receives an outgoing stream out_ssrc (payload type out_pt, or
@@ -81,7 +81,8 @@ int media_fwd_publish(struct media_fwd *f, uint64_t now_us, unsigned ep, uint32_
 int media_fwd_add_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, enum media_kind kind,
                        uint32_t out_ssrc, uint32_t clock_hz, uint8_t out_pt, unsigned *slot);
 /* Switch ep's slot to source src_ssrc (0: none). 0, -EINVAL (no such slot,
- * or a source of another kind), -ENOENT (no such source). */
+ * or a source of another kind or of ep's own), -ENOENT (no such source),
+ * -EEXIST (ep receives that source on another slot already). */
 int media_fwd_bind(struct media_fwd *f, uint64_t now_us, unsigned ep, unsigned slot,
                    uint32_t src_ssrc);
 

@@ -380,6 +380,27 @@ static void reports_cover_received_sources_and_sent_slots(void **state)
     media_fwd_free(f);
 }
 
+static void a_receiver_gets_each_source_on_one_slot_only(void **state)
+{
+    (void)state;
+    struct scene sc = scene(4, MEDIA_KIND_VIDEO, true, 0xc0);
+    unsigned slot2;
+    assert_int_equal(
+        media_fwd_add_slot(sc.f, 0, sc.sub, MEDIA_KIND_VIDEO, 0x52, 90000, 96, &slot2), 0);
+    struct media_fwd_ep_stats st;
+    media_fwd_stats(sc.f, sc.sub, &st);
+    assert_int_equal(st.slots[0].src_ssrc, 0xc1);
+    assert_int_equal(st.slots[1].src_ssrc, 0xc2); /* the free one */
+    assert_int_equal(media_fwd_bind(sc.f, 0, sc.sub, slot2, 0xc1), -EEXIST);
+    assert_int_equal(media_fwd_bind(sc.f, 0, sc.sub, sc.slot, 0xc1), 0); /* already there */
+    assert_int_equal(media_fwd_bind(sc.f, 0, sc.sub, sc.slot, 0), 0);   /* none, then */
+    assert_int_equal(media_fwd_bind(sc.f, 0, sc.sub, slot2, 0xc1), 0);
+    uint8_t p[200];
+    assert_int_equal(media_fwd_rtp(sc.f, 0, sc.p1, p, pkt(p, 0xc1, 1, 0, 1)), 1); /* one copy */
+    assert_int_equal(media_fwd_rtp(sc.f, 0, sc.p2, p, pkt(p, 0xc2, 1, 0, 1)), 0);
+    media_fwd_free(sc.f);
+}
+
 static void malformed_rtcp_is_refused_whole(void **state)
 {
     (void)state;
@@ -426,6 +447,7 @@ int main(void)
         cmocka_unit_test(nacks_reach_the_publisher_in_its_own_numbers_across_a_switch),
         cmocka_unit_test(a_leaving_publisher_hands_its_subscribers_to_another),
         cmocka_unit_test(reports_cover_received_sources_and_sent_slots),
+        cmocka_unit_test(a_receiver_gets_each_source_on_one_slot_only),
         cmocka_unit_test(malformed_rtcp_is_refused_whole),
         cmocka_unit_test(bad_configuration_and_full_room_are_refused),
     };
