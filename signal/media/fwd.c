@@ -119,8 +119,8 @@ static void mark_ready(struct media_fwd *f, unsigned ep)
 int media_fwd_join(struct media_fwd *f, void *user, unsigned *ep)
 {
     for (unsigned i = 0; i < f->cfg.max_endpoints; i++) {
-        if (f->eps[i] ||
-            f->on_ready[i]) /* a left one still on the ready list waits to be taken off */
+        /* a left one still on the ready list waits to be taken off it */
+        if (f->eps[i] || f->on_ready[i])
             continue;
         struct endpoint *e = calloc(1, sizeof *e);
         struct pktbuf *q = calloc(f->cfg.queue_len, sizeof *q);
