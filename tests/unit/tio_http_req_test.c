@@ -23,9 +23,10 @@ static int parse(const char *s, struct tio_http_request *r)
 static void test_prometheus_scrape_is_accepted(void **state)
 {
     (void)state;
-    const char *s = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9641\r\n"
-                    "User-Agent: Prometheus/2.45.0\r\nAccept: text/plain;version=0.0.4;q=1,*/*;q=0.1\r\n"
-                    "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n";
+    const char *s =
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9641\r\n"
+        "User-Agent: Prometheus/2.45.0\r\nAccept: text/plain;version=0.0.4;q=1,*/*;q=0.1\r\n"
+        "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n";
     struct tio_http_request r;
     assert_int_equal(parse(s, &r), TIO_HTTP_DONE);
     assert_int_equal(r.method_len, 3);
@@ -74,16 +75,16 @@ static void test_malformed_heads_are_refused(void **state)
     static const char *const bad[] = {
         "GARBAGE\r\n\r\n",
         "GET\r\n\r\n",
-        "GET /metrics\r\n\r\n",                       /* HTTP/0.9 */
-        "GET  /metrics HTTP/1.1\r\nHost: a\r\n\r\n",  /* two spaces */
-        "GET metrics HTTP/1.1\r\nHost: a\r\n\r\n",    /* not origin-form */
+        "GET /metrics\r\n\r\n",                      /* HTTP/0.9 */
+        "GET  /metrics HTTP/1.1\r\nHost: a\r\n\r\n", /* two spaces */
+        "GET metrics HTTP/1.1\r\nHost: a\r\n\r\n",   /* not origin-form */
         "GET /metrics HTTP/2.0\r\nHost: a\r\n\r\n",
         "GET /metrics HTTP/1.1 \r\nHost: a\r\n\r\n",
-        "GET /metrics HTTP/1.1\r\n\r\n",              /* 1.1 without Host */
-        "G(T /metrics HTTP/1.1\r\nHost: a\r\n\r\n",   /* not a token */
+        "GET /metrics HTTP/1.1\r\n\r\n",            /* 1.1 without Host */
+        "G(T /metrics HTTP/1.1\r\nHost: a\r\n\r\n", /* not a token */
         "GET /met\x01rics HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET /metrics HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",
-        "GET /metrics HTTP/1.1\r\nHost : a\r\n\r\n",  /* space before the colon */
+        "GET /metrics HTTP/1.1\r\nHost : a\r\n\r\n", /* space before the colon */
         "GET /metrics HTTP/1.1\r\nHost: a\x7f\r\n\r\n",
         "GET /metrics HTTP/1.1\r\n: empty name\r\nHost: a\r\n\r\n",
     };

@@ -39,7 +39,7 @@
 #include <openssl/ssl.h>
 
 #define DTLS_HANDSHAKE_S 10
-#define DTLS_MTU 1200 /* handshake flights are cut to fit common paths */
+#define DTLS_MTU 1200        /* handshake flights are cut to fit common paths */
 #define DTLS_PLAIN_MAX 16384 /* one record's plaintext (TLS max fragment) */
 #define COOKIE_LEN 32
 #define COOKIE_PERIOD_MS 60000 /* a cookie is good for one to two minutes */
@@ -194,8 +194,7 @@ static SSL_CTX *ctx_new(const char *cert, const char *key, char *err, size_t err
                  tio_tls_error(detail, sizeof(detail)));
         goto fail;
     }
-    if (tio_tls_use_pair(ctx, cert, key, err, err_cap) != 0)
-        goto fail;
+    if (tio_tls_use_pair(ctx, cert, key, err, err_cap) != 0) goto fail;
     return ctx;
 fail:
     SSL_CTX_free(ctx);
@@ -421,8 +420,8 @@ void tio_dtls_read(struct tio_server *s, struct tio_sock *sock)
     for (int round = 0; round < 4 * TIO_BATCH && !sock->dead; round++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
-        ssize_t n = recvfrom(sock->fd, d->wire, sizeof(d->wire), MSG_DONTWAIT,
-                             (struct sockaddr *)&ss, &sl);
+        ssize_t n =
+            recvfrom(sock->fd, d->wire, sizeof(d->wire), MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
         if (n < 0) return;
         struct stun_addr from;
         tio_addr_from_sockaddr(&ss, &from);
@@ -536,9 +535,8 @@ int tio_server_dtls(struct tio_server *s, const struct tio_dtls_config *c, char 
         char name[64];
         stun_addr_format(&c->listen[i], true, name, sizeof(name));
         int fd = tio_udp_bind(&c->listen[i], false);
-        struct tio_sock *sock = fd >= 0 && s->n_listeners < TIO_MAX_LISTENERS
-                                    ? calloc(1, sizeof(*sock))
-                                    : NULL;
+        struct tio_sock *sock =
+            fd >= 0 && s->n_listeners < TIO_MAX_LISTENERS ? calloc(1, sizeof(*sock)) : NULL;
         if (!sock) {
             snprintf(err, err_cap, "cannot listen on %s/udp (DTLS): %s", name,
                      strerror(fd < 0 ? -fd : ENOMEM));

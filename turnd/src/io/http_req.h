@@ -14,7 +14,7 @@ enum { TIO_HTTP_BAD = -1, TIO_HTTP_INCOMPLETE = 0, TIO_HTTP_DONE = 1 };
 struct tio_http_request {
     const char *method, *target;
     size_t method_len, target_len;
-    int minor;      /* HTTP/1.0 or HTTP/1.1 */
+    int minor; /* HTTP/1.0 or HTTP/1.1 */
     bool has_host;
     size_t head_len; /* bytes up to and including the empty line */
 };

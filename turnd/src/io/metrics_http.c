@@ -81,8 +81,7 @@ static void answer(struct http_client *c, int status, const char *reason, const 
     c->out_len = (size_t)n + send_body;
 }
 
-static void error_answer(struct http_client *c, int status, const char *reason,
-                         const char *extra)
+static void error_answer(struct http_client *c, int status, const char *reason, const char *extra)
 {
     char body[64];
     int n = snprintf(body, sizeof(body), "%d %s\n", status, reason);
