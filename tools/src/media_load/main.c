@@ -341,11 +341,14 @@ static void measure(const struct run *r, struct figures *f)
         }
         if (o->switch_check) {
             /* Which packets were due is known only from mediad's numbering: a
-             * seamless switch leaves no gap (one lost packet leaves a step of 2). */
+             * seamless switch steps by 1 (a few more when packets were lost
+             * right there on a starved machine; without rewriting it would
+             * jump by the publishers' distance, 7,919 here) and moves time
+             * forward by less than the 10 s a stalled loop might take. */
             expected = got + p->seq_lost;
             f->switch_ok += p->switches == 1 && p->switch_seq_step >= 1 &&
-                            p->switch_seq_step <= 3 && p->switch_ts_step >= 1 &&
-                            p->switch_ts_step <= 2 * 90000;
+                            p->switch_seq_step <= 50 && p->switch_ts_step >= 1 &&
+                            p->switch_ts_step <= 10 * 90000;
         }
         f->received += got;
         f->expected += expected;
