@@ -247,29 +247,13 @@ static void log_session(const struct dtls_session *x, enum lt_log_level level, c
     lt_log(level, "io", event, "transport=dtls client=%s detail=\"%s\"", client, detail);
 }
 
-struct alloc_of {
-    int handle;
-    const struct stun_addr *client;
-    uint64_t id;
-};
-
-static void match_alloc(void *arg, const struct turn_session *t)
-{
-    struct alloc_of *m = arg;
-    if (t->handle == m->handle && stun_addr_equal(&t->client, m->client)) m->id = t->id;
-}
-
 /* Never inside a core callback: see close_later(). */
 static void session_close(struct tio_dtls *d, struct dtls_session *x, const char *reason)
 {
     struct turn_core *core = d->s->core;
-    if (core && x->handshaken && turn_core_has_allocation(core, x->io.fd, &x->io.peer)) {
-        /* The core keeps UDP allocations until they expire; a DTLS session's
-         * allocation ends with the session, as a TLS connection's does. */
-        struct alloc_of m = {x->io.fd, &x->io.peer, 0};
-        if (turn_core_sessions(core, tio_now_ms(), match_alloc, &m) == 0 && m.id)
-            turn_core_kill(core, m.id, NULL);
-    }
+    /* The core keeps datagram allocations until they expire; a DTLS
+     * session's allocation ends with the session, as a TLS connection's does. */
+    if (core && x->handshaken) turn_core_kill_client(core, x->io.fd, &x->io.peer, "dtls-closed");
     if (lt_log_enabled(LT_LOG_DEBUG)) log_session(x, LT_LOG_DEBUG, "conn_closed", reason);
     /* close_notify, unless the session broke or its client is already gone */
     if (x->handshaken && strcmp(reason, "dtls-error") && strcmp(reason, "client-restarted"))

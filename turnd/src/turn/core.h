@@ -216,6 +216,11 @@ int turn_core_sessions(struct turn_core *core, uint64_t now_ms,
 /* Delete the allocation with this id, or every allocation of this user
  * (id 0); how many were deleted. */
 unsigned turn_core_kill(struct turn_core *core, uint64_t id, const char *user);
+/* Delete the allocation of the 5-tuple (handle, client), whatever its
+ * transport: a shell whose datagram sessions end (DTLS) ends their
+ * allocations too. true when there was one. */
+bool turn_core_kill_client(struct turn_core *core, int handle, const struct stun_addr *client,
+                           const char *reason);
 
 /* Expire what is due; call at or after turn_core_next_deadline(). */
 void turn_core_tick(struct turn_core *core, uint64_t now_ms);

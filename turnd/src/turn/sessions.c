@@ -1,6 +1,7 @@
 /*
  * sessions.c - the allocations as an operator sees them: a read-only walk
- * for the control socket's session list, and ending them by id or by user.
+ * for the control socket's session list, and ending them by id, by user or
+ * by 5-tuple.
  * Not on the packet path.
  */
 #include "internal.h"
@@ -45,6 +46,14 @@ int turn_core_sessions(struct turn_core *c, uint64_t now_ms,
     }
     free(peers);
     return 0;
+}
+
+bool turn_core_kill_client(struct turn_core *c, int handle, const struct stun_addr *client,
+                           const char *reason)
+{
+    struct turn_alloc *a = turn_alloc_find(c, handle, client);
+    if (a) turn_alloc_destroy(c, a, reason);
+    return a != NULL;
 }
 
 unsigned turn_core_kill(struct turn_core *c, uint64_t id, const char *user)
