@@ -98,6 +98,7 @@ PIDS+=($!)
 exec 3>"$LOGDIR/s_client.in" # stdin stays open: the client sends nothing and does not leave
 for _ in $(seq 1 50); do [ "$(metric dtls_handshakes_total)" = 1 ] && break; sleep 0.1; done
 [ "$(metric dtls_handshakes_total)" = 1 ] || fail "s_client did not complete a handshake"
+[ "$(ctl_field '{"cmd":"stats"}' 'r["stats"]["dtls_sessions"]')" = 1 ] || fail "stats: dtls_sessions"
 start=$(date +%s)
 for _ in $(seq 1 100); do [ "$(metric 'connections{transport="dtls"}')" = 0 ] && break; sleep 0.1; done
 waited=$(( $(date +%s) - start ))

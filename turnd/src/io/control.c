@@ -47,6 +47,9 @@ static json_t *stats_json(const struct tio_server *s)
     for (size_t i = 0; i < tio_n_stats; i++)
         json_object_set_new(o, tio_stats[i].name, json_integer((json_int_t)tio_stat_value(st, i)));
     json_object_set_new(o, "connections", json_integer(s->n_conns));
+    struct tio_dtls_stats d;
+    tio_dtls_stats(s, &d);
+    json_object_set_new(o, "dtls_sessions", json_integer((json_int_t)d.sessions));
     json_object_set_new(o, "connections_total", json_integer((json_int_t)s->conns_total));
     json_object_set_new(o, "send_errors", json_integer((json_int_t)s->send_errors));
     return o;
