@@ -163,7 +163,7 @@ bad:
 
 int media_rtcp_check(const uint8_t *p, size_t len)
 {
-    static struct media_rtcp_item it; /* large; keep it off the stack of callers */
+    struct media_rtcp_item it; /* ~1 KiB: no static, so threads may parse at once */
     size_t off = 0;
     int n = 0, rc;
     while ((rc = media_rtcp_read(p, len, &off, &it)) == 1)
