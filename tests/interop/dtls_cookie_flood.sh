@@ -4,7 +4,7 @@
 # cookie or a forged one, gets only HelloVerifyRequests, each no larger than
 # the ClientHello that caused it and than 64 bytes, and leaves no DTLS
 # session behind; a real client (openssl s_client) still completes the
-# cookie exchange afterwards.
+# cookie exchange afterwards, and gets ALPN "stun.turn" (RFC 7443) answered.
 . "$(dirname "$0")/../lib/dtls.sh"
 start_dtls_turnd
 
@@ -60,8 +60,9 @@ hvr=$(metric dtls_hello_verify_requests_total)
 grep -q "event=conn_opened transport=dtls" "$LOGDIR/turnd.log" && fail "a session was opened"
 
 # The cookie exchange still lets a real client in.
-echo | timeout 20 openssl s_client -dtls1_2 -connect "127.0.0.1:$DTLS_PORT" \
+echo | timeout 20 openssl s_client -dtls1_2 -alpn stun.turn -connect "127.0.0.1:$DTLS_PORT" \
     >"$LOGDIR/s_client.log" 2>&1
 grep -q "Cipher is" "$LOGDIR/s_client.log" || fail "openssl s_client could not complete DTLS"
+grep -q "ALPN protocol: stun.turn" "$LOGDIR/s_client.log" || fail "ALPN stun.turn not answered over DTLS"
 [ "$(metric dtls_handshakes_total)" = 1 ] || fail "the real client's handshake was not counted"
 echo "ok: $hvr HelloVerifyRequests, no state, a real client still gets in"

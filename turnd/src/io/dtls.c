@@ -21,8 +21,9 @@
  * being handled, writes go to the shell's send queue towards the client.
  * Sessions without an allocation end after idle_timeout_s without a
  * message, unfinished handshakes after DTLS_HANDSHAKE_S; a session that ends
- * takes its allocation with it, as a TLS connection does. Only this file and
- * tls.c include OpenSSL.
+ * takes its allocation with it, as a TLS connection does. ALPN "stun.turn"
+ * (RFC 7443) is answered as over TLS. Only this file and tls.c include
+ * OpenSSL.
  */
 #include "internal.h"
 #include "../util/log.h"
@@ -187,6 +188,7 @@ static SSL_CTX *ctx_new(const char *cert, const char *key, char *err, size_t err
                                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_COOKIE_EXCHANGE);
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); /* idle sessions hold no record buffers */
+    tio_tls_accept_alpn(ctx);
     SSL_CTX_set_cookie_generate_cb(ctx, cookie_generate);
     SSL_CTX_set_cookie_verify_cb(ctx, cookie_verify);
     if (!SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION)) {

@@ -219,5 +219,7 @@ const char *tio_tls_error(char *buf, size_t cap);
 struct ssl_ctx_st;
 int tio_tls_use_pair(struct ssl_ctx_st *ctx, const char *cert, const char *key, char *err,
                      size_t err_cap);
+/* Answer ALPN "stun.turn" (RFC 7443) when a client offers it, over TLS or DTLS. */
+void tio_tls_accept_alpn(struct ssl_ctx_st *ctx);
 
 #endif

@@ -178,6 +178,8 @@ char *tio_metrics_render(const struct tio_server *s, size_t *len)
         d.handshake_failures);
     one(&t, "dtls_refused_total", "counter", "DTLS ClientHellos ignored at max_dtls_sessions.",
         d.refused);
+    one(&t, "dtls_send_dropped_total", "counter",
+        "Messages for a DTLS client without a live session, dropped.", d.send_dropped);
     one(&t, "send_errors_total", "counter", "Datagrams to clients or peers the kernel refused.",
         s->send_errors);
     if (t.failed) {

@@ -72,7 +72,7 @@ int tio_tls_ctx_new(const char *cert, const char *key, struct tio_tls_ctx **out,
                                     SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                  SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_alpn_select_cb(t->ctx, select_alpn, NULL);
+    tio_tls_accept_alpn(t->ctx);
     if (!SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION)) {
         snprintf(err, err_cap, "cannot require TLS 1.2: %s", tio_tls_error(detail, sizeof(detail)));
         goto fail;
@@ -84,6 +84,11 @@ int tio_tls_ctx_new(const char *cert, const char *key, struct tio_tls_ctx **out,
 fail:
     tio_tls_ctx_free(t);
     return -EINVAL;
+}
+
+void tio_tls_accept_alpn(struct ssl_ctx_st *ctx)
+{
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
 }
 
 int tio_tls_use_pair(struct ssl_ctx_st *ctx, const char *cert, const char *key, char *err,
