@@ -8,6 +8,7 @@ one user, and password guesses in a row. Every loop is bounded in count and
 time, and every socket talks to the one SERVER given (loopback in the tests).
 
   stun_attack.py amplification SERVER:PORT
+  stun_attack.py flood SERVER:PORT FROM_IP COUNT LIMIT
   stun_attack.py nonce-replay SERVER:PORT USER:PASS FROM_IP OTHER_IP
   stun_attack.py expired SERVER:PORT SECRET USER
   stun_attack.py quota SERVER:PORT USER:PASS QUOTA OTHER_USER:PASS
@@ -186,6 +187,39 @@ def cmd_amplification(server):
     print('\n'.join(lines))
     print(f'largest factor {worst:.2f} ({worst_name})')
     return worst
+
+
+def cmd_flood(server, from_ip, count, limit):
+    """COUNT unauthenticated 20-byte Allocates (the worst single factor) from
+    FROM_IP, as a forged-source flood would make turnd answer a victim: at
+    most LIMIT answers arrive, so the bytes reflected stay below the bytes sent."""
+    s = sock(from_ip)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sent = got = answers = 0
+    for i in range(count):
+        req = build(ALLOCATE, REQUEST)
+        s.sendto(req, server)
+        sent += len(req)
+        if i % 100 == 99:
+            time.sleep(0.01)  # paced: kernel buffers never drop what the test counts
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        s.settimeout(max(end - time.monotonic(), 0.001))
+        try:
+            got += len(s.recv(4096))
+            answers += 1
+        except socket.timeout:
+            break
+    print(f'flood from {from_ip}: {count} requests, {sent} B; {answers} answers, {got} B back; '
+          f'factor {got / sent:.3f}')
+    if answers > limit or answers < limit * 9 // 10:
+        print(f'FAIL: expected about {limit} answers (the budget), got {answers}')
+        sys.exit(1)
+    other = sock(server[0])
+    if not transact(other, server, build(BINDING, REQUEST)):
+        print('FAIL: another address got no Binding answer during the flood')
+        sys.exit(1)
+    print('another address is still answered')
 
 
 def cmd_nonce_replay(server, user, password, from_ip, other_ip):
@@ -402,6 +436,8 @@ def main(argv):
         if worst > limit:
             print(f'FAIL: amplification factor {worst:.2f} above {limit}')
             return 1
+    elif cmd == 'flood':
+        cmd_flood(server, argv[3], int(argv[4]), int(argv[5]))
     elif cmd == 'nonce-replay':
         u, p = argv[3].split(':', 1)
         cmd_nonce_replay(server, u, p, argv[4], argv[5])

@@ -10,7 +10,9 @@
 #  - one user filling the relay ports stops at user_quota (486) while
 #    another user still allocates;
 #  - after auth_fail_limit wrong passwords an address gets no more answers
-#    to TURN requests, while Binding and other addresses are unaffected.
+#    to TURN requests, while Binding and other addresses are unaffected;
+#  - a flood of unauthenticated requests from one address (a forged victim)
+#    gets at most unauth_answer_limit answers: fewer bytes back than sent.
 . "$(dirname "$0")/../lib/common.sh"
 ATTACK="python3 $(dirname "$0")/stun_attack.py"
 SECRET=security-test-secret-42
@@ -19,6 +21,8 @@ cat >"$LOGDIR/turnd.conf" <<CONF
 turnd: {
   auth_fail_limit = 5;
   auth_fail_window = 60;
+  unauth_answer_limit = 200;
+  unauth_answer_window = 60;
 };
 CONF
 start_turnd turnd --config "$LOGDIR/turnd.conf" --listen "127.0.0.1:$PORT" --relay-ip 127.0.0.1 \
@@ -42,9 +46,13 @@ $ATTACK quota "$S" bob:bob-pw 4 carol:carol-pw || fail "user quota"
 echo "== password guessing"
 $ATTACK guessing "$S" dave:dave-pw 127.0.0.3 127.0.0.4 5 || fail "failed-auth rate limit"
 grep -q 'event=rate_limited client=127.0.0.3' "$LOGDIR/turnd.log" || fail "the rate limit was not logged"
+echo "== a flood of unauthenticated requests aimed at one address"
+$ATTACK flood "$S" 127.0.0.9 3000 200 || fail "unsigned answers beyond the budget"
+grep -q 'event=unauth_limited client=127.0.0.9' "$LOGDIR/turnd.log" || fail "the answer budget was not logged"
 grep -q 'event=peer_denied' "$LOGDIR/turnd.log" && fail "unexpected peer_denied"
 kill -TERM "$TURND_PID"
 for _ in $(seq 1 50); do kill -0 "$TURND_PID" 2>/dev/null || break; sleep 0.1; done
 grep 'event=stopped' "$LOGDIR/turnd.log" || fail "no stop summary"
 grep -Eq 'auth_rate_limited=[1-9]' "$LOGDIR/turnd.log" || fail "auth_rate_limited not counted"
+grep -Eq 'unauth_dropped=2800' "$LOGDIR/turnd.log" || fail "unauth_dropped not counted"
 echo "ok"

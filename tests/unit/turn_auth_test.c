@@ -323,6 +323,69 @@ static void failure_table_stays_bounded_under_many_addresses(void **state)
     assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), -1);
 }
 
+static void five_unsigned_answers_per_ten_seconds(struct turn_core_config *cfg)
+{
+    cfg->unauth_answer_limit = 5;
+    cfg->unauth_answer_window = 10;
+}
+
+static int setup_unauth_budget(void **state)
+{
+    return turn_test_setup(state, five_unsigned_answers_per_ten_seconds);
+}
+
+static void unsigned_udp_answers_stop_at_the_budget_until_the_window_ends(void **state)
+{
+    struct t *t = *state;
+    /* One challenge (the nonce), four Bindings: the budget of five is spent. */
+    assert_int_equal(request_with(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL), 401);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(request_with(t, &t->client, STUN_BINDING, NULL, NULL, NULL), 0);
+    /* From any port of the address: no Binding answer, no challenge, no 400. */
+    struct stun_addr other_port = t->client;
+    other_port.port++;
+    assert_int_equal(request_with(t, &other_port, STUN_BINDING, NULL, NULL, NULL), -1);
+    assert_int_equal(request_with(t, &t->client, TURN_ALLOCATE, add_udp, NULL, NULL), -1);
+    assert_int_equal(request_with(t, &t->client, TURN_REFRESH, NULL, NULL, NULL), -1);
+    assert_int_equal(turn_core_stats(t->core)->unauth_dropped, 3);
+    /* A signed answer needs the password: never limited. */
+    assert_int_equal(request(t, TURN_ALLOCATE, add_udp, NULL), 0);
+    /* Other addresses have budgets of their own. */
+    struct stun_addr neighbour;
+    stun_addr_parse("192.168.1.11:40000", &neighbour);
+    assert_int_equal(request_with(t, &neighbour, STUN_BINDING, NULL, NULL, NULL), 0);
+    /* A stream's source is proven by its handshake: not limited. */
+    t->conn = 7;
+    assert_int_equal(request_with(t, &t->client, STUN_BINDING, NULL, NULL, NULL), 0);
+    t->conn = 0;
+    /* The window began with the first answer: ten seconds later, answered again. */
+    t->now += 9999;
+    assert_int_equal(request_with(t, &t->client, STUN_BINDING, NULL, NULL, NULL), -1);
+    t->now += 1;
+    assert_int_equal(request_with(t, &t->client, STUN_BINDING, NULL, NULL, NULL), 0);
+    assert_int_equal(turn_core_stats(t->core)->unauth_dropped, 4);
+}
+
+static void no_unsigned_answer_budget_when_the_limit_is_zero(void **state)
+{
+    struct t *t = *state;
+    for (int i = 0; i < 3000; i++) {
+        t->f.n_sent = 0; /* the fake keeps 64 datagrams */
+        assert_int_equal(request_with(t, &t->client, STUN_BINDING, NULL, NULL, NULL), 0);
+    }
+    assert_int_equal(turn_core_stats(t->core)->unauth_dropped, 0);
+}
+
+static void no_unsigned_answer_limit(struct turn_core_config *cfg)
+{
+    cfg->unauth_answer_limit = 0;
+}
+
+static int setup_no_unauth_limit(void **state)
+{
+    return turn_test_setup(state, no_unsigned_answer_limit);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +407,11 @@ int main(void)
             turn_test_teardown),
         cmocka_unit_test_setup_teardown(failure_table_stays_bounded_under_many_addresses,
                                         setup_rate_limited, turn_test_teardown),
+        cmocka_unit_test_setup_teardown(
+            unsigned_udp_answers_stop_at_the_budget_until_the_window_ends, setup_unauth_budget,
+            turn_test_teardown),
+        cmocka_unit_test_setup_teardown(no_unsigned_answer_budget_when_the_limit_is_zero,
+                                        setup_no_unauth_limit, turn_test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,7 +136,7 @@ static const char *const known_keys[] = {
     "client_subnets", "alternate_server", "alternate_domain",  "draining",
     "control_socket", "udp_buffer",
     "dtls", "dtls_listen", "max_dtls_sessions", "metrics_listen",
-    "max_tcp_connections",
+    "max_tcp_connections", "unauth_answer_limit", "unauth_answer_window",
 };
 
 struct file_ctx {
@@ -287,6 +287,8 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         {"idle_timeout", &cfg->idle_timeout, 5, 3600},
         {"auth_fail_limit", &c->auth_fail_limit, 0, 1000000},
         {"auth_fail_window", &c->auth_fail_window, 1, 86400},
+        {"unauth_answer_limit", &c->unauth_answer_limit, 0, 100000000},
+        {"unauth_answer_window", &c->unauth_answer_window, 1, 3600},
         {"alloc_bandwidth", &c->alloc_bandwidth, 0, 1000000000},
         {"user_bandwidth", &c->user_bandwidth, 0, 1000000000},
     };

@@ -79,11 +79,11 @@ static void log_stopped(const struct turn_core *core)
 {
     const struct turn_stats *st = turn_core_stats(core);
     lt_log(LT_LOG_INFO, "turnd", "stopped",
-           "allocations_total=%llu auth_failures=%llu auth_rate_limited=%llu peer_denied=%llu "
-           "own_port_dropped=%llu client_to_peer_packets=%llu peer_to_client_packets=%llu "
-           "malformed=%llu bandwidth_dropped_packets=%llu",
+           "allocations_total=%llu auth_failures=%llu auth_rate_limited=%llu unauth_dropped=%llu "
+           "peer_denied=%llu own_port_dropped=%llu client_to_peer_packets=%llu "
+           "peer_to_client_packets=%llu malformed=%llu bandwidth_dropped_packets=%llu",
            (unsigned long long)st->allocations_total, (unsigned long long)st->auth_failures,
-           (unsigned long long)st->auth_rate_limited,
+           (unsigned long long)st->auth_rate_limited, (unsigned long long)st->unauth_dropped,
            (unsigned long long)st->peer_denied, (unsigned long long)st->own_port_dropped,
            (unsigned long long)st->client_to_peer_packets,
            (unsigned long long)st->peer_to_client_packets, (unsigned long long)st->malformed,

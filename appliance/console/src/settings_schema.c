@@ -49,6 +49,8 @@ const struct con_setting_doc CON_SETTINGS[] = {
     {"turnd", "lifetime_max", CON_S_INT, "Longest allocation lifetime, seconds."},
     {"turnd", "auth_fail_limit", CON_S_INT, "Failed authentications per address before it is refused, 0 = off."},
     {"turnd", "auth_fail_window", CON_S_INT, "Window of auth_fail_limit, seconds."},
+    {"turnd", "unauth_answer_limit", CON_S_INT, "Unsigned UDP answers per address per window, 0 = off."},
+    {"turnd", "unauth_answer_window", CON_S_INT, "Window of unauth_answer_limit, seconds."},
     {"turnd", "log_level", CON_S_STRING, "error, warn, info or debug."},
 
     {"signal", "listen", CON_S_STRING, "HTTPS address of the web client and API, IP:PORT."},

@@ -20,6 +20,7 @@ const struct tio_stat tio_stats[] = {
     C(channels, true, "Channel bindings now."),
     C(auth_failures, false, "Failed authentications."),
     C(auth_rate_limited, false, "Requests dropped after too many failed authentications."),
+    C(unauth_dropped, false, "Unsigned UDP answers dropped: the address's answer budget was spent."),
     C(peer_denied, false, "Permissions, channels and sends refused by the peer policy."),
     C(own_port_dropped, false, "Datagrams to a non-relay port of this server's address."),
     C(no_permission_dropped, false, "Datagrams dropped for want of a permission."),

@@ -22,6 +22,11 @@ void turn_core_config_defaults(struct turn_core_config *c)
     c->max_tcp_connections = 64; /* RFC 6062 peer connections per TCP allocation */
     c->auth_fail_limit = 20; /* generous: a NAT'ed office shares one address */
     c->auth_fail_window = 60;
+    /* 100 answers/s per address on average: far above what clients behind
+     * one NAT need (one challenge per allocation), a few kB/s at most when
+     * the source is forged. */
+    c->unauth_answer_limit = 1000;
+    c->unauth_answer_window = 10;
     turn_policy_init(&c->policy);
 }
 

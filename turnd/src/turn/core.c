@@ -31,7 +31,7 @@ struct turn_core *turn_core_new(const struct turn_core_config *cfg, const struct
     c->port_owner[0] = calloc(65536, sizeof(*c->port_owner[0]));
     c->port_owner[1] = calloc(65536, sizeof(*c->port_owner[1]));
     if (!c->buckets || !c->users || !c->port_owner[0] || !c->port_owner[1] ||
-        turn_fails_init(c) != 0) {
+        turn_ratelimit_init(c) != 0) {
         turn_core_free(c);
         return NULL;
     }
@@ -58,7 +58,7 @@ void turn_core_free(struct turn_core *c)
     free(c->users);
     free(c->port_owner[0]);
     free(c->port_owner[1]);
-    free(c->fails);
+    turn_ratelimit_free(c);
     free(c);
 }
 

@@ -59,6 +59,13 @@ struct turn_core_config {
      * dropped until the window ends. */
     unsigned auth_fail_limit;
     unsigned auth_fail_window;
+    /* Answers without integrity (Binding responses, 401/438 challenges,
+     * errors to unauthenticated requests) sent over UDP to one IP address:
+     * at most unauth_answer_limit (0 = no limit) per unauth_answer_window
+     * seconds, the rest dropped. UDP sources can be forged, so this bounds
+     * what turnd reflects at any one host; streams are never limited. */
+    unsigned unauth_answer_limit;
+    unsigned unauth_answer_window;
     /* Relay bandwidth in bytes/s, both directions together (0 = no limit):
      * per allocation, and per user over all their allocations. Excess
      * datagrams are dropped and counted. */
@@ -131,6 +138,7 @@ struct turn_stats {
     uint64_t channels;           /* live now */
     uint64_t auth_failures;
     uint64_t auth_rate_limited;  /* requests dropped: too many failures from the address */
+    uint64_t unauth_dropped;     /* unsigned UDP answers dropped: the address's budget was spent */
     uint64_t peer_denied;        /* CreatePermission/ChannelBind/Connect refused by policy */
     uint64_t tcp_connections;    /* RFC 6062 peer data connections live now */
     uint64_t tcp_connections_total;

@@ -112,13 +112,18 @@ struct turn_tcp_conn {
     struct stun_addr client;
 };
 
-/* Failed authentications of one client IP address (ratelimit.c). */
-struct turn_fail_entry {
+/* Events of one client IP address inside a time window (ratelimit.c). */
+struct turn_ip_count {
     struct stun_addr ip; /* port 0 */
     uint64_t window_start_ms;
     uint32_t count; /* 0 = free slot */
 };
-#define TURN_FAIL_TABLE 4096 /* addresses tracked at once; a power of two */
+/* A fixed table of them: bounded memory and bounded work per lookup. */
+struct turn_ip_counts {
+    struct turn_ip_count *slots;
+    unsigned n; /* a power of two */
+};
+#define TURN_IP_TABLE 4096 /* addresses tracked at once per table */
 
 struct turn_core {
     const struct turn_core_config *cfg;
@@ -138,8 +143,8 @@ struct turn_core {
      * one array read on the data path. */
     struct turn_alloc **port_owner[2];
 
-    struct turn_fail_entry *fails;
-    unsigned n_fails;
+    struct turn_ip_counts fails;  /* failed authentications */
+    struct turn_ip_counts unauth; /* unsigned answers sent over UDP */
 
     uint8_t nonce_key[32];
     uint8_t tid_prefix[4]; /* Data indications: prefix + counter */
@@ -208,10 +213,14 @@ void turn_auth_check(struct turn_core *c, const struct stun_msg *m, const struct
                      uint64_t now_ms, struct turn_auth *out);
 
 /* ---- ratelimit.c ---- */
-int turn_fails_init(struct turn_core *c);
+int turn_ratelimit_init(struct turn_core *c);
+void turn_ratelimit_free(struct turn_core *c);
 /* True when ip has used up its failed authentications for now. */
 bool turn_fails_blocked(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms);
 void turn_fails_record(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms);
+/* Takes one unsigned UDP answer from ip's budget: false when it is spent
+ * and the answer must be dropped (counted in stats.unauth_dropped). */
+bool turn_unauth_answer_allowed(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms);
 
 /* ---- tcprelay.c (RFC 6062) ---- */
 /* Connect after the policy check (§5.2): 0 when the answer will come from

@@ -1,21 +1,30 @@
 /*
- * ratelimit.c - failed authentications per client IP address, to slow
- * password guessing (RFC 8489 §9.2 leaves it to the server).
+ * ratelimit.c - limits per client IP address: failed authentications, to
+ * slow password guessing (RFC 8489 §9.2 leaves it to the server), and
+ * unsigned answers over UDP, to bound what turnd reflects at a forged source.
  *
- * A fixed open-addressed table sized at start: a lookup probes at most
- * TURN_FAIL_PROBE slots, so the cost per request is bounded and a flood of
- * addresses cannot grow memory. When every probed slot is live, the one
- * whose window started longest ago is replaced: an attacker with many
- * addresses can push an entry out early, but never make the table grow.
+ * Each limit counts events in a fixed open-addressed table sized at start:
+ * a lookup probes at most TURN_IP_PROBE slots, so the cost per request is
+ * bounded and a flood of addresses cannot grow memory. When every probed
+ * slot is live, the one whose window started longest ago is replaced: an
+ * attacker with many addresses can push an entry out early, but never make
+ * the table grow.
  *
- * Once an address has auth_fail_limit failures inside auth_fail_window, its
- * TURN requests are dropped until the window that began with its first
- * failure ends. Dropped, not answered: no STUN error code means "slow
- * down" (a 429 would be read as a final failure by clients that know it
- * not), an answer to a forged source address would be a reflection, and a
- * dropped request costs a guesser a full retransmission timeout (39.5 s
- * over UDP, RFC 8489 §6.2.1). Clients behind one NAT share the limit, which
- * is why the default is generous.
+ * Failed authentications: once an address has auth_fail_limit failures
+ * inside auth_fail_window, its TURN requests are dropped until the window
+ * that began with its first failure ends. Dropped, not answered: no STUN
+ * error code means "slow down" (a 429 would be read as a final failure by
+ * clients that know it not), an answer to a forged source address would be
+ * a reflection, and a dropped request costs a guesser a full retransmission
+ * timeout (39.5 s over UDP, RFC 8489 §6.2.1). Clients behind one NAT share
+ * the limit, which is why the default is generous.
+ *
+ * Unsigned answers: a Binding response or a 401 is larger than the request
+ * that asked for it (docs/SECURITY.md), and over UDP the asker may be a
+ * forged address. Past unauth_answer_limit such answers to one address per
+ * unauth_answer_window they are dropped, so the bytes aimed at any one host
+ * stay small whatever the attacker sends. Signed answers need the password
+ * and are never limited; nor are streams, whose handshake proves the source.
  */
 #include "internal.h"
 #include "../util/log.h"
@@ -23,13 +32,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TURN_FAIL_PROBE 8
+#define TURN_IP_PROBE 8
 
-int turn_fails_init(struct turn_core *c)
+static int table_init(struct turn_ip_counts *t)
 {
-    c->n_fails = TURN_FAIL_TABLE;
-    c->fails = calloc(c->n_fails, sizeof(*c->fails));
-    return c->fails ? 0 : -1;
+    t->n = TURN_IP_TABLE;
+    t->slots = calloc(t->n, sizeof(*t->slots));
+    return t->slots ? 0 : -1;
+}
+
+int turn_ratelimit_init(struct turn_core *c)
+{
+    return table_init(&c->fails) == 0 && table_init(&c->unauth) == 0 ? 0 : -1;
+}
+
+void turn_ratelimit_free(struct turn_core *c)
+{
+    free(c->fails.slots);
+    free(c->unauth.slots);
 }
 
 static uint32_t ip_hash(const struct stun_addr *ip)
@@ -39,40 +59,40 @@ static uint32_t ip_hash(const struct stun_addr *ip)
     return stun_addr_hash(&a);
 }
 
-static bool live(const struct turn_core *c, const struct turn_fail_entry *e, uint64_t now_ms)
+static bool live(const struct turn_ip_count *e, uint64_t now_ms, uint64_t window_ms)
 {
-    return e->count > 0 && now_ms - e->window_start_ms < (uint64_t)c->cfg->auth_fail_window * 1000;
+    return e->count > 0 && now_ms - e->window_start_ms < window_ms;
 }
 
-static struct turn_fail_entry *find(struct turn_core *c, const struct stun_addr *ip)
+static struct turn_ip_count *find(struct turn_ip_counts *t, const struct stun_addr *ip)
 {
     uint32_t h = ip_hash(ip);
-    for (unsigned i = 0; i < TURN_FAIL_PROBE; i++) {
-        struct turn_fail_entry *e = &c->fails[(h + i) & (c->n_fails - 1)];
+    for (unsigned i = 0; i < TURN_IP_PROBE; i++) {
+        struct turn_ip_count *e = &t->slots[(h + i) & (t->n - 1)];
         if (e->count > 0 && stun_addr_ip_equal(&e->ip, ip))
             return e;
     }
     return NULL;
 }
 
-bool turn_fails_blocked(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms)
+/* The events ip had in its current window (0 when it has none). */
+static uint32_t count_of(struct turn_ip_counts *t, const struct stun_addr *ip, uint64_t now_ms,
+                         uint64_t window_ms)
 {
-    if (!c->cfg->auth_fail_limit)
-        return false;
-    const struct turn_fail_entry *e = find(c, ip);
-    return e && live(c, e, now_ms) && e->count >= c->cfg->auth_fail_limit;
+    const struct turn_ip_count *e = find(t, ip);
+    return e && live(e, now_ms, window_ms) ? e->count : 0;
 }
 
-void turn_fails_record(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms)
+/* Counts one event of ip; returns its count in the current window. */
+static uint32_t count_one(struct turn_ip_counts *t, const struct stun_addr *ip, uint64_t now_ms,
+                          uint64_t window_ms)
 {
-    if (!c->cfg->auth_fail_limit)
-        return;
-    struct turn_fail_entry *e = find(c, ip);
+    struct turn_ip_count *e = find(t, ip);
     if (!e) {
         uint32_t h = ip_hash(ip);
-        for (unsigned i = 0; i < TURN_FAIL_PROBE; i++) {
-            struct turn_fail_entry *s = &c->fails[(h + i) & (c->n_fails - 1)];
-            if (!live(c, s, now_ms)) {
+        for (unsigned i = 0; i < TURN_IP_PROBE; i++) {
+            struct turn_ip_count *s = &t->slots[(h + i) & (t->n - 1)];
+            if (!live(s, now_ms, window_ms)) {
                 e = s;
                 break;
             }
@@ -81,16 +101,51 @@ void turn_fails_record(struct turn_core *c, const struct stun_addr *ip, uint64_t
         }
         e->count = 0;
     }
-    if (!live(c, e, now_ms)) {
+    if (!live(e, now_ms, window_ms)) {
         e->ip = *ip;
         e->ip.port = 0;
         e->window_start_ms = now_ms;
         e->count = 0;
     }
-    if (++e->count == c->cfg->auth_fail_limit) {
-        char who[64];
-        stun_addr_format(ip, false, who, sizeof(who));
-        lt_log(LT_LOG_WARN, "auth", "rate_limited", "client=%s failures=%u window=%u", who,
-               e->count, c->cfg->auth_fail_window);
-    }
+    return ++e->count;
+}
+
+static void log_limited(const char *event, const char *what, const struct stun_addr *ip,
+                        uint32_t count, unsigned window_s)
+{
+    char who[64];
+    stun_addr_format(ip, false, who, sizeof(who));
+    lt_log(LT_LOG_WARN, "auth", event, "client=%s %s=%u window=%u", who, what, count, window_s);
+}
+
+bool turn_fails_blocked(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms)
+{
+    unsigned limit = c->cfg->auth_fail_limit;
+    uint64_t window_ms = (uint64_t)c->cfg->auth_fail_window * 1000;
+    return limit && count_of(&c->fails, ip, now_ms, window_ms) >= limit;
+}
+
+void turn_fails_record(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms)
+{
+    unsigned limit = c->cfg->auth_fail_limit;
+    if (!limit)
+        return;
+    uint32_t n = count_one(&c->fails, ip, now_ms, (uint64_t)c->cfg->auth_fail_window * 1000);
+    if (n == limit)
+        log_limited("rate_limited", "failures", ip, n, c->cfg->auth_fail_window);
+}
+
+bool turn_unauth_answer_allowed(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms)
+{
+    unsigned limit = c->cfg->unauth_answer_limit;
+    if (!limit)
+        return true;
+    uint64_t window_ms = (uint64_t)c->cfg->unauth_answer_window * 1000;
+    uint32_t n = count_one(&c->unauth, ip, now_ms, window_ms);
+    if (n <= limit)
+        return true;
+    if (n == limit + 1) /* once per window, however long the flood */
+        log_limited("unauth_limited", "answers", ip, limit, c->cfg->unauth_answer_window);
+    c->stats.unauth_dropped++;
+    return false;
 }

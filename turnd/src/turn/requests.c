@@ -67,9 +67,12 @@ static void reply_begin(struct reply *r, const struct request *q, enum stun_clas
  * when the request had one (§7.3), then send. */
 static void reply_send(struct reply *r, const struct request *q, bool sign)
 {
-    if (sign && q->auth.key_len && q->auth.sha256)
+    bool signed_answer = sign && q->auth.key_len;
+    if (!signed_answer && !q->stream && !turn_unauth_answer_allowed(q->c, q->from, q->now_ms))
+        return; /* see ratelimit.c */
+    if (signed_answer && q->auth.sha256)
         stun_put_integrity_sha256(&r->b, q->auth.key, q->auth.key_len);
-    else if (sign && q->auth.key_len)
+    else if (signed_answer)
         stun_put_integrity(&r->b, q->auth.key, q->auth.key_len);
     if (q->m->has_fingerprint)
         stun_put_fingerprint(&r->b);
