@@ -7,6 +7,7 @@ install(FILES appliance/lanturn.conf.example turnd/turnd.conf.example signal/sig
         DESTINATION share/doc/lanturn/examples)
 install(DIRECTORY docs/ DESTINATION share/doc/lanturn FILES_MATCHING PATTERN "*.md")
 install(FILES docs/man/turnd.8 docs/man/signald.8 docs/man/applianced.8 docs/man/lanturn-console.8
+        docs/man/mediad.8
         DESTINATION share/man/man8)
 install(FILES docs/man/appliancectl.1 docs/man/turn-probe.1 DESTINATION share/man/man1)
 install(FILES docs/man/lanturn.conf.5 DESTINATION share/man/man5)

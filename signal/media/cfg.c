@@ -306,7 +306,8 @@ static int load_file(struct media_config *cfg, const char *path, char *err, size
 static void usage(FILE *out)
 {
     fputs("Usage: mediad [OPTION]...\n"
-          "lanturn's media endpoint: WebRTC (ICE, DTLS-SRTP) for the \"test my call\" echo.\n"
+          "lanturn's media endpoint: WebRTC (ICE, DTLS-SRTP) for the \"test my call\" echo\n"
+          "and for rooms whose members get each other's media through its forwarding core.\n"
           "signald drives it over a unix socket of line-delimited JSON (docs/mediad.md).\n"
           "\n"
           "Settings come from built-in defaults, then the `media { }` group of the config\n"

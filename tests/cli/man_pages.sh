@@ -4,7 +4,7 @@
 # is installed by the package, and names every option (and, for appliancectl
 # and turn-probe, every command) that its binary's --help prints today.
 # Binaries come from the environment: TURND SIGNALD APPLIANCED APPLIANCECTL
-# CONSOLE TURN_PROBE. Exit 77 (skipped) when groff is not installed
+# CONSOLE TURN_PROBE MEDIAD. Exit 77 (skipped) when groff is not installed
 # (Debian: groff-base; man-db for man(1)).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +22,7 @@ export LC_ALL=C.UTF-8 MANWIDTH=80
 declare -A BIN=(
     [turnd.8]=${TURND:?} [signald.8]=${SIGNALD:?} [applianced.8]=${APPLIANCED:?}
     [appliancectl.1]=${APPLIANCECTL:?} [lanturn-console.8]=${CONSOLE:?} [turn-probe.1]=${TURN_PROBE:?}
+    [mediad.8]=${MEDIAD:?}
     [lanturn.conf.5]=
 )
 n_pages=$(find "$MAN" -maxdepth 1 -type f -name '*.[0-9]' | wc -l)
