@@ -40,6 +40,12 @@ expect_error "tls_cert and tls_key go together" $'turnd: {\n tls_cert = "/c.pem"
 expect_error "tls_listen needs tls_cert and tls_key" $'turnd: {\n tls_listen = ["127.0.0.1:443"];\n};'
 expect_error "tls_listen: bad address 'x'" $'turnd: { tls_cert = "c"; tls_key = "k"; };' --tls-listen x
 expect_error "t.conf:2: tls_key: empty file name" $'turnd: {\n tls_key = "";\n};'
+expect_error "dtls_listen needs tls_cert and tls_key" $'turnd: {\n dtls_listen = ["127.0.0.1"];\n};'
+expect_error "dtls_listen: bad address 'x'" $'turnd: { tls_cert = "c"; tls_key = "k"; };' --dtls-listen x
+expect_error "t.conf:2: max_dtls_sessions: must be between 1 and 1000000" \
+    $'turnd: {\n max_dtls_sessions = 0;\n};'
+expect_error "t.conf:2: metrics_listen: expected IP:PORT" $'turnd: {\n metrics_listen = "127.0.0.1";\n};'
+expect_error "--metrics-listen: expected IP:PORT" 'turnd: { };' --metrics-listen nonsense
 expect_error "t.conf:2: auth_fail_window: must be between 1 and 86400" \
     $'turnd: {\n auth_fail_window = 0;\n};'
 expect_error "t.conf:2: alloc_bandwidth: must be between 0 and 1000000000" \
@@ -92,6 +98,9 @@ turnd:
   draining = true;
   control_socket = "/run/t/turnd.sock";
   udp_buffer = 1048576;
+  dtls_listen = ["127.0.0.1:5350"];
+  max_dtls_sessions = 50;
+  metrics_listen = "127.0.0.1:9641";
 };
 CONF
 "$TURND" --config "$dir/full.conf" --realm flag-realm --user bob:pw --print-config >"$dir/printed.conf" ||
@@ -125,6 +134,16 @@ grep -q 'tcp = false' "$dir/printed.conf" && grep -q 'max_connections = 100' "$d
 # TLS without tls_listen: the listen addresses on 5349.
 "$TURND" --listen 127.0.0.1:4000 --tls-cert c.pem --tls-key k.pem --print-config |
     grep -q 'tls_listen = \["127.0.0.1:5349"\]' || fail "default tls_listen"
+grep -q 'dtls_listen = \["127.0.0.1:5350"\]' "$dir/printed.conf" &&
+    grep -q 'max_dtls_sessions = 50;' "$dir/printed.conf" &&
+    grep -q 'metrics_listen = "127.0.0.1:9641";' "$dir/printed.conf" || fail "DTLS or metrics settings lost"
+# DTLS beside TLS by default, off with --no-dtls or without a certificate; metrics off by default.
+"$TURND" --tls-cert c.pem --tls-key k.pem --tls-listen 127.0.0.1:443 --print-config |
+    grep -q 'dtls_listen = \["127.0.0.1:443"\]' || fail "default dtls_listen"
+"$TURND" --tls-cert c.pem --tls-key k.pem --no-dtls --print-config | grep -q 'dtls_listen = \[\]' ||
+    fail "--no-dtls"
+"$TURND" --print-config | grep -q 'dtls_listen = \[\]' || fail "DTLS without a certificate"
+"$TURND" --print-config | grep -q 'metrics_listen = "";' || fail "metrics not off by default"
 sed 's/<redacted>/x/' "$dir/printed.conf" >"$dir/reloaded.conf"
 "$TURND" --config "$dir/reloaded.conf" --print-config >"$dir/printed2.conf" || fail "printed config does not load"
 diff "$dir/printed.conf" "$dir/printed2.conf" || fail "printed config changed on reload"
