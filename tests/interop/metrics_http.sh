@@ -79,7 +79,12 @@ code() { http "$1" | head -1; }
     fail "other method"
 [ "$(code 'GET /metrics?x=1 HTTP/1.0\r\n\r\n')" = 200 ] || fail "HTTP/1.0 with a query"
 
-# Silent clients: held at most 8 at once, dropped at the 5 s deadline.
+# Silent clients: held at most 8 at once, dropped at the 5 s deadline; the
+# relays they share a thread with go on meanwhile (uclient loses nothing).
+timeout 60 turnutils_uclient -u alice -w wonderland -p "$PORT" -n 20 -l 200 -e 127.0.0.1 \
+    -r "$PEER_PORT" 127.0.0.1 >"$LOGDIR/uclient-during.log" 2>&1 &
+UCLIENT=$!
+PIDS+=($UCLIENT)
 python3 - "$HTTP_PORT" >"$LOGDIR/silent.log" 2>&1 <<'PY' || fail "silent clients: $(cat "$LOGDIR/silent.log")"
 import socket, sys, time
 port = int(sys.argv[1])
@@ -103,6 +108,8 @@ if waited > 8:
     sys.exit("the deadline did not close a silent client")
 PY
 cat "$LOGDIR/silent.log"
+wait $UCLIENT
+uclient_ok "$LOGDIR/uclient-during.log" || fail "relaying suffered while HTTP clients sat silent"
 [ "$(scrape | head -1)" = 200 ] || fail "not serving after the bad requests"
 kill -0 "$TURND_PID" || fail "turnd died"
 echo "ok"
