@@ -129,7 +129,8 @@ out=$(onvm 60 'ps -o user= -C applianced,turnd,signald | sort -u | tr "\n" " "')
 onvm 30 'test ! -e /usr/sbin/sshd && ! ss -Hltn | grep -q ":22 "' >/dev/null || fail "an SSH server is present or listening"
 rules=$(onvm 30 'nft list ruleset') || fail "nft"
 for p in 443 3000 3478 5349 8443; do echo "$rules" | grep -q "tcp dport .*$p" || fail "the firewall does not open tcp $p: $rules"; done
-echo "$rules" | grep -q "udp dport .*3478" && echo "$rules" | grep -q "policy drop" || fail "firewall rules: $rules"
+echo "$rules" | grep -q "udp dport .*3478" && echo "$rules" | grep -q "udp dport .*5349" &&
+    echo "$rules" | grep -q "policy drop" || fail "firewall rules (STUN/TURN over UDP, DTLS): $rules"
 datamb=$(onvm 30 'df -m --output=size /data | tail -1') || fail "df"
 [ "$(echo $datamb)" -gt 3000 ] || fail "/data did not grow to the disk (size $datamb MiB)"
 step "ok: services as lanturn, no SSH, firewall from the config, /data grown to $(echo $datamb) MiB"
