@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "acfg.h"
+#include "job.h"
 #include "logbuf.h"
 #include "supervisor.h"
 
@@ -22,6 +23,7 @@ struct appliance {
     struct app_log_stream streams[APP_SVC_MAX];
     int out_fd[APP_SVC_MAX]; /* read end of each service's stdout+stderr; -1: none */
     pid_t update_pid;        /* the child answering an "update" request; 0: none */
+    struct app_job job;      /* a backup or restore running in a child */
 };
 
 /* The epoll tag of a service's output pipe: APP_TAG_OUTPUT + index. */
@@ -32,8 +34,12 @@ struct appliance {
 int app_validate_config(const struct appliance *a, char *err, size_t cap);
 
 /* Handles one control request; returns the reply object (never NULL unless
- * out of memory). docs/applianced.md lists the commands. */
+ * out of memory). docs/applianced.md lists the commands; backup and restore
+ * are not among these: they run in a child (job.h). */
 json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now);
+
+/* The reply {"ok": false, "error": MESSAGE} (at most 600 bytes). */
+json_t *app_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Runs a program and waits for it: its exit status (0..255), or a negative
  * errno. Its standard output and error (at most cap-1 bytes) go to out. */

@@ -1,7 +1,8 @@
 /*
  * ctl.c - the control socket's commands: status, start/stop/restart, config
- * check and reload, users, backup and restore. One JSON object per line in,
- * one per line out: {"ok": true, ...} or {"ok": false, "error": "..."}.
+ * check and reload, users, logs, stats; backup and restore run in a child
+ * (job.c). One JSON object per line in, one per line out: {"ok": true, ...}
+ * or {"ok": false, "error": "..."}.
  */
 #include "appliance.h"
 
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +21,7 @@
 #include "update.h"
 #include "util/log.h"
 
-static json_t *error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *error(const char *fmt, ...)
+json_t *app_error(const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
@@ -66,19 +65,19 @@ static json_t *service_cmd(struct appliance *a, const char *cmd, json_t *req, in
 {
     const char *name = json_string_value(json_object_get(req, "service"));
     if (!name)
-        return error("\"service\" is required (turnd, signald or console)");
+        return app_error("\"service\" is required (turnd, signald or console)");
     if (strcmp(cmd, "stop") != 0) {
         char err[1024];
         if (app_validate_config(a, err, sizeof err) != 0)
-            return error("not started: the configuration is invalid: %s", err);
+            return app_error("not started: the configuration is invalid: %s", err);
     }
     int rc = strcmp(cmd, "start") == 0   ? app_sup_start(&a->sup, name, now)
              : strcmp(cmd, "stop") == 0  ? app_sup_stop(&a->sup, name, now)
                                          : app_sup_restart(&a->sup, name, now);
     if (rc == -ENOENT)
-        return error("no service '%s' (turnd, signald or console)", name);
+        return app_error("no service '%s' (turnd, signald or console)", name);
     if (rc)
-        return error("%s %s: %s", cmd, name, strerror(-rc));
+        return app_error("%s %s: %s", cmd, name, strerror(-rc));
     lt_log(LT_LOG_INFO, "appliance", "service_cmd", "cmd=%s service=%s", cmd, name);
     return ok();
 }
@@ -98,7 +97,7 @@ static json_t *users_list(struct appliance *a)
     char err[STO_ERR_MAX];
     struct sto_db *db = open_db(a, err, sizeof err);
     if (!db)
-        return error("%s", err);
+        return app_error("%s", err);
     json_t *list = json_array();
     int64_t after = 0;
     for (;;) {
@@ -129,23 +128,23 @@ static json_t *users_add(struct appliance *a, json_t *req)
     bool admin = json_is_true(json_object_get(req, "admin"));
     const char *why;
     if (!name || !pw)
-        return error("\"name\" and \"password\" are required");
+        return app_error("\"name\" and \"password\" are required");
     if (sig_password_acceptable(pw, &why) != 0)
-        return error("%s", why);
+        return app_error("%s", why);
     struct sig_kdf kdf;
     sig_kdf_defaults(&kdf);
     struct sig_password_hash h;
     if (sig_password_hash(pw, &kdf, &h) != 0)
-        return error("could not hash the password");
+        return app_error("could not hash the password");
     char err[STO_ERR_MAX];
     struct sto_db *db = open_db(a, err, sizeof err);
     if (!db)
-        return error("%s", err);
+        return app_error("%s", err);
     struct sto_password sp = {h.hash, sizeof h.hash, h.salt, sizeof h.salt, h.params};
     int64_t id;
     int rc = sto_user_create(db, name, display ? display : name, admin, &sp, &id);
-    json_t *r = rc == -EEXIST ? error("user '%s' already exists", name)
-                : rc          ? error("cannot add '%s': %s", name, sto_errmsg(db))
+    json_t *r = rc == -EEXIST ? app_error("user '%s' already exists", name)
+                : rc          ? app_error("cannot add '%s': %s", name, sto_errmsg(db))
                               : json_pack("{sb sI}", "ok", 1, "id", (json_int_t)id);
     if (!rc)
         sto_audit_append(db, 0, "user.create", name, "appliancectl");
@@ -157,17 +156,17 @@ static json_t *users_set_disabled(struct appliance *a, json_t *req, bool disable
 {
     const char *name = json_string_value(json_object_get(req, "name"));
     if (!name)
-        return error("\"name\" is required");
+        return app_error("\"name\" is required");
     char err[STO_ERR_MAX];
     struct sto_db *db = open_db(a, err, sizeof err);
     if (!db)
-        return error("%s", err);
+        return app_error("%s", err);
     struct sto_user u = {0};
     int rc = sto_user_by_name(db, name, &u);
     if (rc == 0)
         rc = sto_user_set_disabled(db, u.id, disabled);
-    json_t *r = rc == -ENOENT ? error("no user '%s'", name)
-                : rc          ? error("%s", sto_errmsg(db))
+    json_t *r = rc == -ENOENT ? app_error("no user '%s'", name)
+                : rc          ? app_error("%s", sto_errmsg(db))
                               : ok();
     if (!rc)
         sto_audit_append(db, 0, disabled ? "user.disable" : "user.enable", name, "appliancectl");
@@ -179,110 +178,6 @@ static json_t *users_set_disabled(struct appliance *a, json_t *req, bool disable
     }
     sto_user_clear(&u);
     sto_close(db);
-    return r;
-}
-
-/* ---- backup and restore: database + files + config in one .tar.gz ---- */
-
-static int make_temp_dir(char *out, size_t cap)
-{
-    snprintf(out, cap, "/tmp/lanturn-backup-XXXXXX");
-    return mkdtemp(out) ? 0 : -errno;
-}
-
-static void remove_tree(const char *dir)
-{
-    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
-    char out[64];
-    app_run(argv, out, sizeof out);
-}
-
-static json_t *backup(struct appliance *a, json_t *req)
-{
-    const char *path = json_string_value(json_object_get(req, "path"));
-    if (!path || path[0] != '/')
-        return error("\"path\" must be an absolute file name");
-    char dir[64], err[STO_ERR_MAX], dbcopy[128], out[1024];
-    if (make_temp_dir(dir, sizeof dir) != 0)
-        return error("cannot make a temporary directory");
-    snprintf(dbcopy, sizeof dbcopy, "%s/lanturn.db", dir);
-    struct sto_db *db = open_db(a, err, sizeof err);
-    int rc = db ? sto_backup(db, dbcopy, NULL) : -EIO;
-    if (db && rc)
-        snprintf(err, sizeof err, "%s", sto_errmsg(db));
-    sto_close(db);
-    json_t *r = NULL;
-    if (rc) {
-        r = error("database backup failed: %s", err);
-    } else {
-        char conf[128];
-        snprintf(conf, sizeof conf, "%s/lanturn.conf", dir);
-        char *cp[] = {"cp", a->cfg.config_path, conf, NULL};
-        char files[4096];
-        snprintf(files, sizeof files, "%s/files", a->cfg.signal_data_dir);
-        mkdir(files, 0700);
-        /* files/ is read in place: its files are immutable and named by their hash */
-        char *tar[] = {"tar", "-czf", (char *)path, "-C", dir, "lanturn.db", "lanturn.conf",
-                       "-C", a->cfg.signal_data_dir, "--exclude=files/tmp", "files", NULL};
-        if (app_run(cp, out, sizeof out) != 0)
-            r = error("cannot copy the config: %s", out);
-        else if (app_run(tar, out, sizeof out) != 0)
-            r = error("tar failed: %s", out);
-        else {
-            struct stat st;
-            stat(path, &st);
-            r = json_pack("{sb ss sI}", "ok", 1, "path", path, "bytes", (json_int_t)st.st_size);
-            lt_log(LT_LOG_INFO, "appliance", "backup", "path=%s bytes=%lld", path,
-                   (long long)st.st_size);
-        }
-    }
-    remove_tree(dir);
-    return r;
-}
-
-static json_t *restore(struct appliance *a, json_t *req, int64_t now)
-{
-    const char *path = json_string_value(json_object_get(req, "path"));
-    if (!path || path[0] != '/')
-        return error("\"path\" must be an absolute file name");
-    char dir[64], out[1024], err[STO_ERR_MAX];
-    if (make_temp_dir(dir, sizeof dir) != 0)
-        return error("cannot make a temporary directory");
-    /* Only the three expected members, never absolute or .. paths. */
-    char *untar[] = {"tar", "-xzf", (char *)path, "-C", dir, "--no-same-owner",
-                     "lanturn.db", "files", NULL}; /* GNU tar drops leading / and refuses ../ members itself */
-    json_t *r = NULL;
-    char dbfile[128];
-    snprintf(dbfile, sizeof dbfile, "%s/lanturn.db", dir);
-    if (app_run(untar, out, sizeof out) != 0) {
-        r = error("not a lanturn backup (tar: %s)", out);
-        goto out;
-    }
-    struct app_service *sig = app_sup_find(&a->sup, "signald");
-    bool was_running = sig && sig->wanted;
-    struct sto_db *db = open_db(a, err, sizeof err);
-    int rc = db ? sto_restore(db, dbfile, NULL) : -EIO;
-    if (db && rc)
-        snprintf(err, sizeof err, "%s", sto_errmsg(db));
-    sto_close(db);
-    if (rc) {
-        r = error("restore refused: %s", err);
-        goto out;
-    }
-    char src[128];
-    snprintf(src, sizeof src, "%s/files/.", dir);
-    char dst[4096];
-    snprintf(dst, sizeof dst, "%s/files", a->cfg.signal_data_dir);
-    mkdir(dst, 0700);
-    char *cp[] = {"cp", "-a", "-n", src, dst, NULL};
-    app_run(cp, out, sizeof out);
-    /* signald keeps per-connection state from the old data: restart it */
-    if (was_running)
-        app_sup_restart(&a->sup, "signald", now);
-    lt_log(LT_LOG_INFO, "appliance", "restore", "path=%s", path);
-    r = ok();
-out:
-    remove_tree(dir);
     return r;
 }
 
@@ -301,7 +196,7 @@ static json_t *logs(struct appliance *a, json_t *req)
     json_t *lim = json_object_get(req, "limit");
     json_int_t limit = lim ? json_integer_value(lim) : 200;
     if (limit < 1 || limit > APP_LOG_LINES)
-        return error("\"limit\" must be 1..%d", APP_LOG_LINES);
+        return app_error("\"limit\" must be 1..%d", APP_LOG_LINES);
     json_t *lines = json_array();
     app_logbuf_query(&a->logs, service && *service ? service : NULL,
                      level && *level ? level : NULL, contains && *contains ? contains : NULL,
@@ -313,7 +208,7 @@ json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now)
 {
     const char *cmd = json_string_value(json_object_get(req, "cmd"));
     if (!cmd)
-        return error("\"cmd\" is required");
+        return app_error("\"cmd\" is required");
     if (strcmp(cmd, "status") == 0)
         return status(a, now);
     if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0)
@@ -321,7 +216,7 @@ json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now)
     if (strcmp(cmd, "config_check") == 0 || strcmp(cmd, "reload") == 0) {
         char err[1024];
         if (app_validate_config(a, err, sizeof err) != 0)
-            return error("%s", err);
+            return app_error("%s", err);
         if (strcmp(cmd, "reload") == 0) {
             /* turnd re-reads what it can on SIGHUP; signald's settings apply at restart */
             struct app_service *t = app_sup_find(&a->sup, "turnd");
@@ -350,12 +245,8 @@ json_t *app_ctl_handle(struct appliance *a, json_t *req, int64_t now)
         return app_forward(a, "signald", req, cmd + 8);
     if (strncmp(cmd, "turnd_", 6) == 0)
         return app_forward(a, "turnd", req, cmd + 6);
-    if (strcmp(cmd, "backup") == 0)
-        return backup(a, req);
-    if (strcmp(cmd, "restore") == 0)
-        return restore(a, req, now);
     if (strcmp(cmd, "update") == 0 || strcmp(cmd, "update_status") == 0 ||
         strcmp(cmd, "update_reboot") == 0)
         return app_upd_handle(cmd, req);
-    return error("unknown command '%.40s'", cmd);
+    return app_error("unknown command '%.40s'", cmd);
 }

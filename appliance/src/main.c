@@ -209,6 +209,11 @@ static void serve_client(struct appliance *a, int lfd)
     json_t *req = buf ? json_loadb(buf, n, JSON_DISABLE_EOF_CHECK, &je) : NULL;
     free(buf);
     const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    if (json_is_object(req) && app_job_handles(cmd)) { /* answered when its child is done */
+        app_job_start(a, req, fd, now_ms());
+        json_decref(req);
+        return;
+    }
     /* Installing an update takes minutes: a child answers it, so the
      * services stay supervised and other requests answered meanwhile. */
     bool in_child = false;
@@ -231,15 +236,7 @@ static void serve_client(struct appliance *a, int lfd)
     else
         reply = app_ctl_handle(a, req, now_ms());
     json_decref(req);
-    char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-    json_decref(reply);
-    if (text) {
-        size_t len = strlen(text);
-        text[len] = '\n';
-        ssize_t w = write(fd, text, len + 1);
-        (void)w;
-        free(text);
-    }
+    app_reply(fd, reply);
     close(fd);
     if (in_child)
         _exit(0);
@@ -341,6 +338,7 @@ int main(int argc, char **argv)
         .spawn = spawn_service, .signal = signal_service, .event = service_event};
     sup_env.ctx = &a;
     a.epfd = ep;
+    app_job_init(&a.job);
     for (int i = 0; i < APP_SVC_MAX; i++)
         a.out_fd[i] = -1;
     if (app_logbuf_init(&a.logs) != 0) {
@@ -368,6 +366,10 @@ int main(int argc, char **argv)
         int n = epoll_wait(ep, evs, 8, timeout);
         now = now_ms();
         for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 == APP_TAG_JOB) {
+                app_job_readable(&a, now);
+                continue;
+            }
             if (evs[i].data.u64 >= APP_TAG_OUTPUT) {
                 read_output(&a, (int)(evs[i].data.u64 - APP_TAG_OUTPUT));
                 continue;
@@ -382,6 +384,7 @@ int main(int argc, char **argv)
                     if (!a.sup.shutting_down)
                         lt_log(LT_LOG_INFO, "appliance", "stopping", "signal=%d", si.ssi_signo);
                     app_sup_shutdown(&a.sup, now);
+                    app_job_cancel(&a);
                 } else if (si.ssi_signo == SIGHUP) {
                     json_t *req = json_pack("{ss}", "cmd", "reload");
                     json_t *r = app_ctl_handle(&a, req, now);
@@ -396,11 +399,13 @@ int main(int argc, char **argv)
             while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
                 if (pid == a.update_pid)
                     a.update_pid = 0;
+                if (app_job_reaped(&a, pid, status))
+                    continue;
                 app_sup_exited(&a.sup, pid, status, now);
             }
         }
         app_sup_tick(&a.sup, now);
-        if (a.sup.shutting_down && app_sup_idle(&a.sup))
+        if (a.sup.shutting_down && app_sup_idle(&a.sup) && !app_job_busy(&a.job))
             break;
     }
     lt_log(LT_LOG_INFO, "appliance", "stopped", "uptime_s=%" PRId64, (now_ms() - a.started_at) / 1000);

@@ -4,7 +4,8 @@
 # self-signed certificate, first admin who can log in), supervises turnd and
 # signald (each is back within 2 s of a kill -9), and that appliancectl's
 # commands work against it: status, stop/start/restart, users, config check,
-# backup and restore. SIGTERM stops everything and removes the socket.
+# backup and restore. A large backup runs beside supervision and other
+# requests. SIGTERM stops everything (a running backup too) and removes the socket.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 APPLIANCED=$(realpath "${APPLIANCED:?}") CTL=$(realpath "${APPLIANCECTL:?}")
@@ -41,7 +42,8 @@ echo "ok: invalid config refused: $out"
 # 2. first start
 write_config "$dir/lanturn.conf"
 sed -i 's/ no_such_turnd_key_guard = 0;//' "$dir/lanturn.conf"
-"$APPLIANCED" --config "$dir/lanturn.conf" >"$LOGDIR/applianced.log" 2>&1 &
+mkdir "$dir/tmp" # backups' working directories, checked for leftovers
+TMPDIR="$dir/tmp" "$APPLIANCED" --config "$dir/lanturn.conf" >"$LOGDIR/applianced.log" 2>&1 &
 APID=$!
 PIDS+=($APID)
 for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
@@ -148,6 +150,39 @@ printf 'not a backup' >"$dir/junk.tar.gz"
 ctl restore "$dir/junk.tar.gz" >/dev/null 2>&1 && fail "junk restored"
 echo "ok: backup and restore"
 
+# 5b. a large backup runs in a child: meanwhile applianced answers at once, restarts a
+# crashed service, and refuses a second backup or a restore
+svc_pid() { ctl --json status | python3 -c "import json,sys; print(([x['pid'] for x in json.load(sys.stdin)['services'] if x['name']=='$1' and x['state']=='running'] or [0])[0])"; }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+db=$(ls "$dir"/data/*.db)
+sqlite3 "$db" "PRAGMA busy_timeout=10000; CREATE TABLE ballast(b BLOB);
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+  INSERT INTO ballast SELECT randomblob(1000000) FROM n;" || fail "cannot grow the database"
+t0=$(ms)
+ctl backup "$dir/big.tar.gz" >"$dir/big.out" 2>&1 &
+BPID=$!
+for _ in $(seq 1 100); do grep -q "event=backup_start path=$dir/big.tar.gz" "$LOGDIR/applianced.log" && break; sleep 0.05; done
+grep -q "event=backup_start path=$dir/big.tar.gz" "$LOGDIR/applianced.log" || fail "no backup_start logged"
+s0=$(ms); ctl status >/dev/null || fail "status during a backup"; status_ms=$(($(ms) - s0))
+out=$(ctl backup "$dir/big2.tar.gz" 2>&1) && fail "a second backup ran beside the first"
+echo "$out" | grep -q "a backup is running" || fail "second backup: $out"
+out=$(ctl restore "$dir/backup.tar.gz" 2>&1) && fail "a restore ran beside a backup"
+echo "$out" | grep -q "a backup is running" || fail "restore during a backup: $out"
+old=$(svc_pid turnd)
+k0=$(ms); kill -9 "$old"
+for _ in $(seq 1 60); do new=$(svc_pid turnd); [ "$new" != 0 ] && [ "$new" != "$old" ] && break; sleep 0.05; done
+back_ms=$(($(ms) - k0))
+[ "$new" != 0 ] && [ "$new" != "$old" ] || fail "turnd not restarted during a backup: $(ctl status)"
+kill -0 $BPID 2>/dev/null || fail "the backup ended before the checks; they proved nothing (big.out: $(cat "$dir/big.out"))"
+wait $BPID || fail "large backup: $(cat "$dir/big.out")"
+backup_ms=$(($(ms) - t0))
+grep -q "backup written" "$dir/big.out" || fail "large backup: $(cat "$dir/big.out")"
+size=$(tar tvzf "$dir/big.tar.gz" lanturn.db | awk '{print $3}')
+[ "${size:-0}" -gt 200000000 ] || fail "the large backup's database is $size bytes"
+[ -z "$(ls "$dir/tmp")" ] || fail "temporary files left: $(ls "$dir/tmp")"
+rm -f "$dir/big.tar.gz" "$dir/big2.tar.gz"
+echo "ok: during a ${backup_ms} ms backup of a $((size / 1000000)) MB database status answered in ${status_ms} ms, turnd was back ${back_ms} ms after kill -9, a second backup and a restore were refused"
+
 # 6. a config broken while running: check reports file:line, restart refuses
 sed -i 's/ws_listen = /ws_lissen = /' "$dir/lanturn.conf"
 out=$(ctl config check 2>&1) && fail "broken config passes"
@@ -156,10 +191,17 @@ ctl restart signald >/dev/null 2>&1 && fail "restart with a broken config"
 wait_running signald 1 || fail "a refused restart stopped signald"
 echo "ok: broken config reported ($out) and the running service kept"
 
-# 7. SIGTERM stops everything
+# 7. SIGTERM stops everything, a running backup too (its client is told)
+ctl backup "$dir/cut.tar.gz" >"$dir/cut.out" 2>&1 &
+BPID=$!
+for _ in $(seq 1 100); do grep -q "event=backup_start path=$dir/cut.tar.gz" "$LOGDIR/applianced.log" && break; sleep 0.05; done
 kill -TERM $APID
 for _ in $(seq 1 100); do kill -0 $APID 2>/dev/null || break; sleep 0.1; done
 kill -0 $APID 2>/dev/null && fail "applianced did not stop"
 pgrep -f "$dir/lanturn.conf" >/dev/null && fail "a service survived"
 [ -e "$SOCK" ] && fail "socket left behind"
-echo "ok: SIGTERM stopped everything"
+wait $BPID && fail "a backup cut short by SIGTERM succeeded"
+grep -q "the backup stopped before it finished: applianced is stopping" "$dir/cut.out" || fail "cut backup: $(cat "$dir/cut.out")"
+pgrep -f "$dir/cut.tar.gz" >/dev/null && fail "the backup's tar survived"
+[ -z "$(ls "$dir/tmp")" ] || fail "temporary files left after SIGTERM: $(ls "$dir/tmp")"
+echo "ok: SIGTERM stopped everything, a running backup included"
