@@ -95,7 +95,9 @@ login erin 'a long password' | grep -q '"token"' || fail "erin cannot log in"
 ctl users disable erin >/dev/null || fail "users disable"
 login erin 'a long password' | grep -q '"forbidden"' || fail "a disabled user logs in"
 ctl users disable nobody >/dev/null 2>&1; [ $? = 1 ] || fail "disable unknown is exit 1"
-ctl stop turnd >/dev/null && ctl status | grep -q "^turnd *stopped" || fail "stop"
+ctl stop turnd >/dev/null || fail "stop"
+for _ in $(seq 1 50); do ctl status | grep -q "^turnd *stopped" && break; sleep 0.1; done # stopping until reaped
+ctl status | grep -q "^turnd *stopped" || fail "stop: $(ctl status)"
 ctl start turnd >/dev/null && wait_running turnd 2 || fail "start"
 ctl restart signald >/dev/null && wait_running signald 3 || fail "restart"
 ctl restart nosuch >/dev/null 2>&1; [ $? = 1 ] || fail "unknown service is exit 1"
@@ -138,21 +140,24 @@ kill "$UCLIENT" 2>/dev/null
 wait "$UCLIENT" 2>/dev/null
 echo "ok: TURN sessions listed with their user and killed by id"
 
-# 5. backup and restore: a user made after the backup is gone after the restore
+# 5. backup and restore: a user made after the backup is gone after the restore, and
+# signald is restarted (by applianced, once the restore's child is done)
+svc_pid() { ctl --json status | python3 -c "import json,sys; print(([x['pid'] for x in json.load(sys.stdin)['services'] if x['name']=='$1' and x['state']=='running'] or [0])[0])"; }
 (cd "$dir" && ctl backup backup.tar.gz) | grep -q "backup written" || fail "backup"
 tar tzf "$dir/backup.tar.gz" | sort | tr '\n' ' ' | grep -q "files/ lanturn.conf lanturn.db" || fail "backup contents"
 echo 'a long password' | ctl users add gina >/dev/null
+sig_before=$(svc_pid signald)
 ctl restore "$dir/backup.tar.gz" >/dev/null || fail "restore"
 ctl users list | grep -q gina && fail "restore did not replace the data"
 ctl users list | grep -q erin || fail "restore lost data"
-wait_running signald 3 || fail "signald after restore"
+for _ in $(seq 1 30); do sig_after=$(svc_pid signald); [ "$sig_after" != 0 ] && [ "$sig_after" != "$sig_before" ] && break; sleep 0.1; done
+[ "$sig_after" != 0 ] && [ "$sig_after" != "$sig_before" ] || fail "signald not restarted after the restore: $(ctl status)"
 printf 'not a backup' >"$dir/junk.tar.gz"
 ctl restore "$dir/junk.tar.gz" >/dev/null 2>&1 && fail "junk restored"
 echo "ok: backup and restore"
 
 # 5b. a large backup runs in a child: meanwhile applianced answers at once, restarts a
 # crashed service, and refuses a second backup or a restore
-svc_pid() { ctl --json status | python3 -c "import json,sys; print(([x['pid'] for x in json.load(sys.stdin)['services'] if x['name']=='$1' and x['state']=='running'] or [0])[0])"; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 db=$(ls "$dir"/data/*.db)
 sqlite3 "$db" "PRAGMA busy_timeout=10000; CREATE TABLE ballast(b BLOB);
