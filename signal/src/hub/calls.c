@@ -7,7 +7,9 @@
  * device takes part through one connection; signalling is addressed to a
  * connection id (a user may have a phone and a laptop online, and only the
  * one that answered is in the call). Group calls are a mesh: when a device
- * joins, the devices already in the call send it their offers.
+ * joins, the devices already in the call send it their offers; a call of
+ * more members than call_mesh_max (or asked for with "sfu") goes through
+ * mediad instead (call_sfu.c).
  */
 #include "internal.h"
 
@@ -38,13 +40,17 @@ static json_t *call_json(const struct sig_call *k)
             json_object_set_new(m, "conn", json_integer(k->m[i].conn_id));
         json_array_append_new(members, m);
     }
-    return json_pack("{ss sI ss sb sI sI so}", "id", k->id, "room", (json_int_t)k->room_id, "media",
-                     k->video ? "video" : "audio", "active", k->active, "caller",
-                     (json_int_t)k->m[0].user_id, "created_at", (json_int_t)k->created_at,
-                     "members", members);
+    json_t *call = json_pack("{ss sI ss sb sI sI so ss}", "id", k->id, "room",
+                             (json_int_t)k->room_id, "media", k->video ? "video" : "audio",
+                             "active", k->active, "caller", (json_int_t)k->m[0].user_id,
+                             "created_at", (json_int_t)k->created_at, "members", members, "mode",
+                             k->sfu ? "sfu" : "mesh");
+    if (call && k->sfu)
+        json_object_set_new(call, "pairs", json_integer(CALL_SFU_PAIRS));
+    return call;
 }
 
-static struct sig_call *find_call(struct sig_hub *h, const char *id)
+struct sig_call *call_find(struct sig_hub *h, const char *id)
 {
     for (struct sig_call *k = h->calls; k; k = k->next)
         if (strcmp(k->id, id) == 0)
@@ -52,7 +58,7 @@ static struct sig_call *find_call(struct sig_hub *h, const char *id)
     return NULL;
 }
 
-static struct call_member *member_of(struct sig_call *k, int64_t user_id)
+struct call_member *call_member_of(struct sig_call *k, int64_t user_id)
 {
     for (size_t i = 0; i < k->n; i++)
         if (k->m[i].user_id == user_id)
@@ -93,6 +99,7 @@ static void end_call(struct sig_hub *h, struct sig_call *k, const char *reason)
     json_t *data = json_pack("{ss ss}", "call", k->id, "reason", reason);
     to_everyone(h, k, "call.ended", data);
     json_decref(data);
+    call_sfu_end(h, k);
     for (struct sig_conn *c = h->conns; c; c = c->next)
         if (c->call == k)
             c->call = NULL;
@@ -112,8 +119,8 @@ static int get_call(struct req *r, struct sig_call **out, struct call_member **m
     const char *id;
     if (req_str(r, "call", &id))
         return -1;
-    *out = find_call(r->hub, id);
-    if (!*out || !(*me = member_of(*out, r->conn->user_id)))
+    *out = call_find(r->hub, id);
+    if (!*out || !(*me = call_member_of(*out, r->conn->user_id)))
         return req_fail(r, "not_found", "no such call (it may have ended)");
     return 0;
 }
@@ -132,10 +139,14 @@ int h_call_invite(struct req *r)
     struct sig_conn *c = r->conn;
     int64_t room;
     const char *media;
-    if (req_id(r, "room", &room) || req_str_opt(r, "media", &media) || req_member(r, room, NULL))
+    bool sfu = false;
+    if (req_id(r, "room", &room) || req_str_opt(r, "media", &media) ||
+        req_bool_opt(r, "sfu", &sfu) || req_member(r, room, NULL))
         return -1;
     if (media && strcmp(media, "audio") != 0 && strcmp(media, "video") != 0)
         return req_fail(r, "bad_request", "\"media\" must be \"audio\" or \"video\"");
+    if (sfu && !h->env->media)
+        return req_fail(r, "unavailable", "the media service is not running on this server");
     if (c->call)
         return req_fail(r, "conflict", "this device is already in a call");
     size_t live = 0;
@@ -166,6 +177,9 @@ int h_call_invite(struct req *r)
         snprintf(k->id + 2 * i, 3, "%02x", rnd[i]);
     k->room_id = room;
     k->video = media && strcmp(media, "video") == 0;
+    /* The mode is chosen once, from the invitation: a mesh call never has
+     * more joined devices than members, so it never outgrows call_mesh_max. */
+    k->sfu = h->env->media && (sfu || n > h->cfg->call_mesh_max);
     k->created_at = r->now;
     k->ring_deadline = r->now + h->cfg->ring_timeout_ms;
     k->m[0] = (struct call_member){.user_id = c->user_id, .conn_id = c->id, .state = CM_JOINED};
@@ -189,7 +203,8 @@ int h_call_invite(struct req *r)
     h->calls = k;
     c->call = k;
     lt_log(LT_LOG_INFO, "signal", "call_invite", "call=%s room=%" PRId64 " user=%" PRId64
-           " invited=%zu busy=%zu", k->id, room, c->user_id, k->n - 1, busy);
+           " invited=%zu busy=%zu mode=%s", k->id, room, c->user_id, k->n - 1, busy,
+           k->sfu ? "sfu" : "mesh");
     json_t *call = call_json(k);
     json_t *data = json_pack("{sO sI}", "call", call, "from_conn", (json_int_t)c->id);
     for (size_t i = 1; i < k->n; i++)
@@ -228,9 +243,11 @@ int h_call_accept(struct req *r)
         return req_fail(r, "conflict", "this device is already in a call");
     if (me->state == CM_JOINED)
         return req_fail(r, "conflict", "you are in this call on another device");
-    if (joined_count(k) >= CALL_JOINED_MAX)
-        return req_fail(r, "unavailable", "the call is full (%d devices)", CALL_JOINED_MAX);
+    int max = k->sfu ? CALL_SFU_PAIRS + 1 : CALL_JOINED_MAX;
+    if (joined_count(k) >= (size_t)max)
+        return req_fail(r, "unavailable", "the call is full (%d devices)", max);
     me->state = CM_JOINED;
+    memset(&me->sfu, 0, sizeof me->sfu); /* a device that rejoins offers mediad anew */
     me->conn_id = r->conn->id;
     r->conn->call = k;
     k->active = true;
@@ -295,7 +312,7 @@ int h_call_cancel(struct req *r)
 
 static void leave(struct sig_hub *h, struct sig_call *k, struct sig_conn *c)
 {
-    struct call_member *me = member_of(k, c->user_id);
+    struct call_member *me = call_member_of(k, c->user_id);
     if (!me || me->state != CM_JOINED || me->conn_id != c->id)
         return;
     if (!k->active) { /* the caller gave up before anyone answered */
@@ -304,6 +321,8 @@ static void leave(struct sig_hub *h, struct sig_call *k, struct sig_conn *c)
     }
     me->state = CM_LEFT;
     c->call = NULL;
+    if (k->sfu)
+        call_sfu_left(h, k, me);
     json_t *data = json_pack("{ss sI sI}", "call", k->id, "user", (json_int_t)c->user_id, "conn",
                              (json_int_t)c->id);
     to_joined(h, k, "call.left", data, 0);
@@ -351,7 +370,7 @@ int h_call_list(struct req *r)
 {
     json_t *list = json_array();
     for (struct sig_call *k = r->hub->calls; k; k = k->next)
-        if (member_of(k, r->conn->user_id))
+        if (call_member_of(k, r->conn->user_id))
             json_array_append_new(list, call_json(k));
     r->result = json_pack("{so}", "calls", list);
     return 0;
@@ -369,7 +388,7 @@ void calls_conn_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
 void calls_on_hello(struct sig_hub *h, struct sig_conn *c)
 {
     for (struct sig_call *k = h->calls; k; k = k->next) {
-        struct call_member *m = member_of(k, c->user_id);
+        struct call_member *m = call_member_of(k, c->user_id);
         if (!m || k->active || (m->state != CM_INVITED && m->state != CM_RINGING))
             continue;
         json_t *data = json_pack("{so sI}", "call", call_json(k), "from_conn",

@@ -32,6 +32,7 @@ void sig_hub_config_defaults(struct sig_hub_config *c)
     c->replay_max = 20000;
     c->max_connections = 10000;
     c->presence_broadcast_max = 1000;
+    c->call_mesh_max = 4;
 }
 
 struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,
@@ -457,6 +458,8 @@ static const struct {
     {"call.hangup", h_call_hangup},
     {"call.signal", h_call_signal},
     {"call.list", h_call_list},
+    {"call.sfu.offer", h_call_sfu_offer},
+    {"call.sfu.candidate", h_call_sfu_candidate},
     {"media.echo", h_media_echo},
     {"media.candidate", h_media_candidate},
     {"media.stats", h_media_stats},

@@ -32,6 +32,7 @@ struct sig_hub_config {
     int64_t replay_max;           /* more missed events than this: resync */
     unsigned max_connections;     /* 0: unlimited */
     unsigned presence_broadcast_max; /* see presence.c */
+    unsigned call_mesh_max;  /* calls of more members go through mediad (call_sfu.c) */
 };
 
 void sig_hub_config_defaults(struct sig_hub_config *c);

@@ -42,10 +42,27 @@ struct sig_conn {
     bool subscribed;       /* it asked at least once: no more broadcasts */
 };
 
+/* An SFU call (call_sfu.c): each device offers mediad its own audio and
+ * video (sendrecv, the first pair of slots) and CALL_SFU_PAIRS - 1 more
+ * recvonly audio+video pairs; pair j carries one other device's streams.
+ * mediad takes 8 m-lines per session, hence 4 pairs and 5 devices. */
+#define CALL_SFU_PAIRS 4
+
+struct call_sfu_dev {
+    char session[48];                   /* mediad's room session; "" until it answers */
+    bool offered;                       /* its room.offer went to mediad and did not fail */
+    uint32_t ssrc[2];                   /* what it publishes: audio, video (0: nothing) */
+    int8_t slot[CALL_SFU_PAIRS][2];     /* mediad's slot of pair j's audio, video (-1: none) */
+    uint32_t pair_conn[CALL_SFU_PAIRS]; /* whose streams pair j carries (0: nobody's) */
+    unsigned resyncs;                   /* full re-switches after a refused room.switch */
+    uint32_t gen;                       /* which offer mediad's answer is for */
+};
+
 struct call_member {
     int64_t user_id;
     uint32_t conn_id; /* 0 until the user answers on a device */
     enum { CM_INVITED, CM_RINGING, CM_JOINED, CM_DECLINED, CM_LEFT } state;
+    struct call_sfu_dev sfu;
 };
 
 struct sig_call {
@@ -54,6 +71,8 @@ struct sig_call {
     int64_t room_id;
     bool video;
     bool active; /* someone answered */
+    bool sfu;    /* media through mediad's room named after id, not a mesh */
+    uint32_t sfu_offers; /* numbers the offers sent to mediad */
     int64_t created_at;
     int64_t ring_deadline;
     struct call_member *m; /* m[0] is the caller */
@@ -208,12 +227,15 @@ int h_call_cancel(struct req *r);
 int h_call_hangup(struct req *r);
 int h_call_signal(struct req *r);
 int h_call_list(struct req *r);
+int h_call_sfu_offer(struct req *r);
+int h_call_sfu_candidate(struct req *r);
 
 int h_media_echo(struct req *r);
 int h_media_candidate(struct req *r);
 int h_media_stats(struct req *r);
 int h_media_close(struct req *r);
 void media_conn_closed(struct sig_hub *h, struct sig_conn *c);
+json_t *media_error_frame(json_t *reply); /* mediad's {"ok":false,...} as an error frame */
 
 /* calls.c, for the hub's lifecycle. */
 void calls_conn_closed(struct sig_hub *h, struct sig_conn *c, int64_t now);
@@ -221,5 +243,12 @@ void calls_tick(struct sig_hub *h, int64_t now);
 int64_t calls_next_deadline(const struct sig_hub *h);
 void calls_on_hello(struct sig_hub *h, struct sig_conn *c);
 void calls_free(struct sig_hub *h);
+/* call_sfu.c, for calls.c and media.c. */
+struct call_member *call_member_of(struct sig_call *k, int64_t user_id);
+struct sig_call *call_find(struct sig_hub *h, const char *id);
+void call_sfu_left(struct sig_hub *h, struct sig_call *k, struct call_member *m);
+void call_sfu_end(struct sig_hub *h, struct sig_call *k);
+/* mediad's answer to a command call_sfu.c sent (its id has "sfu"). */
+void call_sfu_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t *reply);
 
 #endif

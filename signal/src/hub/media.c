@@ -85,8 +85,19 @@ void media_conn_closed(struct sig_hub *h, struct sig_conn *c)
     c->media_session[0] = '\0';
 }
 
+json_t *media_error_frame(json_t *reply)
+{
+    const char *why = json_string_value(json_object_get(reply, "error"));
+    return json_pack("{ss s{ss ss}}", "type", "error", "error", "code", "unavailable", "message",
+                     why ? why : "the media service failed");
+}
+
 void sig_hub_media_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t *reply)
 {
+    if (json_is_object(id) && json_object_get(id, "sfu")) {
+        call_sfu_reply(h, conn_id, id, reply); /* a group call's own command */
+        return;
+    }
     struct sig_conn *c = conn_id ? conn_by_id(h, conn_id) : NULL;
     if (!c || c->closing)
         return; /* the device left; its session was closed with it */
@@ -106,9 +117,7 @@ void sig_hub_media_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t
         frame = json_pack("{ss so}", "type", "reply", "result", result);
     } else {
         c->media_pending = false;
-        const char *why = json_string_value(json_object_get(reply, "error"));
-        frame = json_pack("{ss s{ss ss}}", "type", "error", "error", "code", "unavailable",
-                          "message", why ? why : "the media service failed");
+        frame = media_error_frame(reply);
     }
     if (frame && id)
         json_object_set(frame, "id", id);

@@ -1,0 +1,237 @@
+// call_sfu.test.mjs - group calls through mediad: the real signald, turnd and
+// mediad (room mode), with offers written here (no browser: no media flows,
+// but mediad answers, publishes and switches slots all the same). Checks the
+// call's mode, that every device's pairs carry the others' streams in
+// mediad as signald announces them, leaving and rejoining, the limit of
+// devices, and that mediad's sessions and room go with the call.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { Server, PORT_BASE, TURND, sleep } from './lib.mjs';
+
+const MEDIAD = process.env.MEDIAD;
+const skip = (!MEDIAD || !existsSync(MEDIAD) || !TURND) && 'mediad or turnd missing';
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
+const PAIRS = 4;
+
+const srv = new Server('call-sfu', { httpsPort: PORT_BASE, wsPort: PORT_BASE + 1, users: USERS,
+  config: `media_socket = "MEDIA_SOCKET"; call_mesh_max = 2;` });
+const mediaSock = join(srv.dir, 'mediad.sock');
+const procs = [];
+const plog = [];
+const dev = {}; // name -> { ws, session (login), ssrc: [audio, video], pairs }
+
+function run(name, argv) {
+  const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stderr.on('data', (d) => plog.push(`[${name}] ${d}`));
+  p.stdout.on('data', (d) => plog.push(`[${name}] ${d}`));
+  procs.push(p);
+  return p;
+}
+
+function mediad(req) {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(mediaSock);
+    let buf = '';
+    c.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) { c.end(); resolve(JSON.parse(buf.slice(0, nl))); }
+    });
+    c.on('error', reject);
+    c.write(`${JSON.stringify(req)}\n`);
+  });
+}
+
+// An offer like the client's: its own audio and video sendrecv (video with an
+// FID group, as Chromium writes it), then recvonly pairs.
+function offer(ssrc) {
+  const mids = [];
+  let body = '';
+  for (let j = 0; j < PAIRS; j++) {
+    for (const kind of ['audio', 'video']) {
+      const mid = mids.length;
+      mids.push(mid);
+      body += kind === 'audio'
+        ? 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n'
+        : 'm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 VP8/90000\r\n';
+      body += `a=mid:${mid}\r\na=rtcp-mux\r\n`;
+      if (j > 0) body += 'a=recvonly\r\n';
+      else if (kind === 'audio') body += `a=sendrecv\r\na=ssrc:${ssrc[0]} cname:t\r\n`;
+      else body += `a=sendrecv\r\na=ssrc-group:FID ${ssrc[1]} ${ssrc[1] + 1}\r\na=ssrc:${ssrc[1]} cname:t\r\na=ssrc:${ssrc[1] + 1} cname:t\r\n`;
+    }
+  }
+  const fp = Array.from({ length: 32 }, (_, i) => (i + 16).toString(16).toUpperCase()).join(':');
+  return 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' +
+    `a=group:BUNDLE ${mids.join(' ')}\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n` +
+    `a=fingerprint:sha-256 ${fp}\r\na=setup:actpass\r\n${body}`;
+}
+
+let nextSsrc = 1000;
+async function join_(name, callId) {
+  const d = dev[name];
+  d.ssrc = [nextSsrc, nextSsrc + 10];
+  nextSsrc += 100;
+  d.pairs = null;
+  const answer = await d.ws.request('call.sfu.offer', { call: callId, sdp: offer(d.ssrc) });
+  assert.match(answer.sdp, /^v=0/);
+  assert.equal([...answer.sdp.matchAll(/a=ssrc:\d+ cname:lanturn-room/g)].length, 2 * PAIRS, 'a slot per m-line');
+  return answer;
+}
+
+// The last call.sfu.pairs each device heard, waiting for more until pred holds.
+async function pairsOf(name, pred, what) {
+  const d = dev[name];
+  const t0 = Date.now();
+  for (;;) {
+    let m;
+    while ((m = d.ws.events.findIndex((e) => e.event === 'call.sfu.pairs')) >= 0) d.pairs = d.ws.events.splice(m, 1)[0].data.pairs;
+    if (d.pairs && pred(d.pairs)) return d.pairs;
+    if (Date.now() - t0 > 10000) throw new Error(`${name}: pairs ${JSON.stringify(d.pairs)}, wanted ${what}`);
+    await sleep(50);
+  }
+}
+
+const connOf = (name) => dev[name].ws.helloReply.conn;
+const expect = (names) => (pairs) => pairs.length === names.length && names.every((n) => pairs.some((p) => p.conn === connOf(n)));
+
+// mediad agrees: each device's session receives each announced device's
+// audio on slot 2j and video on slot 2j+1, and nothing on the other slots.
+async function mediadAgrees(inCall) {
+  const t0 = Date.now();
+  let why;
+  for (;;) {
+    const st = await mediad({ cmd: 'stats' });
+    const rooms = st.sessions.filter((s) => s.room);
+    why = '';
+    if (rooms.length !== inCall.length) why = `${rooms.length} room sessions, not ${inCall.length}`;
+    for (const name of inCall) {
+      const want = new Map(); // slot -> source
+      for (const p of dev[name].pairs) {
+        const other = inCall.find((n) => connOf(n) === p.conn);
+        want.set(2 * p.pair, dev[other].ssrc[0]);
+        want.set(2 * p.pair + 1, dev[other].ssrc[1]);
+      }
+      const mine = rooms.find((s) => s.room.slots.every((sl) => (want.get(sl.slot) || 0) === sl.ssrc_src));
+      if (!mine) why += ` ${name}: no session with slots ${JSON.stringify([...want])};`;
+    }
+    if (!why) return;
+    if (Date.now() - t0 > 10000) {
+      throw new Error(`${why}\n${JSON.stringify(rooms.map((s) => s.room.slots.map((x) => x.ssrc_src)))}`);
+    }
+    await sleep(100);
+  }
+}
+
+before(async () => {
+  if (skip) return;
+  const { writeFileSync, readFileSync } = await import('node:fs');
+  writeFileSync(srv.configFile, readFileSync(srv.configFile, 'utf8').replace('MEDIA_SOCKET', mediaSock));
+  const turnPort = PORT_BASE + 2; // srv.turnUrl
+  run('turnd', [TURND, '--listen', `127.0.0.1:${turnPort}`, '--no-tcp', '--relay-ip', '127.0.0.1',
+    '--relay-ports', `${PORT_BASE + 10}-${PORT_BASE + 19}`, '--secret-file', srv.secretFile]);
+  run('mediad', [MEDIAD, '--control-socket', mediaSock, '--ice-address', '127.0.0.1',
+    '--turn-url', srv.turnUrl, '--turn-secret-file', srv.secretFile]);
+  for (let i = 0; ; i++) {
+    try { if ((await mediad({ cmd: 'stats' })).ok) break; } catch { /* not yet */ }
+    if (i > 100) throw new Error(`mediad did not come up:\n${plog.join('')}`);
+    await sleep(50);
+  }
+  await srv.start();
+  for (const u of USERS) {
+    const session = await srv.login(u);
+    dev[u] = { session, ws: await srv.connect(session) };
+  }
+});
+
+after(async () => {
+  if (skip) return;
+  for (const d of Object.values(dev)) if (!d.ws.closed) await d.ws.close();
+  const r = await srv.stop();
+  for (const p of procs) p.kill('SIGTERM');
+  assert.equal(r.code, 0, srv.logText());
+  srv.cleanup();
+});
+
+test('a call of more members than call_mesh_max, or asked for with "sfu", goes through mediad; others stay a mesh', { skip }, async () => {
+  const { alice, bob, carol } = dev;
+  const dm = (await alice.ws.request('room.direct', { user: bob.session.user.id })).room;
+  const mesh = (await alice.ws.request('call.invite', { room: dm.id, media: 'video' })).call;
+  assert.equal(mesh.mode, 'mesh');
+  assert.equal(mesh.pairs, undefined);
+  await assert.rejects(alice.ws.request('call.sfu.offer', { call: mesh.id, sdp: offer([1, 2]) }), { code: 'conflict' });
+  await alice.ws.request('call.cancel', { call: mesh.id });
+  const forced = (await alice.ws.request('call.invite', { room: dm.id, media: 'video', sfu: true })).call;
+  assert.equal(forced.mode, 'sfu');
+  assert.equal(forced.pairs, PAIRS);
+  await alice.ws.request('call.cancel', { call: forced.id });
+  const trio = (await alice.ws.request('room.create', { name: 'trio', members: [bob.session.user.id, carol.session.user.id] })).room;
+  const big = (await alice.ws.request('call.invite', { room: trio.id, media: 'video' })).call;
+  assert.equal(big.mode, 'sfu', '3 members > call_mesh_max 2');
+  // only a device in the call may offer, and only an SDP offer
+  await assert.rejects(bob.ws.request('call.sfu.offer', { call: big.id, sdp: offer([1, 2]) }), { code: 'not_found' });
+  await assert.rejects(alice.ws.request('call.sfu.offer', { call: big.id, sdp: 'hello' }), { code: 'bad_request' });
+  await alice.ws.request('call.cancel', { call: big.id });
+  for (const d of Object.values(dev)) d.ws.events.length = 0;
+});
+
+test('every device\'s pairs carry the others\' streams in mediad; leaving frees them, rejoining fills them; 5 devices at most; the call\'s end closes every session', { skip, timeout: 120000 }, async () => {
+  const { alice } = dev;
+  const everyone = USERS.map((u) => dev[u].session.user.id).filter((id) => id !== alice.session.user.id);
+  const room = (await alice.ws.request('room.create', { name: 'all hands', members: everyone })).room;
+  const { call } = await alice.ws.request('call.invite', { room: room.id, media: 'video' });
+  assert.equal(call.mode, 'sfu');
+  await join_('alice', call.id);
+  await assert.rejects(alice.ws.request('call.sfu.offer', { call: call.id, sdp: offer([7, 8]) }), { code: 'conflict' });
+
+  const inCall = ['alice'];
+  for (const name of ['bob', 'carol']) {
+    await dev[name].ws.next('call.incoming');
+    await dev[name].ws.request('call.accept', { call: call.id });
+    await join_(name, call.id);
+    inCall.push(name);
+    for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), inCall.join());
+    await mediadAgrees(inCall);
+  }
+  // carol came last: alice on her pair 0, bob on pair 1; alice and bob got her on their lowest free pair
+  assert.deepEqual(dev.carol.pairs.map((p) => [p.pair, p.conn]), [[0, connOf('alice')], [1, connOf('bob')]]);
+  assert.equal(dev.alice.pairs.find((p) => p.conn === connOf('carol')).pair, 1);
+
+  // bob leaves: his session is closed, the others' pairs that carried him are switched to nothing
+  await dev.bob.ws.request('call.hangup', { call: call.id });
+  inCall.splice(inCall.indexOf('bob'), 1);
+  for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'without bob');
+  await mediadAgrees(inCall);
+  // he comes back on the same device with new streams and is given the pair he left
+  await dev.bob.ws.request('call.accept', { call: call.id });
+  await join_('bob', call.id);
+  inCall.push('bob');
+  for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'with bob again');
+  await mediadAgrees(inCall);
+  assert.equal(dev.alice.pairs.find((p) => p.conn === connOf('bob')).pair, 0);
+
+  for (const name of ['dave', 'erin']) {
+    await dev[name].ws.request('call.accept', { call: call.id });
+    await join_(name, call.id);
+    inCall.push(name);
+  }
+  for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'five devices');
+  await mediadAgrees(inCall);
+  await assert.rejects(dev.frank.ws.request('call.accept', { call: call.id }), { code: 'unavailable' });
+
+  // a device that disconnects leaves like one that hangs up
+  await dev.dave.ws.close();
+  inCall.splice(inCall.indexOf('dave'), 1);
+  for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'without dave');
+  await mediadAgrees(inCall);
+
+  for (const n of inCall.slice(1)) await dev[n].ws.request('call.hangup', { call: call.id });
+  const t0 = Date.now();
+  while ((await mediad({ cmd: 'room.stats' })).rooms.length && Date.now() - t0 < 10000) await sleep(100);
+  assert.deepEqual((await mediad({ cmd: 'room.stats' })).rooms, [], 'the room is gone with the call');
+  assert.equal((await mediad({ cmd: 'stats' })).sessions_now, 0);
+  assert.doesNotMatch(srv.logText(), /call_sfu_switch_refused/, 'no switch had to be repaired');
+});
