@@ -226,6 +226,8 @@ static void serve_client(struct appliance *a, int lfd)
             return;
         }
         in_child = pid == 0 && !a->update_pid;
+        if (in_child && a->job.client_fd >= 0) /* its client sees the end when the job answers */
+            close(a->job.client_fd);
     }
     if (!json_is_object(req))
         reply = json_pack("{sb ss}", "ok", 0, "error", "a request is one JSON object on one line");
