@@ -28,32 +28,33 @@
 #include "backup.h"
 #include "lanturn/storage.h"
 
+/* The supervisor's side, faked: signald "runs" as pid 4242, and what is done
+ * to it is only recorded. */
 struct fake {
     pid_t last_signalled;
     int last_signal;
+    const char *last_event;
 };
 
 static int fake_spawn(void *ctx, const struct app_service *svc, pid_t *pid)
 {
     (void)ctx;
     (void)svc;
-    *pid = 4242; /* never signalled for real: fake_signal only records */
+    *pid = 4242;
     return 0;
 }
 
 static void fake_signal(void *ctx, pid_t pid, int sig)
 {
-    struct fake *f = ctx;
-    f->last_signalled = pid;
-    f->last_signal = sig;
+    ((struct fake *)ctx)->last_signalled = pid;
+    ((struct fake *)ctx)->last_signal = sig;
 }
 
 static void fake_event(void *ctx, const struct app_service *svc, const char *what, int status)
 {
-    (void)ctx;
     (void)svc;
-    (void)what;
     (void)status;
+    ((struct fake *)ctx)->last_event = what;
 }
 
 static struct fake fk;
@@ -93,7 +94,7 @@ static int setup(void **state)
     app_sup_add(&A.sup, "signald", ARGV);
     app_sup_start_all(&A.sup, 0);
     app_job_init(&A.job);
-    return A.epfd < 0 ? -1 : 0;
+    return A.epfd < 0 || !fk.last_event || strcmp(fk.last_event, "started") != 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
