@@ -1,8 +1,10 @@
-// call.js - call state: ringing, joining, the mesh of peers (up to 4 people),
-// local media (microphone, camera, screen) and devices. The UI listens to
-// `calls` ('change', 'incoming', 'ended' events).
+// call.js - call state: ringing, joining, the mesh of peers (up to 4 people)
+// or, in calls the server runs through mediad (mode "sfu"), one connection to
+// it (sfu.js), local media (microphone, camera, screen) and devices. The UI
+// listens to `calls` ('change', 'incoming', 'ended' events).
 import * as store from './store.js';
 import { Peer } from './peer.js';
+import { Sfu, SfuTile } from './sfu.js';
 import { startRing, stopRing } from './sound.js';
 
 export const MAX_PEOPLE = 4;
@@ -68,7 +70,8 @@ class Calls extends EventTarget {
 
   // --- starting, ringing, answering ----------------------------------------
 
-  async start(room, media) {
+  // sfu: ask for a call through mediad (rooms too big for a mesh of browsers).
+  async start(room, media, { sfu = false } = {}) {
     if (this.current) throw Object.assign(new Error('already in a call'), { code: 'busy' });
     this.current = { id: null, room, media, caller: store.state.me.id, status: 'starting', peers: new Map(), startedAt: 0, members: [] };
     this.changed();
@@ -77,13 +80,14 @@ class Calls extends EventTarget {
       this.local = await this.getMedia(media === 'video');
       this.camOff = media !== 'video';
       this.muted = false;
-      const r = await store.request('call.invite', { room, media });
+      const r = await store.request('call.invite', { room, media, ...(sfu ? { sfu } : {}) });
       this.current.id = r.call.id;
       this.current.members = r.call.members;
       this.current.status = 'outgoing';
       this.live.add(room);
       startRing(true);
       this.changed();
+      if (r.call.mode === 'sfu') await this.joinSfu(r.call);
     } catch (e) {
       this.teardown();
       throw e;
@@ -97,7 +101,7 @@ class Calls extends EventTarget {
     this.incoming.delete(callId);
     stopRing();
     const joined = inc.call.members.filter((m) => m.state === 'joined').length;
-    if (joined >= MAX_PEOPLE) {
+    if (joined >= (inc.call.mode === 'sfu' ? inc.call.pairs + 1 : MAX_PEOPLE)) {
       store.request('call.decline', { call: callId, reason: 'busy' }).catch(() => {});
       this.emit('ended', { reason: 'full' });
       this.changed();
@@ -114,10 +118,20 @@ class Calls extends EventTarget {
       const r = await store.request('call.accept', { call: callId });
       if (this.current && this.current.id === callId) this.current.members = r.call.members;
       this.changed();
+      if (r.call.mode === 'sfu') await this.joinSfu(r.call);
     } catch (e) {
       this.teardown();
       throw e;
     }
+  }
+
+  // Back into a call that goes on after we left it (the server lets a member accept again).
+  async rejoin(callId, video) {
+    const r = await store.request('call.list');
+    const call = r.calls.find((x) => x.id === callId);
+    if (!call) throw Object.assign(new Error('the call has ended'), { code: 'not_found' });
+    this.incoming.set(callId, { call });
+    return this.accept(callId, video);
   }
 
   decline(callId, reason = 'declined') {
@@ -140,6 +154,7 @@ class Calls extends EventTarget {
     stopRing();
     if (c) {
       for (const p of c.peers.values()) p.close();
+      if (c.sfu) c.sfu.close();
       if (c.room) this.live.delete(c.room);
     }
     for (const s of [this.local, this.screen]) if (s) s.getTracks().forEach((t) => t.stop());
@@ -180,6 +195,43 @@ class Calls extends EventTarget {
     return p;
   }
 
+  // An SFU call: our one connection, to mediad; tiles come with call.sfu.pairs.
+  async joinSfu(call) {
+    const c = this.current;
+    c.sfu = new Sfu({ callId: call.id, pairs: call.pairs, rtcConfig: this.config, local: this.local, request: store.request });
+    c.sfu.addEventListener('state', () => {
+      if (c.sfu.pc.connectionState === 'connected' && !c.startedAt) {
+        c.startedAt = Date.now();
+        c.status = 'active';
+        this.broadcastState();
+      }
+      this.changed();
+    });
+    await c.sfu.join();
+  }
+
+  // Who our camera and microphone go to: each peer of a mesh, or mediad.
+  senders() {
+    const c = this.current;
+    return c.sfu ? [c.sfu] : [...c.peers.values()];
+  }
+
+  placeTiles(c, pairs) {
+    const live = new Set();
+    for (const p of pairs) {
+      live.add(p.conn);
+      let tile = c.peers.get(p.conn);
+      if (!tile) {
+        tile = new SfuTile(c.sfu, p, (data) => store.request('call.signal', { call: c.id, to: p.conn, data }).catch(() => {}));
+        c.peers.set(p.conn, tile);
+        tile.send({ state: this.myState() });
+      }
+      tile.place(p.pair);
+    }
+    for (const conn of [...c.peers.keys()]) if (!live.has(conn)) c.peers.delete(conn);
+    this.changed();
+  }
+
   broadcastState() {
     if (!this.current) return;
     for (const p of this.current.peers.values()) p.send({ state: this.myState() });
@@ -210,13 +262,18 @@ class Calls extends EventTarget {
       if (!mine || d.conn === store.conn.conn) break;
       stopRing();
       if (c.status === 'outgoing') c.status = 'connecting';
+      if (c.sfu) { this.changed(); break; } // mediad carries it; call.sfu.pairs places it
       if (c.peers.size >= MAX_PEOPLE - 1) break;
       // we were here first: we offer (the tracks we add start the negotiation)
       this.peer(d.conn, d.user, false).attach(this.localTracks());
       this.changed();
       break;
+    case 'call.sfu.pairs':
+      if (mine && c.sfu) this.placeTiles(c, d.pairs);
+      break;
     case 'call.signal': {
       if (!mine) break;
+      if (c.sfu) { await c.peers.get(d.from_conn)?.onSignal(d.data); this.changed(); break; }
       const p = c.peers.get(d.from_conn) || this.peer(d.from_conn, d.from_user, true);
       await p.onSignal(d.data, () => this.localTracks());
       break;
@@ -255,19 +312,20 @@ class Calls extends EventTarget {
     if (!this.camOff) {
       this.camOff = true;
       for (const t of this.local.getVideoTracks()) { t.stop(); this.local.removeTrack(t); }
-      if (!replacing) for (const p of this.current.peers.values()) p.setTrack('video', null);
+      if (!replacing) for (const p of this.senders()) p.setTrack('video', null);
     } else {
       const s = await navigator.mediaDevices.getUserMedia({ video: this.devices.videoinput ? { deviceId: { exact: this.devices.videoinput } } : true });
       const track = s.getVideoTracks()[0];
       this.local.addTrack(track);
       this.camOff = false;
-      if (!replacing) for (const p of this.current.peers.values()) p.setTrack('video', track, this.local);
+      if (!replacing) for (const p of this.senders()) p.setTrack('video', track, this.local);
     }
     this.broadcastState();
   }
 
   async startShare(mode = this.shareMode) {
     if (!this.current || this.screen) return;
+    if (this.current.sfu) mode = 'replace'; // one video m-line each: the screen goes instead of the camera
     this.shareMode = mode;
     localStorage.setItem('lanturn.shareMode', mode);
     const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
@@ -275,7 +333,7 @@ class Calls extends EventTarget {
     if ('contentHint' in track) track.contentHint = 'detail';
     track.addEventListener('ended', () => this.stopShare());
     this.screen = s;
-    for (const p of this.current.peers.values()) p.setTrack(mode === 'replace' ? 'video' : 'screen', track, s);
+    for (const p of this.senders()) p.setTrack(mode === 'replace' ? 'video' : 'screen', track, s);
     this.broadcastState();
   }
 
@@ -286,7 +344,7 @@ class Calls extends EventTarget {
     s.getTracks().forEach((t) => t.stop());
     if (this.current) {
       const cam = this.local && this.local.getVideoTracks()[0];
-      for (const p of this.current.peers.values()) {
+      for (const p of this.senders()) {
         if (this.shareMode === 'replace') p.setTrack('video', this.camOff ? null : cam || null, this.local);
         else p.setTrack('screen', null);
       }
@@ -314,7 +372,7 @@ class Calls extends EventTarget {
     if (kind === 'audioinput') track.enabled = !this.muted;
     const role = kind === 'audioinput' ? 'audio' : 'video';
     if (!(role === 'video' && this.screen && this.shareMode === 'replace')) {
-      for (const p of this.current.peers.values()) p.setTrack(role, track, this.local);
+      for (const p of this.senders()) p.setTrack(role, track, this.local);
     }
     this.changed();
   }

@@ -222,8 +222,10 @@ export function createCallUI({ onRoomsWithCalls }) {
     el,
     start(room, media) {
       const r = store.state.rooms.get(room);
-      if (r && r.members.length > MAX_PEOPLE) { toast(t('call.full'), 'error'); return; }
-      calls.start(room, media).catch((e) => toast(e.code === 'busy' ? t('call.inprogress') : t('call.nomedia', { msg: e.message }), 'error', 6000));
+      // a mesh of browsers holds MAX_PEOPLE; a bigger room needs the server's SFU (unavailable without mediad)
+      const sfu = !!(r && r.members.length > MAX_PEOPLE);
+      calls.start(room, media, { sfu }).catch((e) => toast(e.code === 'busy' ? t('call.inprogress')
+        : sfu && e.code === 'unavailable' ? t('call.full') : t('call.nomedia', { msg: e.message }), 'error', 6000));
     },
     hangupAll() { calls.hangup(); },
   };
