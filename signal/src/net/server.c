@@ -94,7 +94,13 @@ static struct lws_vhost *make_vhost(struct sig_server *s, const char *name,
     vi.mounts = with_http ? s->mounts : NULL;
     /* No per-connection idle timers: libwebsockets keeps them in one sorted
      * list, which costs O(connections) per re-arm. The hub scans for idle
-     * connections a few times a minute instead (sig_hub_tick). */
+     * connections a few times a minute instead (sig_hub_tick). Without a
+     * policy of our own, lws' default one pings after 300 s and hangs up at
+     * 310 s, and its empty ping's pong never counts in 4.1: it closed every
+     * connection whose last pong was older than that. Zeros turn it off. */
+    static const lws_retry_bo_t no_lws_idle = {.secs_since_valid_ping = 0,
+                                               .secs_since_valid_hangup = 0};
+    vi.retry_and_idle_policy = &no_lws_idle;
     vi.alpn = "http/1.1";
     vi.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (cfg->tls_cert) {
