@@ -251,7 +251,7 @@ static void test_a_second_job_is_refused_and_cancel_answers_the_first(void **sta
     char *pgrep[] = {"pgrep", "-f", fifo, NULL};
     char out[256];
     int running = 0;
-    for (int i = 0; i < 100 && (running = app_run(pgrep, out, sizeof out) == 0); i++)
+    for (int i = 0; i < 100 && (running = (app_run(pgrep, out, sizeof out) == 0)); i++)
         usleep(50000); /* SIGKILL is sent; the kernel may take a moment to finish it */
     assert_false(running);
 }
