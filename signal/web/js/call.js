@@ -207,7 +207,12 @@ class Calls extends EventTarget {
       }
       this.changed();
     });
-    await c.sfu.join();
+    try {
+      await c.sfu.join();
+    } catch (e) { // mediad refused or is not running: leave the call rather than sit in it without media
+      await this.hangup();
+      throw e;
+    }
   }
 
   // Who our camera and microphone go to: each peer of a mesh, or mediad.
