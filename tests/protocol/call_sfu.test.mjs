@@ -205,20 +205,23 @@ test('every device\'s pairs carry the others\' streams in mediad; leaving frees 
   inCall.splice(inCall.indexOf('bob'), 1);
   for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'without bob');
   await mediadAgrees(inCall);
-  // he comes back on the same device with new streams and is given the pair he left
-  await dev.bob.ws.request('call.accept', { call: call.id });
-  await join_('bob', call.id);
-  inCall.push('bob');
-  for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'with bob again');
-  await mediadAgrees(inCall);
-  assert.equal(dev.alice.pairs.find((p) => p.conn === connOf('bob')).pair, 0);
-
-  for (const name of ['dave', 'erin']) {
+  // dave takes the pair bob left; bob comes back on the same device with new streams
+  for (const name of ['dave', 'bob']) {
     await dev[name].ws.request('call.accept', { call: call.id });
     await join_(name, call.id);
     inCall.push(name);
+    for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), `with ${name}`);
+    await mediadAgrees(inCall);
   }
+  assert.equal(dev.alice.pairs.find((p) => p.conn === connOf('dave')).pair, 0);
+  assert.equal(dev.alice.pairs.find((p) => p.conn === connOf('bob')).pair, 2);
+  // erin: mediad by itself would bind her slots in the order its streams were published
+  // (alice, dave, carol, bob); signald's order is the call's (alice, bob, carol, dave)
+  await dev.erin.ws.request('call.accept', { call: call.id });
+  await join_('erin', call.id);
+  inCall.push('erin');
   for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'five devices');
+  assert.deepEqual(dev.erin.pairs.map((p) => [p.pair, p.conn]), ['alice', 'bob', 'carol', 'dave'].map((n, j) => [j, connOf(n)]));
   await mediadAgrees(inCall);
   await assert.rejects(dev.frank.ws.request('call.accept', { call: call.id }), { code: 'unavailable' });
 
