@@ -30,8 +30,11 @@ after(async () => {
 });
 
 test('1:1 call: invite rings every device, accept on one, SDP and ICE reach only the peer, hang up', async () => {
+  // without mediad there is no SFU: calls are a mesh, and asking for SFU is refused
+  await assert.rejects(a.request('call.invite', { room: dm.id, media: 'video', sfu: true }), { code: 'unavailable' });
   const { call } = await a.request('call.invite', { room: dm.id, media: 'video' });
   assert.equal(call.media, 'video');
+  assert.equal(call.mode, 'mesh');
   const inc1 = await b.next('call.incoming');
   const inc2 = await b2.next('call.incoming');
   assert.equal(inc1.data.call.id, call.id);
