@@ -57,12 +57,9 @@ function tiles(page) {
       });
       out.push({ user: t.user, conn: t.conn, pair: t.pair, state: c.sfu.pc.connectionState, bytes, frames });
     }
-    let relay = null;
-    (await c.sfu.pc.getStats()).forEach((s) => {
-      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') relay = s.localCandidateId;
-    });
-    const local = relay && [...(await c.sfu.pc.getStats()).values()].find((s) => s.id === relay);
-    return { tiles: out, local: local && local.candidateType };
+    const { quality } = await import('/js/stats.js');
+    const q = await quality(c.sfu.pc);
+    return { tiles: out, local: q.local, remote: q.remote };
   });
 }
 
@@ -84,7 +81,7 @@ async function everyoneSeesEveryone(pages, label) {
   for (const [i, p] of pages.entries()) {
     const s = await tiles(p.page);
     console.log(label, p.name, s.local, JSON.stringify(s.tiles.map((x) => [x.user, x.pair, x.bytes, x.frames])));
-    assert.equal(s.local, 'relay', `${p.name}: relay-only to mediad`);
+    assert.ok(s.local === 'relay' && s.remote === 'relay', `${p.name}: relay/relay to mediad: ${s.local}/${s.remote}`);
     const others = new Set(pages.filter((o) => o !== p).map((o) => o.userId));
     assert.deepEqual(new Set(s.tiles.map((x) => x.user)), others, `${p.name}: a tile per other participant`);
     for (const t of s.tiles) {

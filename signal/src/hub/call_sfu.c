@@ -28,7 +28,7 @@
 
 #include "util/log.h"
 
-#define SDP_MAX 32768
+#define SDP_MAX 60000 /* Chromium's offer of 8 m-lines is about 24 KB; a frame is 64 KB at most */
 #define RESYNC_MAX 3
 
 enum { KIND_AUDIO, KIND_VIDEO };
