@@ -238,3 +238,17 @@ test('every device\'s pairs carry the others\' streams in mediad; leaving frees 
   assert.equal((await mediad({ cmd: 'stats' })).sessions_now, 0);
   assert.doesNotMatch(srv.logText(), /call_sfu_switch_refused/, 'no switch had to be repaired');
 });
+
+test('without a running mediad an SFU offer fails with unavailable and the device can try again', { skip, timeout: 30000 }, async () => {
+  const m = procs.find((p) => p.spawnargs[0] === MEDIAD);
+  const gone = new Promise((r) => m.once('exit', r));
+  m.kill('SIGTERM');
+  await gone;
+  const { frank, alice } = dev;
+  const dm = (await alice.ws.request('room.direct', { user: frank.session.user.id })).room;
+  const { call } = await alice.ws.request('call.invite', { room: dm.id, media: 'video', sfu: true });
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(alice.ws.request('call.sfu.offer', { call: call.id, sdp: offer([1, 2]) }), { code: 'unavailable' });
+  }
+  await alice.ws.request('call.cancel', { call: call.id });
+});

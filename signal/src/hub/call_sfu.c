@@ -107,7 +107,11 @@ static void to_mediad(struct sig_hub *h, const struct sig_call *k, uint32_t conn
     if (id && client_id)
         json_object_set(id, "id", client_id);
     int err = h->env->media ? h->env->media(h->env->ctx, conn_id, id, cmd) : -ENOTSUP;
-    if (err && conn_id) {
+    if (err)
+        lt_log(LT_LOG_WARN, "signal", "call_sfu_unsent", "call=%s cmd=%s error=%d", k->id, op, err);
+    /* A device waits for its offer's or candidate's answer; a switch that
+     * could not be sent is not retried from here (that would recurse). */
+    if (err && conn_id && strcmp(op, "switch") != 0) {
         json_t *fail = json_pack("{sb ss}", "ok", 0, "error", "the media service is not reachable");
         call_sfu_reply(h, conn_id, id, fail);
         json_decref(fail);
