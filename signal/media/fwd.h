@@ -25,7 +25,7 @@
 #include "rewrite.h"
 #include "sdp.h"
 
-#define MEDIA_FWD_MAX_SLOTS 8                   /* outgoing streams per endpoint */
+#define MEDIA_FWD_MAX_SLOTS 12                  /* outgoing streams per endpoint */
 #define MEDIA_FWD_MAX_OWN 8                     /* sources per endpoint */
 #define MEDIA_FWD_PKT_MAX 1500                  /* longest RTP packet forwarded */
 #define MEDIA_FWD_BUF (MEDIA_FWD_PKT_MAX + 160) /* plus room for an SRTP trailer */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEDIA_SDP_MAX_MEDIA 8
+#define MEDIA_SDP_MAX_MEDIA 12
 #define MEDIA_SDP_MAX_CODECS 32
 #define MEDIA_SDP_MAX_EXTS 16
 #define MEDIA_SDP_MAX_SSRCS 8

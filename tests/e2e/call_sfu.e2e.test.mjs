@@ -1,7 +1,7 @@
 // call_sfu.e2e.test.mjs - a group call through mediad with the real client:
 // a room of more members than a mesh of browsers holds, so the call runs in
-// SFU mode; PEOPLE Chromiums (5, the most an SFU call holds; SFU_E2E_PEOPLE=3
-// or 4 for fewer) join with small fake cameras, each through one relay-only connection to
+// SFU mode; PEOPLE Chromiums (6 by default, 7 at most: what an SFU call holds;
+// SFU_E2E_PEOPLE=3 for fewer) join with small fake cameras, each through one relay-only connection to
 // mediad via turnd. Every participant must show a tile for each of the
 // others whose own receiver (the pair signald gave it) gets growing video,
 // and one who hangs up and joins again must get video again.
@@ -11,8 +11,8 @@ import { existsSync } from 'node:fs';
 import { Appliance, launch, login, haveChromium, MEDIAD, PORT_BASE, sleep } from './lib.mjs';
 
 const T = 20000;
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
-const PEOPLE = Math.min(5, Math.max(3, Number(process.env.SFU_E2E_PEOPLE || 5)));
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina'];
+const PEOPLE = Math.min(7, Math.max(3, Number(process.env.SFU_E2E_PEOPLE || 6)));
 const skip = (!haveChromium() && 'chromium is not installed') || (!existsSync(MEDIAD) && `${MEDIAD} is missing`);
 let app;
 const people = [];

@@ -14,8 +14,8 @@ import { Server, PORT_BASE, TURND, sleep } from './lib.mjs';
 
 const MEDIAD = process.env.MEDIAD;
 const skip = (!MEDIAD || !existsSync(MEDIAD) || !TURND) && 'mediad or turnd missing';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
-const PAIRS = 4;
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank'];
+const PAIRS = 6;
 
 const srv = new Server('call-sfu', { httpsPort: PORT_BASE, wsPort: PORT_BASE + 1, users: USERS,
   config: `media_socket = "MEDIA_SOCKET"; call_mesh_max = 2;` });
@@ -178,7 +178,19 @@ test('a call of more members than call_mesh_max, or asked for with "sfu", goes t
   for (const d of Object.values(dev)) d.ws.events.length = 0;
 });
 
-test('every device\'s pairs carry the others\' streams in mediad; leaving frees them, rejoining fills them; 5 devices at most; the call\'s end closes every session', { skip, timeout: 120000 }, async () => {
+// Each of names accepts and joins in turn; after each, every device's pairs
+// carry all the others and mediad agrees.
+async function acceptInTurn(names, callId, inCall) {
+  for (const name of names) {
+    await dev[name].ws.request('call.accept', { call: callId });
+    await join_(name, callId);
+    inCall.push(name);
+    for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), `with ${name}`);
+    await mediadAgrees(inCall);
+  }
+}
+
+test('every device\'s pairs carry the others\' streams in mediad; leaving frees them, rejoining fills them; 7 devices at most; the call\'s end closes every session', { skip, timeout: 120000 }, async () => {
   const { alice } = dev;
   const everyone = USERS.map((u) => dev[u].session.user.id).filter((id) => id !== alice.session.user.id);
   const room = (await alice.ws.request('room.create', { name: 'all hands', members: everyone })).room;
@@ -206,13 +218,7 @@ test('every device\'s pairs carry the others\' streams in mediad; leaving frees 
   for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'without bob');
   await mediadAgrees(inCall);
   // dave takes the pair bob left; bob comes back on the same device with new streams
-  for (const name of ['dave', 'bob']) {
-    await dev[name].ws.request('call.accept', { call: call.id });
-    await join_(name, call.id);
-    inCall.push(name);
-    for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), `with ${name}`);
-    await mediadAgrees(inCall);
-  }
+  await acceptInTurn(['dave', 'bob'], call.id, inCall);
   assert.equal(dev.alice.pairs.find((p) => p.conn === connOf('dave')).pair, 0);
   assert.equal(dev.alice.pairs.find((p) => p.conn === connOf('bob')).pair, 2);
   // erin: mediad by itself would bind her slots in the order its streams were published
@@ -223,7 +229,10 @@ test('every device\'s pairs carry the others\' streams in mediad; leaving frees 
   for (const n of inCall) await pairsOf(n, expect(inCall.filter((x) => x !== n)), 'five devices');
   assert.deepEqual(dev.erin.pairs.map((p) => [p.pair, p.conn]), ['alice', 'bob', 'carol', 'dave'].map((n, j) => [j, connOf(n)]));
   await mediadAgrees(inCall);
-  await assert.rejects(dev.frank.ws.request('call.accept', { call: call.id }), { code: 'unavailable' });
+  // frank and gina fill the call: each of the seven hears the other six on its six pairs
+  await acceptInTurn(['frank', 'gina'], call.id, inCall);
+  assert.equal(dev.gina.pairs.length, PAIRS);
+  await assert.rejects(dev.hank.ws.request('call.accept', { call: call.id }), { code: 'unavailable' });
 
   // a device that disconnects leaves like one that hangs up
   await dev.dave.ws.close();

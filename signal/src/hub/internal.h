@@ -45,8 +45,9 @@ struct sig_conn {
 /* An SFU call (call_sfu.c): each device offers mediad its own audio and
  * video (sendrecv, the first pair of slots) and CALL_SFU_PAIRS - 1 more
  * recvonly audio+video pairs; pair j carries one other device's streams.
- * mediad takes 8 m-lines per session, hence 4 pairs and 5 devices. */
-#define CALL_SFU_PAIRS 4
+ * mediad takes 12 m-lines per session, hence 6 pairs and 7 devices (a
+ * browser's offer is then about 36 KB, well inside call.sfu.offer's limit). */
+#define CALL_SFU_PAIRS 6
 
 struct call_sfu_dev {
     char session[48];                   /* mediad's room session; "" until it answers */
