@@ -33,7 +33,7 @@ void media_config_defaults(struct media_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     set_str(&cfg->control_socket, "/run/lanturn/mediad.sock");
     cfg->turn_ttl_s = 3600;
-    cfg->max_sessions = 32;
+    cfg->max_sessions = 256; /* a broadcast of 200 viewers and some calls */
     cfg->idle_timeout_s = 20;
     cfg->max_duration_s = 600;
     cfg->echo_same_ssrc = true;

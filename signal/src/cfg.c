@@ -139,7 +139,8 @@ static const char *const KEYS[] = {
     "turn_secret_file", "turn_urls", "turn_ttl", "ice_transport_policy", "file_max_mb",
     "max_frame_kb", "rate_per_second", "rate_burst", "ring_timeout", "max_connections",
     "session_days", "self_registration", "password_scrypt_n", "log_level", "control_socket",
-    "presence_broadcast_max", "media_socket", "password_threads", "password_jobs", "call_mesh_max", NULL,
+    "presence_broadcast_max", "media_socket", "password_threads", "password_jobs", "call_mesh_max",
+    "broadcast_max", NULL,
 };
 
 static int check_int(const config_setting_t *s, const char *file, long long lo, long long hi,
@@ -268,6 +269,10 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
             if (check_int(s, file, 0, 8, &v, err, cap)) /* a mesh holds 8 devices at most */
                 return -EINVAL;
             cfg->hub.call_mesh_max = (unsigned)v;
+        } else if (strcmp(key, "broadcast_max") == 0) {
+            if (check_int(s, file, 1, 10000, &v, err, cap)) /* mediad's max_sessions bounds it too */
+                return -EINVAL;
+            cfg->hub.broadcast_max = (unsigned)v;
         } else if (strcmp(key, "session_days") == 0) {
             if (check_int(s, file, 1, 365, &v, err, cap))
                 return -EINVAL;
@@ -524,6 +529,7 @@ void sig_config_print(const struct sig_config *cfg, FILE *out)
     fprintf(out, "  max_connections = %u;\n", cfg->hub.max_connections);
     fprintf(out, "  presence_broadcast_max = %u;\n", cfg->hub.presence_broadcast_max);
     fprintf(out, "  call_mesh_max = %u;\n", cfg->hub.call_mesh_max);
+    fprintf(out, "  broadcast_max = %u;\n", cfg->hub.broadcast_max);
     fprintf(out, "  session_days = %" PRId64 ";\n", cfg->api.session_ttl_ms / 86400000);
     fprintf(out, "  self_registration = %s;\n", cfg->api.self_registration ? "true" : "false");
     fprintf(out, "  password_scrypt_n = %" PRIu64 ";\n", cfg->api.kdf.n);

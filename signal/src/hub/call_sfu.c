@@ -145,9 +145,15 @@ static struct call_member *by_conn(struct sig_call *k, uint32_t conn_id)
     return NULL;
 }
 
-static bool publishes(const struct call_member *m)
+/* In a broadcast only the presenter (m[0]) publishes. */
+static bool publisher(const struct sig_call *k, const struct call_member *m)
 {
-    return m && m->state == CM_JOINED && m->sfu.offered;
+    return !k->broadcast || m == &k->m[0];
+}
+
+static bool publishes(const struct sig_call *k, const struct call_member *m)
+{
+    return m && m->state == CM_JOINED && m->sfu.offered && publisher(k, m);
 }
 
 static void tell_pairs(struct sig_hub *h, struct sig_call *k, struct call_member *m)
@@ -177,7 +183,7 @@ static bool arrange(struct sig_hub *h, struct sig_call *k, struct call_member *m
     struct call_sfu_dev *d = &m->sfu;
     bool changed = false;
     for (int j = 0; j < CALL_SFU_PAIRS; j++) {
-        if (!d->pair_conn[j] || publishes(by_conn(k, d->pair_conn[j])))
+        if (!d->pair_conn[j] || publishes(k, by_conn(k, d->pair_conn[j])))
             continue;
         d->pair_conn[j] = 0;
         switch_slot(h, k, m, d->slot[j][KIND_AUDIO], 0);
@@ -186,7 +192,7 @@ static bool arrange(struct sig_hub *h, struct sig_call *k, struct call_member *m
     }
     for (size_t i = 0; i < k->n; i++) {
         struct call_member *o = &k->m[i];
-        if (o == m || !publishes(o))
+        if (o == m || !publishes(k, o))
             continue;
         int free_pair = -1;
         bool placed = false;
@@ -255,8 +261,11 @@ int h_call_sfu_offer(struct req *r)
     if (me->sfu.offered)
         return req_fail(r, "conflict", "this device sent its offer already");
     struct call_sfu_dev d = {0};
-    if (read_offer(sdp, &d))
+    bool presenter = k->broadcast && me == &k->m[0];
+    if (read_offer(sdp, &d) && !presenter) /* a presenter may only send */
         return req_fail(r, "bad_request", "the offer has no audio or video m-line to receive on");
+    if (!publisher(k, me) && (d.ssrc[KIND_AUDIO] || d.ssrc[KIND_VIDEO]))
+        return req_fail(r, "bad_request", "a broadcast's viewer sends nothing: offer recvonly");
     me->sfu = d;
     me->sfu.offered = true;
     me->sfu.gen = ++k->sfu_offers;
@@ -265,7 +274,7 @@ int h_call_sfu_offer(struct req *r)
                         "relay_only", h->cfg->relay_only));
     /* mediad publishes its streams when it reads the offer: the others' free
      * pairs take them now (commands after this one wait for its answer). */
-    if (me->sfu.offered)
+    if (me->sfu.offered && publisher(k, me))
         arrange_all(h, k, me);
     return 1; /* mediad answers later */
 }
@@ -355,7 +364,7 @@ void call_sfu_left(struct sig_hub *h, struct sig_call *k, struct call_member *m)
 {
     if (m->sfu.session[0])
         close_session(h, k, m->sfu.session);
-    bool published = m->sfu.offered;
+    bool published = m->sfu.offered && publisher(k, m);
     memset(&m->sfu, 0, sizeof m->sfu); /* an answer still on its way is closed when it comes */
     if (published)
         arrange_all(h, k, m);

@@ -47,6 +47,8 @@ static json_t *call_json(const struct sig_call *k)
                              k->sfu ? "sfu" : "mesh");
     if (call && k->sfu)
         json_object_set_new(call, "pairs", json_integer(CALL_SFU_PAIRS));
+    if (call && k->broadcast)
+        json_object_set_new(call, "broadcast", json_true());
     return call;
 }
 
@@ -139,13 +141,14 @@ int h_call_invite(struct req *r)
     struct sig_conn *c = r->conn;
     int64_t room;
     const char *media;
-    bool sfu = false;
+    bool sfu = false, broadcast = false;
     if (req_id(r, "room", &room) || req_str_opt(r, "media", &media) ||
-        req_bool_opt(r, "sfu", &sfu) || req_member(r, room, NULL))
+        req_bool_opt(r, "sfu", &sfu) || req_bool_opt(r, "broadcast", &broadcast) ||
+        req_member(r, room, NULL))
         return -1;
     if (media && strcmp(media, "audio") != 0 && strcmp(media, "video") != 0)
         return req_fail(r, "bad_request", "\"media\" must be \"audio\" or \"video\"");
-    if (sfu && !h->env->media)
+    if ((sfu || broadcast) && !h->env->media)
         return req_fail(r, "unavailable", "the media service is not running on this server");
     if (c->call)
         return req_fail(r, "conflict", "this device is already in a call");
@@ -179,7 +182,11 @@ int h_call_invite(struct req *r)
     k->video = media && strcmp(media, "video") == 0;
     /* The mode is chosen once, from the invitation: a mesh call never has
      * more joined devices than members, so it never outgrows call_mesh_max. */
-    k->sfu = h->env->media && (sfu || n > h->cfg->call_mesh_max);
+    k->sfu = h->env->media && (sfu || broadcast || n > h->cfg->call_mesh_max);
+    /* A broadcast runs from the start: viewers come and go whenever they
+     * like, and it lasts as long as its presenter (leave()). */
+    k->broadcast = broadcast;
+    k->active = broadcast;
     k->created_at = r->now;
     k->ring_deadline = r->now + h->cfg->ring_timeout_ms;
     k->m[0] = (struct call_member){.user_id = c->user_id, .conn_id = c->id, .state = CM_JOINED};
@@ -243,9 +250,12 @@ int h_call_accept(struct req *r)
         return req_fail(r, "conflict", "this device is already in a call");
     if (me->state == CM_JOINED)
         return req_fail(r, "conflict", "you are in this call on another device");
-    int max = k->sfu ? CALL_SFU_PAIRS + 1 : CALL_JOINED_MAX;
-    if (joined_count(k) >= (size_t)max)
-        return req_fail(r, "unavailable", "the call is full (%d devices)", max);
+    unsigned max = k->broadcast ? h->cfg->broadcast_max + 1
+                   : k->sfu     ? CALL_SFU_PAIRS + 1
+                                : CALL_JOINED_MAX;
+    if (joined_count(k) >= max)
+        return req_fail(r, "unavailable", "the %s is full (%u devices)",
+                        k->broadcast ? "broadcast" : "call", max);
     me->state = CM_JOINED;
     memset(&me->sfu, 0, sizeof me->sfu); /* a device that rejoins offers mediad anew */
     me->conn_id = r->conn->id;
@@ -327,8 +337,8 @@ static void leave(struct sig_hub *h, struct sig_call *k, struct sig_conn *c)
                              (json_int_t)c->id);
     to_joined(h, k, "call.left", data, 0);
     json_decref(data);
-    if (joined_count(k) <= 1)
-        end_call(h, k, "hangup");
+    if (k->broadcast ? me == &k->m[0] : joined_count(k) <= 1)
+        end_call(h, k, "hangup"); /* a broadcast without its last viewer goes on */
 }
 
 int h_call_hangup(struct req *r)

@@ -33,6 +33,7 @@ void sig_hub_config_defaults(struct sig_hub_config *c)
     c->max_connections = 10000;
     c->presence_broadcast_max = 1000;
     c->call_mesh_max = 4;
+    c->broadcast_max = 200;
 }
 
 struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,

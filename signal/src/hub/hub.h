@@ -33,6 +33,7 @@ struct sig_hub_config {
     unsigned max_connections;     /* 0: unlimited */
     unsigned presence_broadcast_max; /* see presence.c */
     unsigned call_mesh_max;  /* calls of more members go through mediad (call_sfu.c) */
+    unsigned broadcast_max;  /* viewers of one broadcast (call_sfu.c) */
 };
 
 void sig_hub_config_defaults(struct sig_hub_config *c);

@@ -73,6 +73,7 @@ struct sig_call {
     bool video;
     bool active; /* someone answered */
     bool sfu;    /* media through mediad's room named after id, not a mesh */
+    bool broadcast; /* sfu: only m[0] (the presenter) publishes; the others view it */
     uint32_t sfu_offers; /* numbers the offers sent to mediad */
     int64_t created_at;
     int64_t ring_deadline;
