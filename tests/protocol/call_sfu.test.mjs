@@ -6,45 +6,17 @@
 // devices, and that mediad's sessions and room go with the call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { join } from 'node:path';
-import { Server, PORT_BASE, TURND, sleep } from './lib.mjs';
+import { Server, PORT_BASE, sleep } from './lib.mjs';
+import { MediadRig, skip } from './mediad_rig.mjs';
 
-const MEDIAD = process.env.MEDIAD;
-const skip = (!MEDIAD || !existsSync(MEDIAD) || !TURND) && 'mediad or turnd missing';
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank'];
 const PAIRS = 6;
 
 const srv = new Server('call-sfu', { httpsPort: PORT_BASE, wsPort: PORT_BASE + 1, users: USERS,
   config: `media_socket = "MEDIA_SOCKET"; call_mesh_max = 2;` });
-const mediaSock = join(srv.dir, 'mediad.sock');
-const procs = [];
-const plog = [];
+const rig = new MediadRig(srv);
+const mediad = (req) => rig.request(req);
 const dev = {}; // name -> { ws, session (login), ssrc: [audio, video], pairs }
-
-function run(name, argv) {
-  const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  p.stderr.on('data', (d) => plog.push(`[${name}] ${d}`));
-  p.stdout.on('data', (d) => plog.push(`[${name}] ${d}`));
-  procs.push(p);
-  return p;
-}
-
-function mediad(req) {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(mediaSock);
-    let buf = '';
-    c.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) { c.end(); resolve(JSON.parse(buf.slice(0, nl))); }
-    });
-    c.on('error', reject);
-    c.write(`${JSON.stringify(req)}\n`);
-  });
-}
 
 // An offer like the client's: its own audio and video sendrecv (video with an
 // FID group, as Chromium writes it), then recvonly pairs.
@@ -126,35 +98,8 @@ async function mediadAgrees(inCall) {
   }
 }
 
-before(async () => {
-  if (skip) return;
-  const { writeFileSync, readFileSync } = await import('node:fs');
-  writeFileSync(srv.configFile, readFileSync(srv.configFile, 'utf8').replace('MEDIA_SOCKET', mediaSock));
-  const turnPort = PORT_BASE + 2; // srv.turnUrl
-  run('turnd', [TURND, '--listen', `127.0.0.1:${turnPort}`, '--no-tcp', '--relay-ip', '127.0.0.1',
-    '--relay-ports', `${PORT_BASE + 10}-${PORT_BASE + 19}`, '--secret-file', srv.secretFile]);
-  run('mediad', [MEDIAD, '--control-socket', mediaSock, '--ice-address', '127.0.0.1',
-    '--turn-url', srv.turnUrl, '--turn-secret-file', srv.secretFile]);
-  for (let i = 0; ; i++) {
-    try { if ((await mediad({ cmd: 'stats' })).ok) break; } catch { /* not yet */ }
-    if (i > 100) throw new Error(`mediad did not come up:\n${plog.join('')}`);
-    await sleep(50);
-  }
-  await srv.start();
-  for (const u of USERS) {
-    const session = await srv.login(u);
-    dev[u] = { session, ws: await srv.connect(session) };
-  }
-});
-
-after(async () => {
-  if (skip) return;
-  for (const d of Object.values(dev)) if (!d.ws.closed) await d.ws.close();
-  const r = await srv.stop();
-  for (const p of procs) p.kill('SIGTERM');
-  assert.equal(r.code, 0, srv.logText());
-  srv.cleanup();
-});
+before(async () => { if (!skip) await rig.start(USERS, dev); });
+after(async () => { if (!skip) await rig.stop(dev); });
 
 test('a call of more members than call_mesh_max, or asked for with "sfu", goes through mediad; others stay a mesh', { skip }, async () => {
   const { alice, bob, carol } = dev;
@@ -249,10 +194,7 @@ test('every device\'s pairs carry the others\' streams in mediad; leaving frees 
 });
 
 test('without a running mediad an SFU offer fails with unavailable and the device can try again', { skip, timeout: 30000 }, async () => {
-  const m = procs.find((p) => p.spawnargs[0] === MEDIAD);
-  const gone = new Promise((r) => m.once('exit', r));
-  m.kill('SIGTERM');
-  await gone;
+  await rig.killMediad();
   const { frank, alice } = dev;
   const dm = (await alice.ws.request('room.direct', { user: frank.session.user.id })).room;
   const { call } = await alice.ws.request('call.invite', { room: dm.id, media: 'video', sfu: true });
