@@ -5,6 +5,7 @@
  * loaded configuration releases cleanly (ASan/LSan check the rest).
  */
 #include <stdint.h>
+#include "fuzz_check.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,11 +26,6 @@ const char *__lsan_default_suppressions(void)
 {
     return "leak:strbuf_append\nleak:libconfig_yylex\nleak:libconfig.so\n";
 }
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) abort();                                                                      \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,17 +7,13 @@
  * cut UTF-8 sequence; sniffing only ever answers one of its known types.
  */
 #include <stdint.h>
+#include "fuzz_check.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) abort();                                                                      \
-    } while (0)
 
 static int utf8_tail_complete(const unsigned char *s, size_t n)
 {

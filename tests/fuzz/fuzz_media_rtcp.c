@@ -7,6 +7,7 @@
  * the publisher is itself a well-formed compound.
  */
 #include "fwd.h"
+#include "fuzz_check.h"
 #include "rtcp_parse.h"
 
 #include <errno.h>
@@ -16,12 +17,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 static void check_item(const uint8_t *data, size_t size, const struct media_rtcp_item *it)
 {

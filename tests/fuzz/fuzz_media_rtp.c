@@ -6,6 +6,7 @@
  * parses again with the subscriber's SSRC and the same payload.
  */
 #include "fwd.h"
+#include "fuzz_check.h"
 #include "rtp_ext.h"
 
 #include <errno.h>
@@ -15,12 +16,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 static void forward(const uint8_t *data, size_t size, const struct media_rtp *r)
 {

@@ -6,6 +6,7 @@
  * of m-lines.
  */
 #include "sdp.h"
+#include "fuzz_check.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,11 +14,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) abort();                                                                      \
-    } while (0)
 
 #define TERMINATED(field) CHECK(memchr((field), '\0', sizeof(field)) != NULL)
 

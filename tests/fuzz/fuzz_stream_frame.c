@@ -10,6 +10,7 @@
  * byte more never changes the frame length).
  */
 #include "stun/stun.h"
+#include "fuzz_check.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -17,11 +18,6 @@
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) abort();                                                                      \
-    } while (0)
 
 static volatile uint8_t sink;
 

@@ -8,6 +8,7 @@
  * message rebuilt with the builder parses back to the same attributes.
  */
 #include "stun/stun.h"
+#include "fuzz_check.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,11 +16,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) abort();                                                                      \
-    } while (0)
 
 static volatile uint8_t sink;
 
