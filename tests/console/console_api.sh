@@ -6,30 +6,7 @@
 # Origin are refused, a chat session token is no console session, and each
 # area's routes work and write the audit log.
 set -u
-. "$(dirname "$0")/../lib/common.sh"
-. "$(dirname "$0")/stop_clean.sh"
-CONSOLE=$(realpath "${CONSOLE:?}") APPLIANCED=$(realpath "${APPLIANCED:?}")
-TURND=$(realpath "${TURND:?}") SIGNALD=$(realpath "${SIGNALD:?}")
-WEB=$(realpath "$(dirname "$0")/../../appliance/console/web")
-dir=$(mktemp -d)
-trap 'cleanup; rm -rf "$dir"' EXIT
-HTTPS=$((PORT + 1)) WS=$((PORT + 2)) CPORT=$((PORT + 3))
-SOCK="$dir/ctl.sock"
-URL="https://127.0.0.1:$CPORT"
-ADMIN_PW='admin password 1'
-mkdir -p "$dir/tls"
-echo "$ADMIN_PW" >"$dir/admin-pw"
-cat >"$dir/lanturn.conf" <<CONF
-appliance: { control_socket = "$SOCK"; turnd = "$TURND"; signald = "$SIGNALD"; console = "$CONSOLE";
-             hostname = "localhost"; state_dir = "$dir"; admin_password_file = "$dir/admin-pw"; };
-turnd: { listen = ["127.0.0.1:$PORT"]; relay_ip = ["127.0.0.1"]; relay_ports = "$RELAY_LO-$RELAY_HI";
-         secret_file = "$dir/turn-secret"; };
-signal: { data_dir = "$dir/data"; listen = "127.0.0.1:$HTTPS"; ws_listen = "127.0.0.1:$WS";
-          tls_cert = "$dir/tls/cert.pem"; tls_key = "$dir/tls/key.pem"; web_root = "$dir";
-          turn_urls = ["turn:127.0.0.1:$PORT?transport=udp"]; turn_secret_file = "$dir/turn-secret";
-          password_scrypt_n = 16384; };
-console: { listen = "127.0.0.1:$CPORT"; web_root = "$WEB"; applianced = "$APPLIANCED"; };
-CONF
+. "$(dirname "$0")/rig.sh"
 
 # --help, --print-config and a config error with file:line
 "$CONSOLE" --help | grep -q "admin web console" || fail "--help"
@@ -47,8 +24,7 @@ PIDS+=($!)
 for _ in $(seq 1 100); do [ -S "$SOCK" ] && [ -f "$dir/tls/cert.pem" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || fail "applianced did not start"
 # applianced supervises the console (appliance.console)
-for _ in $(seq 1 100); do curl -skf "$URL/healthz" >/dev/null && break; sleep 0.1; done
-curl -skf "$URL/healthz" >/dev/null || fail "console did not start"
+wait_console
 
 # c METHOD PATH [JSON] [CURL-ARGS...]: a request with the admin's cookie jar and
 # the CSRF header; prints the body, then the status on the last line.
@@ -61,11 +37,6 @@ c() {
     else
         curl -sk -b "$dir/jar" -c "$dir/jar" -w '\n%{http_code}' "$@" "$URL$p"
     fi
-}
-status() { tail -1 <<<"$1"; }
-json() { sed '$d' <<<"$1"; }
-expect() { # expect STATUS RESPONSE WHAT
-    [ "$(status "$2")" = "$1" ] || fail "$3: expected $1, got $(status "$2"): $(json "$2")"
 }
 
 # 1. sign-in

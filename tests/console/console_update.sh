@@ -8,40 +8,14 @@
 # version and a restart is offered (and refused off the image). Every spooled
 # bundle is removed once RAUC is done with it, and each result is audited.
 set -u
-. "$(dirname "$0")/../lib/common.sh"
-. "$(dirname "$0")/stop_clean.sh"
-CONSOLE=$(realpath "${CONSOLE:?}") APPLIANCED=$(realpath "${APPLIANCED:?}")
-TURND=$(realpath "${TURND:?}") SIGNALD=$(realpath "${SIGNALD:?}")
-WEB=$(realpath "$(dirname "$0")/../../appliance/console/web")
-dir=$(mktemp -d)
-trap 'cleanup; rm -rf "$dir"' EXIT
-HTTPS=$((PORT + 1)) WS=$((PORT + 2)) CPORT=$((PORT + 3))
-SOCK="$dir/ctl.sock"
-URL="https://127.0.0.1:$CPORT"
-ADMIN_PW='admin password 1'
-mkdir -p "$dir/tls" "$dir/bin" "$dir/rauc"
+. "$(dirname "$0")/rig.sh"
+mkdir -p "$dir/bin" "$dir/rauc"
 ln -s "$(realpath "$(dirname "$0")/fake-rauc")" "$dir/bin/rauc"
-echo "$ADMIN_PW" >"$dir/admin-pw"
-cat >"$dir/lanturn.conf" <<CONF
-appliance: { control_socket = "$SOCK"; turnd = "$TURND"; signald = "$SIGNALD"; console = "$CONSOLE";
-             hostname = "localhost"; state_dir = "$dir"; admin_password_file = "$dir/admin-pw"; };
-turnd: { listen = ["127.0.0.1:$PORT"]; relay_ip = ["127.0.0.1"]; relay_ports = "$RELAY_LO-$RELAY_HI";
-         secret_file = "$dir/turn-secret"; };
-signal: { data_dir = "$dir/data"; listen = "127.0.0.1:$HTTPS"; ws_listen = "127.0.0.1:$WS";
-          tls_cert = "$dir/tls/cert.pem"; tls_key = "$dir/tls/key.pem"; web_root = "$dir";
-          turn_urls = ["turn:127.0.0.1:$PORT?transport=udp"]; turn_secret_file = "$dir/turn-secret";
-          password_scrypt_n = 16384; };
-console: { listen = "127.0.0.1:$CPORT"; web_root = "$WEB"; applianced = "$APPLIANCED"; };
-CONF
 
 PATH="$dir/bin:$PATH" FAKE_RAUC_DIR="$dir/rauc" "$APPLIANCED" --config "$dir/lanturn.conf" >"$LOGDIR/applianced.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 100); do curl -skf "$URL/healthz" >/dev/null && break; sleep 0.1; done
-curl -skf "$URL/healthz" >/dev/null || fail "console did not start"
+wait_console
 
-status() { tail -1 <<<"$1"; }
-json() { sed '$d' <<<"$1"; }
-expect() { [ "$(status "$2")" = "$1" ] || fail "$3: expected $1, got $(status "$2"): $(json "$2")"; }
 get() { curl -sk -b "$dir/jar" -w '\n%{http_code}' --max-time "${2:-10}" "$URL$1"; }
 post() { curl -sk -b "$dir/jar" -c "$dir/jar" -w '\n%{http_code}' -H 'X-Requested-With: lanturn-console' "$@"; }
 up() { post --data-binary "@$2" "$URL/api/update/upload?name=$1"; }
