@@ -1,7 +1,9 @@
 // call_broadcast.test.mjs - a presenter broadcasts to a room through mediad:
 // the real signald, turnd and mediad (room mode), with offers written here.
 // Checks that every viewer's one pair carries the presenter's streams in
-// mediad, that viewers publish nothing, that a viewer leaving touches nobody
+// mediad, that viewers publish nothing, that viewers hear nothing of each
+// other (only the presenter does, with the count), that a device connecting
+// late hears of the running broadcast, that a viewer leaving touches nobody
 // else, that broadcast_max bounds the viewers, and that the presenter
 // leaving ends the broadcast for everyone and closes every session.
 import { test, before, after } from 'node:test';
@@ -37,6 +39,8 @@ function offer(dir, ssrc) {
 }
 
 const connOf = (name) => dev[name].ws.helloReply.conn;
+// The call events a device heard and nobody took yet, but its pairs.
+const callEvents = (name) => dev[name].ws.events.filter((e) => e.event?.startsWith('call.') && e.event !== 'call.sfu.pairs').map((e) => e.event);
 
 async function until(what, fn) {
   const t0 = Date.now();
@@ -80,7 +84,7 @@ async function view(name, callId) {
 before(async () => { if (!skip) await rig.start(USERS, dev); });
 after(async () => { if (!skip) await rig.stop(dev); });
 
-test('viewers receive the presenter\'s streams and publish nothing; a viewer leaving touches nobody; broadcast_max bounds them; the presenter leaving ends it all', { skip, timeout: 120000 }, async () => {
+test('viewers receive the presenter\'s streams and publish nothing; viewers hear nothing of each other; a device connecting late hears of it; a viewer leaving touches nobody; broadcast_max bounds them; the presenter leaving ends it all', { skip, timeout: 120000 }, async () => {
   const { alice } = dev;
   const others = USERS.filter((u) => u !== 'alice').map((u) => dev[u].session.user.id);
   const room = (await alice.ws.request('room.create', { name: 'department', members: others })).room;
@@ -101,19 +105,40 @@ test('viewers receive the presenter\'s streams and publish nothing; a viewer lea
   await dev.bob.ws.request('call.sfu.offer', { call: call.id, sdp: offer('recvonly') });
   assert.deepEqual(await pairsOf('bob'), [{ pair: 0, user: alice.session.user.id, conn: connOf('alice') }]);
   await mediadAgrees(['bob'], ssrc);
+  // viewers hear nothing of each other; the presenter hears each one come, with the count
+  dev.bob.ws.events.length = 0;
   await view('carol', call.id);
   await view('dave', call.id);
   await mediadAgrees(['bob', 'carol', 'dave'], ssrc);
+  await dev.bob.ws.request('call.list', {}); // what signald sent bob before this reply has come
+  assert.deepEqual(callEvents('bob'), [], 'a viewer hears nothing of the others joining');
+  assert.deepEqual(alice.ws.events.filter((e) => e.event === 'call.joined').map((e) => [e.data.user, e.data.viewers]),
+    [['bob', 1], ['carol', 2], ['dave', 3]].map(([n, v]) => [dev[n].session.user.id, v]));
   await assert.rejects(dev.erin.ws.request('call.accept', { call: call.id }), { code: 'unavailable', message: /broadcast is full/ });
 
-  // carol leaves: the others hear call.left and nothing else; their slots stay where they are
+  // carol leaves: the presenter hears call.left and nothing else, the viewers nothing; their slots stay where they are
   for (const n of ['alice', 'bob', 'dave']) dev[n].ws.events.length = 0;
   await dev.carol.ws.request('call.hangup', { call: call.id });
   await mediadAgrees(['bob', 'dave'], ssrc);
-  for (const n of ['alice', 'bob', 'dave']) {
-    await dev[n].ws.next('call.left');
-    assert.deepEqual(dev[n].ws.events.filter((e) => e.event !== 'call.left').map((e) => e.event), [], `${n} heard only call.left`);
+  assert.equal((await alice.ws.next('call.left')).data.viewers, 2);
+  assert.deepEqual(callEvents('alice'), [], 'the presenter heard only call.left');
+  for (const n of ['bob', 'dave']) {
+    await dev[n].ws.request('call.list', {});
+    assert.deepEqual(callEvents(n), [], `${n} heard nothing of carol leaving`);
   }
+  // a device that connects late hears of the running broadcast (its user may watch);
+  // the presenter's and a watching viewer's new devices do not
+  const late = {};
+  for (const n of ['erin', 'alice', 'bob']) late[n] = await srv.connect(dev[n].session);
+  const inc = await late.erin.next('call.incoming');
+  assert.equal(inc.data.call.id, call.id);
+  assert.equal(inc.data.call.broadcast, true);
+  assert.equal(inc.data.from_conn, connOf('alice'));
+  for (const n of ['alice', 'bob']) {
+    await late[n].request('call.list', {});
+    assert.deepEqual(late[n].events.filter((e) => e.event === 'call.incoming'), [], `${n}'s new device hears no invitation`);
+  }
+  for (const n of ['erin', 'alice', 'bob']) await late[n].close();
   // her place is free; a viewer that disconnects leaves like one that hangs up
   await view('erin', call.id);
   await mediadAgrees(['bob', 'dave', 'erin'], ssrc);

@@ -89,6 +89,26 @@ static void to_joined(struct sig_hub *h, struct sig_call *k, const char *event, 
     }
 }
 
+/* Who hears of a member ringing, joining, declining or leaving: the call's
+ * devices, except in a broadcast, where only the presenter does, with the
+ * number of viewers. A viewer needs nothing of the others, and each of 200
+ * viewers hearing of every other would be 40,000 frames. */
+static void to_audience(struct sig_hub *h, struct sig_call *k, const char *event, json_t *data,
+                        uint32_t except_conn)
+{
+    if (!k->broadcast) {
+        to_joined(h, k, event, data, except_conn);
+        return;
+    }
+    struct sig_conn *c = k->m[0].state == CM_JOINED && k->m[0].conn_id != except_conn
+                             ? conn_by_id(h, k->m[0].conn_id)
+                             : NULL;
+    if (!c)
+        return;
+    json_object_set_new(data, "viewers", json_integer((json_int_t)joined_count(k) - 1));
+    send_ephemeral(h, c, event, data);
+}
+
 /* An event to every device of every member (ringing ones included). */
 static void to_everyone(struct sig_hub *h, struct sig_call *k, const char *event, json_t *data)
 {
@@ -234,7 +254,7 @@ int h_call_ringing(struct req *r)
         return req_fail(r, "conflict", "this call is not ringing for you");
     me->state = CM_RINGING;
     json_t *data = json_pack("{ss sI}", "call", k->id, "user", (json_int_t)r->conn->user_id);
-    to_joined(r->hub, k, "call.ringing", data, 0);
+    to_audience(r->hub, k, "call.ringing", data, 0);
     json_decref(data);
     return 0;
 }
@@ -263,7 +283,7 @@ int h_call_accept(struct req *r)
     k->active = true;
     json_t *data = json_pack("{ss sI sI}", "call", k->id, "user", (json_int_t)me->user_id, "conn",
                              (json_int_t)r->conn->id);
-    to_joined(h, k, "call.joined", data, r->conn->id);
+    to_audience(h, k, "call.joined", data, r->conn->id);
     json_decref(data);
     data = json_pack("{ss ss}", "call", k->id, "reason", "answered_elsewhere");
     user_send_ephemeral(h, me->user_id, "call.ended", data, r->conn);
@@ -296,7 +316,7 @@ int h_call_decline(struct req *r)
     me->state = CM_DECLINED;
     json_t *data = json_pack("{ss sI ss}", "call", k->id, "user", (json_int_t)me->user_id,
                              "reason", reason);
-    to_joined(r->hub, k, "call.declined", data, 0);
+    to_audience(r->hub, k, "call.declined", data, 0);
     json_decref(data);
     data = json_pack("{ss ss}", "call", k->id, "reason", "declined_elsewhere");
     user_send_ephemeral(r->hub, me->user_id, "call.ended", data, r->conn);
@@ -335,7 +355,7 @@ static void leave(struct sig_hub *h, struct sig_call *k, struct sig_conn *c)
         call_sfu_left(h, k, me);
     json_t *data = json_pack("{ss sI sI}", "call", k->id, "user", (json_int_t)c->user_id, "conn",
                              (json_int_t)c->id);
-    to_joined(h, k, "call.left", data, 0);
+    to_audience(h, k, "call.left", data, 0);
     json_decref(data);
     if (k->broadcast ? me == &k->m[0] : joined_count(k) <= 1)
         end_call(h, k, "hangup"); /* a broadcast without its last viewer goes on */
@@ -394,12 +414,15 @@ void calls_conn_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
 }
 
 /* A device that comes back while a call still rings for its user hears the
- * ring again. */
+ * ring again; one that comes while a broadcast runs that its user is not
+ * watching (or presenting) hears of it too, whenever it started. */
 void calls_on_hello(struct sig_hub *h, struct sig_conn *c)
 {
     for (struct sig_call *k = h->calls; k; k = k->next) {
         struct call_member *m = call_member_of(k, c->user_id);
-        if (!m || k->active || (m->state != CM_INVITED && m->state != CM_RINGING))
+        bool rings = m && !k->active && (m->state == CM_INVITED || m->state == CM_RINGING);
+        bool watchable = m && k->broadcast && m != &k->m[0] && m->state != CM_JOINED;
+        if (!rings && !watchable)
             continue;
         json_t *data = json_pack("{so sI}", "call", call_json(k), "from_conn",
                                  (json_int_t)k->m[0].conn_id);
