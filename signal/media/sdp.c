@@ -409,6 +409,14 @@ const char *media_kind_name(enum media_kind k)
     }
 }
 
+uint8_t media_sdp_ext_id(const struct media_sdp_media *m, const char *uri)
+{
+    for (unsigned i = 0; i < m->n_exts; i++)
+        if (strcmp(m->exts[i].uri, uri) == 0)
+            return m->exts[i].id;
+    return 0;
+}
+
 /* ---- choosing and writing the answer ---- */
 
 static bool in_bundle(const struct media_sdp *o, const char *mid)
@@ -485,7 +493,7 @@ static void put(struct out *o, const char *fmt, ...)
 static bool ext_kept(const char *uri)
 {
     return strcmp(uri, "urn:ietf:params:rtp-hdrext:sdes:mid") == 0 ||
-           strcmp(uri, "urn:ietf:params:rtp-hdrext:ssrc-audio-level") == 0;
+           strcmp(uri, MEDIA_SDP_EXT_AUDIO_LEVEL) == 0;
 }
 
 static const char *dir_name(enum media_dir d)

@@ -49,6 +49,9 @@ struct media_sdp_ext {
     char uri[96];
 };
 
+/* RFC 6464: the client-to-mixer audio level, which the SFU's speaker detection reads. */
+#define MEDIA_SDP_EXT_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
 struct media_sdp_media {
     enum media_kind kind;
     char kind_name[16];
@@ -126,5 +129,8 @@ int media_sdp_write_answer(const struct media_sdp *offer, const struct media_ans
 /* "AB:CD:..." -> bytes. 0 or -EINVAL. */
 int media_sdp_parse_fingerprint(const char *hex, uint8_t *out, size_t cap, size_t *out_len);
 const char *media_kind_name(enum media_kind k);
+/* The local id the offer gave header extension uri on m, 0 when it has none;
+ * the answer keeps that id for the extensions it keeps (the MID and the audio level). */
+uint8_t media_sdp_ext_id(const struct media_sdp_media *m, const char *uri);
 
 #endif

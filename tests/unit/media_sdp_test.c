@@ -211,6 +211,50 @@ static void fingerprint_hex_round_trips(void **state)
     assert_int_equal(media_sdp_parse_fingerprint("01:02:03", b, 2, &n), -EINVAL);
 }
 
+/* RFC 6464's audio level is answered on the audio m-line with the id the
+ * offer gave it, whatever that id is, and mediad knows the id to read it by;
+ * an m-line that does not offer it gets none. */
+static void audio_level_extension_is_answered_with_the_offers_id(void **state)
+{
+    (void)state;
+    size_t len;
+    const char *text = load("media_chromium_offer.sdp", &len);
+    static char moved[65536];
+    static struct media_sdp o;
+    static char buf[8192];
+    const struct {
+        const char *from, *to;
+        uint8_t id;
+    } cases[] = {{"a=extmap:1 urn", "a=extmap:1 urn", 1}, {"a=extmap:1 urn", "a=extmap:9 urn", 9}};
+    for (unsigned i = 0; i < 2; i++) {
+        const char *at = strstr(text, cases[i].from);
+        assert_non_null(at);
+        snprintf(moved, sizeof moved, "%.*s%s%s", (int)(at - text), text, cases[i].to,
+                 at + strlen(cases[i].from));
+        assert_int_equal(media_sdp_parse(&o, moved, strlen(moved), NULL, 0), 0);
+        assert_int_equal(media_sdp_ext_id(&o.media[0], MEDIA_SDP_EXT_AUDIO_LEVEL), cases[i].id);
+        assert_int_equal(media_sdp_ext_id(&o.media[1], MEDIA_SDP_EXT_AUDIO_LEVEL), 0);
+        struct media_answer a = {.ice_ufrag = "uf12", .ice_pwd = "pw0123456789012345678901",
+                                 .fingerprint = "sha-256 AA:BB", .setup = MEDIA_SETUP_PASSIVE,
+                                 .cname = "lanturn-room"};
+        assert_int_equal(media_sdp_choose(&o, &a), 2);
+        assert_true(media_sdp_write_answer(&o, &a, buf, sizeof buf) > 0);
+        char want[128];
+        snprintf(want, sizeof want, "a=extmap:%u %s\r\n", cases[i].id, MEDIA_SDP_EXT_AUDIO_LEVEL);
+        const char *ext = strstr(buf, want), *video = strstr(buf, "m=video");
+        assert_non_null(ext);
+        assert_true(ext > strstr(buf, "m=audio") && ext < video);
+        assert_null(strstr(video, "ssrc-audio-level"));
+    }
+    /* without it in the offer there is no id and no extmap for it */
+    const char *at = strstr(text, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n");
+    assert_non_null(at);
+    snprintf(moved, sizeof moved, "%.*s%s", (int)(at - text), text,
+             at + strlen("a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"));
+    assert_int_equal(media_sdp_parse(&o, moved, strlen(moved), NULL, 0), 0);
+    assert_int_equal(media_sdp_ext_id(&o.media[0], MEDIA_SDP_EXT_AUDIO_LEVEL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +263,7 @@ int main(void)
         cmocka_unit_test(datachannel_and_unbundled_lines_are_rejected_with_port_zero),
         cmocka_unit_test(malformed_offers_are_refused_with_a_reason),
         cmocka_unit_test(fingerprint_hex_round_trips),
+        cmocka_unit_test(audio_level_extension_is_answered_with_the_offers_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
