@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <libconfig.h>
@@ -35,6 +36,8 @@ void media_config_defaults(struct media_config *cfg)
     cfg->turn_ttl_s = 3600;
     cfg->max_sessions = 256; /* a broadcast of 200 viewers and some calls */
     cfg->idle_timeout_s = 20;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN); /* one loop per core */
+    cfg->workers = cpus < 1 ? 1 : cpus > MEDIA_MAX_WORKERS ? MEDIA_MAX_WORKERS : (unsigned)cpus;
     cfg->max_duration_s = 600;
     cfg->echo_same_ssrc = true;
     cfg->log_level = LT_LOG_INFO;
@@ -256,6 +259,10 @@ static int load_group(struct media_config *cfg, config_t *lc, const char *file, 
             if (check_int(s, file, 1, 10000, &v, err, cap))
                 return -EINVAL;
             cfg->max_sessions = (unsigned)v;
+        } else if (strcmp(key, "workers") == 0) {
+            if (check_int(s, file, 1, MEDIA_MAX_WORKERS, &v, err, cap))
+                return -EINVAL;
+            cfg->workers = (unsigned)v;
         } else if (strcmp(key, "idle_timeout") == 0) {
             if (check_int(s, file, 5, 3600, &v, err, cap))
                 return -EINVAL;
@@ -323,6 +330,8 @@ static void usage(FILE *out)
           "      --turn-secret-file F   the secret shared with turnd\n"
           "      --turn-ttl S           lifetime of mediad's TURN credentials (default 3600)\n"
           "      --max-sessions N       echo and room sessions at once (default 32)\n"
+          "      --workers N            threads that run sessions, a room on one of them\n"
+          "                             (default: one per online CPU)\n"
           "      --idle-timeout S       end a session after S seconds without media (20)\n"
           "      --max-duration S       end an echo test after S seconds (600)\n"
           "      --echo-ssrc same|own   echo on the browser's own SSRCs (default) or mediad's\n"
@@ -340,7 +349,7 @@ static void usage(FILE *out)
 
 enum {
     OPT_CONTROL = 256, OPT_ICE_ADDR, OPT_PORTS, OPT_TURN_URL, OPT_TURN_SECRET_FILE, OPT_TURN_TTL,
-    OPT_MAX_SESSIONS, OPT_IDLE, OPT_MAX_DURATION, OPT_ECHO_SSRC, OPT_LOG_LEVEL, OPT_LOG_TS, OPT_PRINT,
+    OPT_MAX_SESSIONS, OPT_WORKERS, OPT_IDLE, OPT_MAX_DURATION, OPT_ECHO_SSRC, OPT_LOG_LEVEL, OPT_LOG_TS, OPT_PRINT,
 };
 
 static int flag_uint(const char *name, const char *v, long lo, long hi, long *out, char *err,
@@ -366,6 +375,7 @@ int media_config_from_args(struct media_config *cfg, int argc, char **argv, FILE
         {"turn-secret-file", required_argument, NULL, OPT_TURN_SECRET_FILE},
         {"turn-ttl", required_argument, NULL, OPT_TURN_TTL},
         {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
         {"max-duration", required_argument, NULL, OPT_MAX_DURATION},
         {"echo-ssrc", required_argument, NULL, OPT_ECHO_SSRC},
@@ -428,6 +438,11 @@ int media_config_from_args(struct media_config *cfg, int argc, char **argv, FILE
             if (flag_uint("max-sessions", optarg, 1, 10000, &n, err, err_cap))
                 return -EINVAL;
             cfg->max_sessions = (unsigned)n;
+            break;
+        case OPT_WORKERS:
+            if (flag_uint("workers", optarg, 1, MEDIA_MAX_WORKERS, &n, err, err_cap))
+                return -EINVAL;
+            cfg->workers = (unsigned)n;
             break;
         case OPT_IDLE:
             if (flag_uint("idle-timeout", optarg, 5, 3600, &n, err, err_cap))
@@ -493,8 +508,8 @@ void media_config_print(const struct media_config *cfg, FILE *out)
         fprintf(out, "  turn_secret_file = \"%s\";\n", cfg->turn_secret_file);
     else if (cfg->turn_secret)
         fprintf(out, "  turn_secret = \"(redacted)\";\n");
-    fprintf(out, "  turn_ttl = %d;\n  max_sessions = %u;\n  idle_timeout = %u;\n", cfg->turn_ttl_s,
-            cfg->max_sessions, cfg->idle_timeout_s);
+    fprintf(out, "  turn_ttl = %d;\n  max_sessions = %u;\n  workers = %u;\n  idle_timeout = %u;\n",
+            cfg->turn_ttl_s, cfg->max_sessions, cfg->workers, cfg->idle_timeout_s);
     fprintf(out, "  max_duration = %u;\n  echo_ssrc = \"%s\";\n", cfg->max_duration_s,
             cfg->echo_same_ssrc ? "same" : "own");
     fprintf(out, "  log_level = \"%s\";\n};\n", lt_log_level_name(cfg->log_level));

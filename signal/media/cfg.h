@@ -13,6 +13,7 @@
 
 #define MEDIA_MAX_ADDRS 8
 #define MEDIA_MAX_TURN_URLS 8
+#define MEDIA_MAX_WORKERS 64
 
 struct media_config {
     char *control_socket;                  /* unix socket signald drives mediad through */
@@ -25,6 +26,7 @@ struct media_config {
     char *turn_secret_file;
     int turn_ttl_s;
     unsigned max_sessions;
+    unsigned workers;                      /* threads that run sessions; default one per CPU */
     unsigned idle_timeout_s;               /* no media for this long ends a session */
     unsigned max_duration_s;               /* an echo test ends after this long */
     bool echo_same_ssrc;                   /* echo on the browser's own SSRCs */

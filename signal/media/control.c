@@ -1,9 +1,15 @@
 /*
- * control.c - the control socket (see control.h) on the GLib main loop.
+ * control.c - the control socket (see control.h) on the main thread's GLib
+ * loop.
  *
  * Requests on one connection are answered in order: while an echo.offer waits
  * for ICE gathering, later lines of that connection wait in its buffer.
  * A request may carry "req" (any JSON value); the reply carries it back.
+ *
+ * Sessions live on worker threads (worker.h): a request touches one only
+ * while it holds that worker's lock, and whatever a worker has to say (an
+ * answer, an event) comes here as a posted message that names its client
+ * by serial number, so it finds nothing if that client has gone meanwhile.
  */
 #include "control.h"
 
@@ -22,17 +28,20 @@
 
 #include "room.h"
 #include "util/log.h"
+#include "worker.h"
 
 #define LINE_MAX_BYTES (256 * 1024)
 
 struct client {
     struct client *next;
-    struct media_control *ctl;
+    struct media_control *ctl; /* ctl and serial never change: workers read them */
+    uint64_t serial;
     int fd;
     guint watch;
     char *buf;
     size_t len;
-    struct media_session *pending; /* an echo.offer waiting for its answer */
+    bool pending; /* an echo.offer or room.offer waiting for its answer */
+    char pending_id[MEDIA_SESSION_ID_LEN];
     json_t *pending_req;
 };
 
@@ -42,7 +51,28 @@ struct media_control {
     guint watch;
     char *path;
     struct client *clients;
+    uint64_t next_serial;
+    atomic_uint posted; /* messages from workers not yet handled: they hold ctl */
+    bool closed;        /* freed by the last posted message */
 };
+
+/* What a worker posts to the main loop: an answer for one client or an event for all. */
+struct posted {
+    struct media_control *ctl;
+    uint64_t serial; /* 0: an event */
+    char id[MEDIA_SESSION_ID_LEN];
+    char *sdp, *error, *event;
+};
+
+static void send_all(int fd, const char *p, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        ssize_t w = send(fd, p + off, len - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+}
 
 static void reply(struct client *c, json_t *req_tag, json_t *msg)
 {
@@ -54,31 +84,91 @@ static void reply(struct client *c, json_t *req_tag, json_t *msg)
         return;
     size_t len = strlen(text);
     text[len] = '\n'; /* replaces the NUL: we write len + 1 bytes */
-    for (size_t off = 0; off <= len;) {
-        ssize_t w = send(c->fd, text + off, len + 1 - off, MSG_NOSIGNAL);
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
+    send_all(c->fd, text, len + 1);
     free(text);
 }
+
 
 static json_t *error_msg(const char *why) { return json_pack("{sb ss}", "ok", 0, "error", why); }
 
 static void process_lines(struct client *c);
 
+static void free_posted(struct posted *m)
+{
+    struct media_control *ctl = m->ctl;
+    free(m->sdp);
+    free(m->error);
+    free(m->event);
+    free(m);
+    if (atomic_fetch_sub(&ctl->posted, 1) == 1 && ctl->closed)
+        free(ctl);
+}
+
+/* Main thread: hand a posted answer to its client, or an event to every client. */
+static gboolean on_posted(gpointer data)
+{
+    struct posted *m = data;
+    struct media_control *ctl = m->ctl;
+    for (struct client *c = ctl->clients; c && !ctl->closed; c = c->next) {
+        if (!m->serial) {
+            send_all(c->fd, m->event, strlen(m->event));
+            continue;
+        }
+        if (c->serial != m->serial)
+            continue;
+        if (c->pending && strcmp(c->pending_id, m->id) == 0) {
+            json_t *tag = c->pending_req;
+            c->pending = false;
+            c->pending_req = NULL;
+            if (m->sdp)
+                reply(c, tag, json_pack("{sb ss ss}", "ok", 1, "id", m->id, "sdp", m->sdp));
+            else
+                reply(c, tag, json_pack("{sb ss ss}", "ok", 0, "id", m->id, "error", m->error));
+            json_decref(tag);
+            process_lines(c);
+        }
+        break;
+    }
+    free_posted(m);
+    return G_SOURCE_REMOVE;
+}
+
+static void post(struct posted *m)
+{
+    atomic_fetch_add(&m->ctl->posted, 1);
+    media_main_defer(on_posted, m);
+}
+
+/* The session's worker thread (or the main thread, on a close request). */
 static void on_answer(void *arg, struct media_session *s, const char *sdp, const char *error)
 {
-    struct client *c = arg;
-    json_t *tag = c->pending_req;
-    c->pending = NULL;
-    c->pending_req = NULL;
-    if (sdp)
-        reply(c, tag, json_pack("{sb ss ss}", "ok", 1, "id", media_session_id(s), "sdp", sdp));
-    else
-        reply(c, tag, json_pack("{sb ss ss}", "ok", 0, "id", media_session_id(s), "error", error));
-    json_decref(tag);
-    process_lines(c);
+    const struct client *c = arg;
+    struct posted *m = calloc(1, sizeof *m);
+    if (!m)
+        return;
+    m->ctl = c->ctl;
+    m->serial = c->serial;
+    snprintf(m->id, sizeof m->id, "%s", media_session_id(s));
+    m->sdp = sdp ? strdup(sdp) : NULL;
+    m->error = strdup(error ? error : "failed");
+    post(m);
+}
+
+void media_control_notify(struct media_server *srv, json_t *event)
+{
+    struct media_control *ctl = srv->control;
+    char *text = ctl ? json_dumps(event, JSON_COMPACT) : NULL;
+    json_decref(event);
+    struct posted *m = text ? calloc(1, sizeof *m) : NULL;
+    if (!m || !(m->event = malloc(strlen(text) + 2))) {
+        free(m);
+        free(text);
+        return;
+    }
+    sprintf(m->event, "%s\n", text); /* one line, written as it is to every client */
+    free(text);
+    m->ctl = ctl;
+    post(m);
 }
 
 static int read_turn_servers(json_t *list, struct media_echo_request *r, char *err, size_t cap)
@@ -135,19 +225,24 @@ static void handle_room(struct client *c, json_t *tag, const char *what, json_t 
     }
     const char *id = json_string_value(json_object_get(req, "id"));
     json_t *slot = json_object_get(req, "slot"), *ssrc = json_object_get(req, "ssrc");
-    struct media_session *s = id ? media_server_find(srv, id) : NULL;
-    struct media_room *room = s ? media_session_room(s) : NULL;
-    if (!room) {
-        reply(c, tag, error_msg("no such room session"));
-        return;
-    }
     if (!json_is_integer(slot) || !json_is_integer(ssrc) || json_integer_value(slot) < 0 ||
         json_integer_value(ssrc) < 0 || json_integer_value(ssrc) > 0xffffffffll) {
         reply(c, tag, error_msg("room.switch needs \"slot\" and \"ssrc\" (0 for none)"));
         return;
     }
+    struct media_worker *w;
+    struct media_session *s = id ? media_server_find_locked(srv, id, &w) : NULL;
+    struct media_room *room = s ? media_session_room(s) : NULL;
+    if (!room) {
+        if (s)
+            media_worker_unlock(w);
+        reply(c, tag, error_msg("no such room session"));
+        return;
+    }
     int rc = media_fwd_bind(media_room_fwd(room), media_session_now_us(), media_session_room_ep(s),
                             (unsigned)json_integer_value(slot), (uint32_t)json_integer_value(ssrc));
+    json_t *stats = rc ? NULL : media_session_stats(s);
+    media_worker_unlock(w);
     if (rc == -ENOENT)
         reply(c, tag, error_msg("no such source in the room"));
     else if (rc == -EEXIST)
@@ -155,7 +250,7 @@ static void handle_room(struct client *c, json_t *tag, const char *what, json_t 
     else if (rc)
         reply(c, tag, error_msg("no such slot, or a source of another kind or of its own"));
     else
-        reply(c, tag, json_pack("{sb so}", "ok", 1, "session", media_session_stats(s)));
+        reply(c, tag, json_pack("{sb so}", "ok", 1, "session", stats));
 }
 
 /* One request; returns true when the reply will come later (echo.offer, room.offer). */
@@ -173,16 +268,15 @@ static bool handle(struct client *c, json_t *req)
         r.relay_only = json_is_true(json_object_get(req, "relay_only"));
         bool room = cmd[0] == 'r';
         r.room = room ? json_string_value(json_object_get(req, "room")) : NULL;
-        struct media_session *s;
         if (!r.sdp) {
             reply(c, tag, error_msg(room ? "room.offer needs \"sdp\"" : "echo.offer needs \"sdp\""));
         } else if (room && (!r.room || !*r.room || strlen(r.room) >= MEDIA_ROOM_NAME_MAX)) {
             reply(c, tag, error_msg("room.offer needs \"room\": a name of 1-63 bytes"));
         } else if (read_turn_servers(json_object_get(req, "ice_servers"), &r, err, sizeof err) ||
-                   media_session_new(srv, &r, on_answer, c, &s, err, sizeof err)) {
+                   media_session_new(srv, &r, on_answer, c, c->pending_id, err, sizeof err)) {
             reply(c, tag, error_msg(err));
         } else {
-            c->pending = s;
+            c->pending = true;
             c->pending_req = json_incref(tag);
             return true;
         }
@@ -190,32 +284,40 @@ static bool handle(struct client *c, json_t *req)
     } else if (strcmp(cmd, "echo.candidate") == 0 || strcmp(cmd, "room.candidate") == 0) {
         const char *id = json_string_value(json_object_get(req, "id"));
         const char *cand = json_string_value(json_object_get(req, "candidate"));
-        struct media_session *s = id ? media_server_find(srv, id) : NULL;
+        struct media_worker *w;
+        struct media_session *s = id ? media_server_find_locked(srv, id, &w) : NULL;
+        int rc = s && cand && *cand ? media_session_add_candidate(s, cand) : 0;
+        if (s)
+            media_worker_unlock(w);
         if (!s)
             reply(c, tag, error_msg("no such session"));
-        else if (!cand || !*cand) /* end of candidates */
-            reply(c, tag, json_pack("{sb}", "ok", 1));
-        else if (media_session_add_candidate(s, cand))
+        else if (rc)
             reply(c, tag, error_msg("unusable candidate"));
-        else
+        else /* added, or the end of candidates */
             reply(c, tag, json_pack("{sb}", "ok", 1));
     } else if (strcmp(cmd, "stats") == 0) {
         const char *id = json_string_value(json_object_get(req, "id"));
-        struct media_session *s = id ? media_server_find(srv, id) : NULL;
+        struct media_worker *w;
+        struct media_session *s = id ? media_server_find_locked(srv, id, &w) : NULL;
+        json_t *one = s ? media_session_stats(s) : NULL;
+        if (s)
+            media_worker_unlock(w);
         if (id && !s)
             reply(c, tag, error_msg("no such session"));
         else if (s)
-            reply(c, tag, json_pack("{sb so}", "ok", 1, "session", media_session_stats(s)));
+            reply(c, tag, json_pack("{sb so}", "ok", 1, "session", one));
         else
             reply(c, tag, media_server_stats(srv));
     } else if (strcmp(cmd, "close") == 0) {
         const char *id = json_string_value(json_object_get(req, "id"));
-        struct media_session *s = id ? media_server_find(srv, id) : NULL;
+        struct media_worker *w;
+        struct media_session *s = id ? media_server_find_locked(srv, id, &w) : NULL;
         if (!s) {
             reply(c, tag, error_msg("no such session"));
         } else {
             json_t *final = media_session_stats(s);
             media_session_close(s, "closed by request");
+            media_worker_unlock(w);
             reply(c, tag, json_pack("{sb so}", "ok", 1, "session", final));
         }
     } else if (strncmp(cmd, "room.", 5) == 0) {
@@ -258,8 +360,13 @@ static void drop_client(struct client *c)
             *pp = c->next;
             break;
         }
-    if (c->pending)
-        media_session_forget_answer(c->pending);
+    struct media_worker *w;
+    struct media_session *s = c->pending ? media_server_find_locked(ctl->srv, c->pending_id, &w)
+                                         : NULL;
+    if (s) { /* an answer already posted finds no client and is dropped */
+        media_session_forget_answer(s);
+        media_worker_unlock(w);
+    }
     json_decref(c->pending_req);
     if (c->watch)
         g_source_remove(c->watch);
@@ -305,6 +412,7 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
         return G_SOURCE_CONTINUE;
     }
     c->ctl = ctl;
+    c->serial = ++ctl->next_serial;
     c->fd = cfd;
     c->watch = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client, c);
     c->next = ctl->clients;
@@ -344,6 +452,7 @@ int media_control_open(struct media_control **out, struct media_server *srv, con
     c->fd = fd;
     c->path = strdup(path);
     c->watch = g_unix_fd_add(fd, G_IO_IN, on_accept, c);
+    srv->control = c;
     *out = c;
     return 0;
 }
@@ -352,6 +461,13 @@ void media_control_close(struct media_control *c)
 {
     if (!c)
         return;
+    /* Workers read srv->control to post events: no one may hold it after this. */
+    for (unsigned i = 0; i < c->srv->n_workers; i++) {
+        media_worker_lock(&c->srv->workers[i]);
+        c->srv->control = NULL;
+        media_worker_unlock(&c->srv->workers[i]);
+    }
+    c->srv->control = NULL;
     while (c->clients)
         drop_client(c->clients);
     if (c->watch)
@@ -360,5 +476,7 @@ void media_control_close(struct media_control *c)
     if (c->path)
         unlink(c->path);
     free(c->path);
-    free(c);
+    c->closed = true;
+    if (atomic_load(&c->posted) == 0) /* else the last posted message frees it */
+        free(c);
 }

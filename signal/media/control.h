@@ -6,6 +6,8 @@
 #ifndef MEDIA_CONTROL_H
 #define MEDIA_CONTROL_H
 
+#include <jansson.h>
+
 #include "session.h"
 
 struct media_control;
@@ -15,5 +17,10 @@ struct media_control;
 int media_control_open(struct media_control **out, struct media_server *srv, const char *path,
                        char *err, size_t err_cap);
 void media_control_close(struct media_control *c);
+
+/* An unsolicited event ({"event": "room.speaker", ...}) for every control
+ * connection. Safe from any worker thread: the line is written from the main
+ * loop. Takes event; dropped when the control socket is closed. */
+void media_control_notify(struct media_server *srv, json_t *event);
 
 #endif

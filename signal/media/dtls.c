@@ -9,6 +9,7 @@
 #include "dtls.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,15 +390,18 @@ int media_dtls_srtp_keys(struct media_dtls *d, struct media_srtp_keys *k)
 
 /* ---- SRTP ---- */
 
+static int init_rc;
+static void init_srtp(void)
+{
+    init_rc = srtp_init() == srtp_err_status_ok ? 0 : -EIO;
+}
+
+/* Once per process, whichever worker thread gets here first. */
 static int srtp_ready(void)
 {
-    static int done;
-    if (!done) {
-        if (srtp_init() != srtp_err_status_ok)
-            return -EIO;
-        done = 1;
-    }
-    return 0;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_srtp);
+    return init_rc;
 }
 
 static int make_session(srtp_t *out, const struct media_srtp_keys *k, const uint8_t *key,

@@ -1,6 +1,7 @@
 /*
- * main.c - mediad: flags and config, the DTLS certificate, the control socket
- * and the GLib main loop. Everything else lives in session.c and control.c.
+ * main.c - mediad: flags and config, the DTLS certificate, the worker threads
+ * (worker.c), the control socket and the main thread's GLib loop that serves
+ * it. Everything else lives in session.c and control.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "dtls.h"
 #include "session.h"
 #include "util/log.h"
+#include "worker.h"
 
 static gboolean on_signal(gpointer data)
 {
@@ -47,9 +49,16 @@ int main(int argc, char **argv)
         media_config_release(&cfg);
         return 1;
     }
+    if (media_workers_start(&srv, cfg.workers) != 0) {
+        lt_log(LT_LOG_ERROR, "media", "workers", "error=\"cannot start %u threads\"", cfg.workers);
+        media_dtls_cert_free(srv.cert);
+        media_config_release(&cfg);
+        return 1;
+    }
     struct media_control *ctl;
     if (media_control_open(&ctl, &srv, cfg.control_socket, err, sizeof err) != 0) {
         lt_log(LT_LOG_ERROR, "media", "control_socket", "error=\"%s\"", err);
+        media_workers_stop(&srv);
         media_dtls_cert_free(srv.cert);
         media_config_release(&cfg);
         return 1;
@@ -58,16 +67,20 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);
     lt_log(LT_LOG_INFO, "media", "start",
-           "version=%s control=%s turn_urls=%u ice_addresses=%u max_sessions=%u fingerprint=\"%s\"",
+           "version=%s control=%s turn_urls=%u ice_addresses=%u max_sessions=%u workers=%u "
+           "fingerprint=\"%s\"",
            LANTURN_VERSION, cfg.control_socket, cfg.n_turn_urls, cfg.n_ice_addresses,
-           cfg.max_sessions, media_dtls_cert_fingerprint(srv.cert));
+           cfg.max_sessions, cfg.workers, media_dtls_cert_fingerprint(srv.cert));
     g_main_loop_run(loop);
 
-    lt_log(LT_LOG_INFO, "media", "stop", "sessions=%u", srv.n_sessions);
-    media_control_close(ctl);
-    media_server_close_all(&srv);
-    while (srv.n_sessions) /* let the deferred frees run */
-        g_main_context_iteration(NULL, TRUE);
+    unsigned open = 0;
+    for (unsigned i = 0; i < srv.n_workers; i++)
+        open += atomic_load(&srv.workers[i].n_sessions);
+    lt_log(LT_LOG_INFO, "media", "stop", "sessions=%u", open);
+    media_control_close(ctl); /* no more requests, answers or events */
+    media_workers_stop(&srv);  /* every session closed and freed, threads joined */
+    while (g_main_context_iteration(NULL, FALSE)) /* messages the workers posted */
+        ;
     g_main_loop_unref(loop);
     media_dtls_cert_free(srv.cert);
     media_config_release(&cfg);

@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "session.h"
+#include "worker.h"
 
 #define ROOM_MAX_SOURCES 64
 #define ROOM_QUEUE_LEN 16 /* drained after every packet fed in: a burst, not a backlog */
@@ -18,7 +19,7 @@
 
 struct media_room {
     struct media_room *next;
-    struct media_server *srv;
+    struct media_worker *worker; /* where it and all its members live */
     char name[MEDIA_ROOM_NAME_MAX];
     struct media_fwd *fwd;
     uint64_t rx_packets, forwarded, sent, not_connected, send_errors;
@@ -33,16 +34,17 @@ const char *media_room_name(const struct media_room *r)
     return r->name;
 }
 
-struct media_room *media_room_find(struct media_server *srv, const char *name)
+struct media_room *media_room_find(struct media_worker *w, const char *name)
 {
-    for (struct media_room *r = srv->rooms; r; r = r->next)
+    for (struct media_room *r = w->rooms; r; r = r->next)
         if (strcmp(r->name, name) == 0)
             return r;
     return NULL;
 }
 
-static int room_new(struct media_server *srv, const char *name, struct media_room **out)
+static int room_new(struct media_worker *w, const char *name, struct media_room **out)
 {
+    const struct media_server *srv = w->srv;
     struct media_room *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
@@ -59,23 +61,24 @@ static int room_new(struct media_server *srv, const char *name, struct media_roo
         free(r);
         return rc;
     }
-    r->srv = srv;
+    r->worker = w;
     snprintf(r->name, sizeof r->name, "%s", name);
-    r->next = srv->rooms;
-    srv->rooms = r;
+    r->next = w->rooms;
+    w->rooms = r;
+    atomic_fetch_add(&w->n_rooms, 1);
     *out = r;
     return 0;
 }
 
-int media_room_join(struct media_server *srv, const char *name, struct media_session *s,
+int media_room_join(struct media_worker *w, const char *name, struct media_session *s,
                     struct media_room **out, unsigned *ep)
 {
     size_t len = strlen(name);
     if (len == 0 || len >= MEDIA_ROOM_NAME_MAX)
         return -EINVAL;
-    struct media_room *r = media_room_find(srv, name);
+    struct media_room *r = media_room_find(w, name);
     int rc;
-    if (!r && (rc = room_new(srv, name, &r)) != 0)
+    if (!r && (rc = room_new(w, name, &r)) != 0)
         return rc;
     if ((rc = media_fwd_join(r->fwd, s, ep)) != 0) {
         if (media_fwd_members(r->fwd) == 0)
@@ -91,11 +94,12 @@ void media_room_leave(struct media_room *r, unsigned ep)
     media_fwd_leave(r->fwd, media_session_now_us(), ep);
     if (media_fwd_members(r->fwd) > 0)
         return;
-    for (struct media_room **pp = &r->srv->rooms; *pp; pp = &(*pp)->next)
+    for (struct media_room **pp = &r->worker->rooms; *pp; pp = &(*pp)->next)
         if (*pp == r) {
             *pp = r->next;
             break;
         }
+    atomic_fetch_sub(&r->worker->n_rooms, 1);
     media_fwd_free(r->fwd);
     free(r);
 }
@@ -183,7 +187,8 @@ json_t *media_room_ep_stats(struct media_room *r, unsigned ep)
 
 json_t *media_room_stats(struct media_room *r)
 {
-    return json_pack("{ss sI sI sI sI sI sI}", "room", r->name, "members",
+    return json_pack("{ss sI sI sI sI sI sI sI}", "room", r->name, "worker",
+                     (json_int_t)r->worker->index, "members",
                      (json_int_t)media_fwd_members(r->fwd), "rx_packets", (json_int_t)r->rx_packets,
                      "forwarded", (json_int_t)r->forwarded, "sent", (json_int_t)r->sent,
                      "not_connected", (json_int_t)r->not_connected, "send_errors",
@@ -193,8 +198,13 @@ json_t *media_room_stats(struct media_room *r)
 json_t *media_room_list(struct media_server *srv, const char *name)
 {
     json_t *list = json_array();
-    for (struct media_room *r = srv->rooms; r; r = r->next)
-        if (!name || strcmp(name, r->name) == 0)
-            json_array_append_new(list, media_room_stats(r));
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        struct media_worker *w = &srv->workers[i];
+        media_worker_lock(w);
+        for (struct media_room *r = w->rooms; r; r = r->next)
+            if (!name || strcmp(name, r->name) == 0)
+                json_array_append_new(list, media_room_stats(r));
+        media_worker_unlock(w);
+    }
     return list;
 }

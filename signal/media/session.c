@@ -8,7 +8,8 @@
  *   SRTCP -> unprotect -> echo.c -> the RTCP it answers with, protected;
  *   in a room: SRTP/SRTCP -> unprotect -> room.c, which protects each copy
  *           with the receiving session's keys and sends it on its agent.
- * Everything runs on the default GLib main context, so there is no locking.
+ * Everything runs on the session's worker context (worker.h); the control
+ * thread comes in only while it holds that worker's lock.
  */
 #include "session.h"
 #include "session_int.h"
@@ -29,6 +30,7 @@
 #include "rtp.h"
 #include "sdp.h"
 #include "util/log.h"
+#include "worker.h"
 
 #define PKT_MAX (1500 + MEDIA_SRTP_TRAILER_MAX)
 #define GATHER_TIMEOUT_US (10 * 1000000ull)
@@ -58,11 +60,20 @@ static uint32_t random32(void)
 
 const char *media_session_id(const struct media_session *s) { return s->id; }
 
-struct media_session *media_server_find(struct media_server *srv, const char *id)
+struct media_session *media_server_find_locked(struct media_server *srv, const char *id,
+                                               struct media_worker **w)
 {
-    for (struct media_session *s = srv->sessions; s; s = s->next)
-        if (strcmp(s->id, id) == 0 && s->state != ST_CLOSED)
-            return s;
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        struct media_worker *wk = &srv->workers[i];
+        media_worker_lock(wk);
+        for (struct media_session *s = wk->sessions; s; s = s->next)
+            if (strcmp(s->id, id) == 0 && s->state != ST_CLOSED) {
+                *w = wk;
+                return s;
+            }
+        media_worker_unlock(wk);
+    }
+    *w = NULL;
     return NULL;
 }
 
@@ -105,13 +116,12 @@ static void answer_once(struct media_session *s, const char *sdp, const char *er
 static gboolean free_later(gpointer data)
 {
     struct media_session *s = data;
-    struct media_server *srv = s->srv;
-    for (struct media_session **pp = &srv->sessions; *pp; pp = &(*pp)->next)
+    struct media_worker *w = s->worker;
+    for (struct media_session **pp = &w->sessions; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
             break;
         }
-    srv->n_sessions--;
     if (s->agent) {
         nice_agent_attach_recv(s->agent, s->stream, 1, NULL, NULL, NULL);
         nice_agent_remove_stream(s->agent, s->stream);
@@ -120,6 +130,7 @@ static gboolean free_later(gpointer data)
     media_srtp_free(s->srtp);
     media_dtls_free(s->dtls);
     free(s);
+    atomic_fetch_sub(&w->n_sessions, 1); /* last: the worker may exit once it is 0 */
     return G_SOURCE_REMOVE;
 }
 
@@ -129,9 +140,9 @@ void media_session_close(struct media_session *s, const char *why)
         return;
     bool ok = s->state == ST_CONNECTED;
     if (ok)
-        s->srv->completed++;
+        s->worker->completed++;
     else
-        s->srv->failed++;
+        s->worker->failed++;
     s->state = ST_CLOSED;
     snprintf(s->close_reason, sizeof s->close_reason, "%s", why);
     if (s->room) /* at once: nothing more is forwarded to or from it */
@@ -141,11 +152,8 @@ void media_session_close(struct media_session *s, const char *why)
            "id=%s reason=\"%s\" rx_packets=%" PRIu64 " tx_packets=%" PRIu64, s->id, why,
            s->rx_packets, s->tx_packets);
     answer_once(s, NULL, why);
-    if (s->timer)
-        g_source_remove(s->timer);
-    s->timer = 0;
     /* Not now: we may be inside one of the agent's own callbacks. */
-    g_idle_add(free_later, s);
+    media_worker_defer(s->worker, free_later, s);
 }
 
 void media_session_forget_answer(struct media_session *s) { s->answer_fn = NULL; }
@@ -234,23 +242,19 @@ static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, 
     }
 }
 
-static gboolean on_timer(gpointer data)
+static void tick(struct media_session *s, uint64_t t)
 {
-    struct media_session *s = data;
-    uint64_t t = now_us();
     const struct media_config *cfg = s->srv->cfg;
     if (s->state == ST_GATHERING && t - s->created_us > GATHER_TIMEOUT_US) {
-        s->timer = 0;
         media_session_close(s, "no ICE candidates in time (is TURN reachable?)");
-        return G_SOURCE_REMOVE;
+        return;
     }
     uint64_t last = s->last_rx_us ? s->last_rx_us : s->created_us;
     /* max_duration bounds an echo test; a room member stays as long as it sends. */
     bool too_long = !s->room && t - s->created_us > cfg->max_duration_s * 1000000ull;
     if (t - last > cfg->idle_timeout_s * 1000000ull || too_long) {
-        s->timer = 0;
         media_session_close(s, t - last > cfg->idle_timeout_s * 1000000ull ? "idle" : "max_duration");
-        return G_SOURCE_REMOVE;
+        return;
     }
     if (s->dtls && media_dtls_timeout_ms(s->dtls) == 0) {
         media_dtls_on_timeout(s->dtls);
@@ -267,7 +271,15 @@ static gboolean on_timer(gpointer data)
         if (olen && media_srtp_protect(s->srtp, true, out, &olen, sizeof out) == 0)
             send_pkt(s, out, olen);
     }
-    return G_SOURCE_CONTINUE;
+}
+
+void media_sessions_tick(struct media_worker *w)
+{
+    uint64_t t = now_us();
+    /* Closing only marks a session; it leaves the list in free_later(). */
+    for (struct media_session *s = w->sessions; s; s = s->next)
+        if (s->state != ST_CLOSED)
+            tick(s, t);
 }
 
 /* ---- ICE ---- */
@@ -423,7 +435,7 @@ static int setup_ice(struct media_session *s, const struct media_echo_request *r
                      size_t cap)
 {
     const struct media_config *cfg = s->srv->cfg;
-    s->agent = nice_agent_new_full(g_main_context_default(), NICE_COMPATIBILITY_RFC5245,
+    s->agent = nice_agent_new_full(s->worker->ctx, NICE_COMPATIBILITY_RFC5245,
                                    NICE_AGENT_OPTION_ICE_TRICKLE);
     if (!s->agent) {
         snprintf(err, cap, "libnice: cannot make an agent");
@@ -468,8 +480,8 @@ static int setup_ice(struct media_session *s, const struct media_echo_request *r
     g_signal_connect(s->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), s);
     g_signal_connect(s->agent, "component-state-changed", G_CALLBACK(on_state), s);
     g_signal_connect(s->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), s);
-    nice_agent_attach_recv(s->agent, s->stream, 1, g_main_context_default(), on_recv, s);
-    g_idle_add(start_gathering, s);
+    nice_agent_attach_recv(s->agent, s->stream, 1, s->worker->ctx, on_recv, s);
+    media_worker_defer(s->worker, start_gathering, s);
     return 0;
 }
 
@@ -477,7 +489,7 @@ static int setup_ice(struct media_session *s, const struct media_echo_request *r
  * slot with an SSRC of ours that the answer announces. */
 static int setup_room(struct media_session *s, const char *room, char *err, size_t cap)
 {
-    int rc = media_room_join(s->srv, room, s, &s->room, &s->room_ep);
+    int rc = media_room_join(s->worker, room, s, &s->room, &s->room_ep);
     if (rc) {
         snprintf(err, cap, rc == -ENOSPC ? "room is full" : "cannot join room \"%s\"", room);
         return rc;
@@ -543,21 +555,33 @@ static int setup_media(struct media_session *s, const struct media_config *cfg, 
     return 0;
 }
 
-int media_session_new(struct media_server *srv, const struct media_echo_request *req,
-                      media_answer_fn fn, void *arg, struct media_session **out, char *err,
-                      size_t err_cap)
+/* A room's members all live on the room's worker; a new room or an echo goes
+ * to the least-loaded one. Returned locked. */
+static struct media_worker *lock_worker_for(struct media_server *srv, const char *room)
 {
-    *out = NULL;
-    if (srv->n_sessions >= srv->cfg->max_sessions) {
-        snprintf(err, err_cap, "busy: %u sessions already", srv->n_sessions);
-        return -EBUSY;
+    for (unsigned i = 0; room && i < srv->n_workers; i++) {
+        struct media_worker *w = &srv->workers[i];
+        media_worker_lock(w);
+        if (media_room_find(w, room))
+            return w;
+        media_worker_unlock(w);
     }
+    struct media_worker *w = media_worker_least_loaded(srv);
+    media_worker_lock(w);
+    return w;
+}
+
+static int session_new(struct media_worker *w, const struct media_echo_request *req,
+                       media_answer_fn fn, void *arg, char *id, char *err, size_t err_cap)
+{
+    struct media_server *srv = w->srv;
     struct media_session *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_cap, "out of memory");
         return -ENOMEM;
     }
     s->srv = srv;
+    s->worker = w;
     s->relay_only = req->relay_only;
     s->created_us = now_us();
     snprintf(s->id, sizeof s->id, "%s-%08" PRIx32 "%04" PRIx32, req->room ? "room" : "echo",
@@ -570,10 +594,10 @@ int media_session_new(struct media_server *srv, const struct media_echo_request 
         return rc;
     }
     /* Link it first so that free_later() can undo everything below. */
-    s->next = srv->sessions;
-    srv->sessions = s;
-    srv->n_sessions++;
-    srv->started++;
+    s->next = w->sessions;
+    w->sessions = s;
+    atomic_fetch_add(&w->n_sessions, 1);
+    w->started++;
     if ((rc = setup_media(s, srv->cfg, req->room, err, err_cap)) != 0 ||
         (rc = setup_ice(s, req, err, err_cap)) != 0) {
         media_session_close(s, err);
@@ -581,15 +605,33 @@ int media_session_new(struct media_server *srv, const struct media_echo_request 
     }
     s->answer_fn = fn;
     s->answer_arg = arg;
-    s->timer = g_timeout_add(50, on_timer, s);
-    lt_log(LT_LOG_INFO, "media", "session_new", "id=%s relay_only=%d m_lines=%u dtls=%s", s->id,
-           s->relay_only, s->offer.n_media, s->role == MEDIA_DTLS_SERVER ? "server" : "client");
-    *out = s;
+    lt_log(LT_LOG_INFO, "media", "session_new",
+           "id=%s relay_only=%d m_lines=%u dtls=%s worker=%u", s->id, s->relay_only,
+           s->offer.n_media, s->role == MEDIA_DTLS_SERVER ? "server" : "client", w->index);
+    snprintf(id, MEDIA_SESSION_ID_LEN, "%s", s->id);
     return 0;
 }
 
-void media_server_close_all(struct media_server *srv)
+int media_session_new(struct media_server *srv, const struct media_echo_request *req,
+                      media_answer_fn fn, void *arg, char id[MEDIA_SESSION_ID_LEN], char *err,
+                      size_t err_cap)
 {
-    for (struct media_session *s = srv->sessions; s; s = s->next)
-        media_session_close(s, "mediad stopping");
+    id[0] = '\0';
+    unsigned total = 0;
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        total += atomic_load(&srv->workers[i].n_sessions);
+    if (total >= srv->cfg->max_sessions) {
+        snprintf(err, err_cap, "busy: %u sessions already", total);
+        return -EBUSY;
+    }
+    struct media_worker *w = lock_worker_for(srv, req->room);
+    int rc = session_new(w, req, fn, arg, id, err, err_cap);
+    media_worker_unlock(w);
+    return rc;
+}
+
+void media_sessions_close_all(struct media_worker *w, const char *why)
+{
+    for (struct media_session *s = w->sessions; s; s = s->next)
+        media_session_close(s, why);
 }

@@ -21,13 +21,13 @@ enum state { ST_GATHERING = 0, ST_CONNECTING, ST_DTLS, ST_CONNECTED, ST_CLOSED }
 struct media_session {
     struct media_session *next;
     struct media_server *srv;
-    char id[24];
+    struct media_worker *worker; /* the thread it lives on (worker.h) */
+    char id[MEDIA_SESSION_ID_LEN];
     enum state state;
     bool relay_only;
     char close_reason[128];
     NiceAgent *agent;
     guint stream;
-    guint timer;
     media_answer_fn answer_fn;
     void *answer_arg;
     struct media_sdp offer;

@@ -7,6 +7,7 @@
 #include "room.h"
 #include "session.h"
 #include "session_int.h"
+#include "worker.h"
 
 static const char *const STATE_NAMES[] = {"gathering", "connecting", "dtls", "connected", "closed"};
 
@@ -34,8 +35,9 @@ json_t *media_session_stats(const struct media_session *s)
         }
         json_array_append_new(streams, j);
     }
-    json_t *o = json_pack("{ss ss sb sf sI sI sI sI sI so}", "id", s->id, "state",
-                          STATE_NAMES[s->state], "relay_only", s->relay_only, "age_s",
+    json_t *o = json_pack("{ss ss sI sb sf sI sI sI sI sI so}", "id", s->id, "state",
+                          STATE_NAMES[s->state], "worker", (json_int_t)s->worker->index,
+                          "relay_only", s->relay_only, "age_s",
                           (double)(t - s->created_us) / 1e6, "rx_packets",
                           (json_int_t)s->rx_packets, "rx_bytes", (json_int_t)s->rx_bytes,
                           "tx_packets", (json_int_t)s->tx_packets, "tx_bytes",
@@ -59,12 +61,28 @@ json_t *media_session_stats(const struct media_session *s)
 
 json_t *media_server_stats(struct media_server *srv)
 {
-    json_t *list = json_array();
-    for (struct media_session *s = srv->sessions; s; s = s->next)
-        if (s->state != ST_CLOSED)
-            json_array_append_new(list, media_session_stats(s));
-    return json_pack("{sb sI sI sI sI sI so}", "ok", 1, "sessions_now", (json_int_t)json_array_size(list),
-                     "max_sessions", (json_int_t)srv->cfg->max_sessions, "started",
-                     (json_int_t)srv->started, "completed", (json_int_t)srv->completed, "failed",
-                     (json_int_t)srv->failed, "sessions", list);
+    json_t *list = json_array(), *workers = json_array();
+    uint64_t started = 0, completed = 0, failed = 0;
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        struct media_worker *w = &srv->workers[i];
+        media_worker_lock(w);
+        unsigned open = 0;
+        for (struct media_session *s = w->sessions; s; s = s->next)
+            if (s->state != ST_CLOSED) {
+                json_array_append_new(list, media_session_stats(s));
+                open++;
+            }
+        started += w->started;
+        completed += w->completed;
+        failed += w->failed;
+        json_array_append_new(workers, json_pack("{sI sI sI}", "worker", (json_int_t)i, "sessions",
+                                                 (json_int_t)open, "rooms",
+                                                 (json_int_t)atomic_load(&w->n_rooms)));
+        media_worker_unlock(w);
+    }
+    return json_pack("{sb sI sI sI sI sI so so}", "ok", 1, "sessions_now",
+                     (json_int_t)json_array_size(list), "max_sessions",
+                     (json_int_t)srv->cfg->max_sessions, "started", (json_int_t)started,
+                     "completed", (json_int_t)completed, "failed", (json_int_t)failed, "workers",
+                     workers, "sessions", list);
 }

@@ -48,8 +48,9 @@ export class MediadRig {
     const turnPort = PORT_BASE + 2; // srv.turnUrl
     this.run('turnd', [TURND, '--listen', `127.0.0.1:${turnPort}`, '--no-tcp', '--relay-ip', '127.0.0.1',
       '--relay-ports', `${PORT_BASE + 10}-${PORT_BASE + 19}`, '--secret-file', srv.secretFile]);
+    // Two workers: rooms and sessions run on threads apart from the control socket.
     this.mediad = this.run('mediad', [MEDIAD, '--control-socket', this.sock, '--ice-address', '127.0.0.1',
-      '--turn-url', srv.turnUrl, '--turn-secret-file', srv.secretFile]);
+      '--workers', '2', '--turn-url', srv.turnUrl, '--turn-secret-file', srv.secretFile]);
     for (let i = 0; ; i++) {
       try { if ((await this.request({ cmd: 'stats' })).ok) break; } catch { /* not yet */ }
       if (i > 100) throw new Error(`mediad did not come up:\n${this.log.join('')}`);

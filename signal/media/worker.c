@@ -1,0 +1,161 @@
+/*
+ * worker.c - mediad's worker threads and their locks (see worker.h).
+ *
+ * The lock is handed over in the poll function: a worker drops its lock just
+ * before poll() and takes it back right after, so its sources are always
+ * dispatched with the lock held. A control-thread caller announces itself in
+ * `waiters` first; a worker that finds one waiting lets it go ahead (the
+ * condition variable) instead of taking the lock straight back, so a busy
+ * worker cannot starve the control socket.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "session.h"
+#include "util/log.h"
+
+#define TICK_MS 50
+
+static _Thread_local struct media_worker *current;
+
+static void take(struct media_worker *w)
+{
+    g_mutex_lock(&w->lock);
+    while (atomic_load(&w->waiters) > 0)
+        g_cond_wait(&w->cond, &w->lock);
+}
+
+static gint poll_unlocked(GPollFD *fds, guint n, gint timeout)
+{
+    struct media_worker *w = current;
+    g_mutex_unlock(&w->lock);
+    gint rc = g_poll(fds, n, timeout);
+    take(w);
+    return rc;
+}
+
+void media_worker_lock(struct media_worker *w)
+{
+    atomic_fetch_add(&w->waiters, 1);
+    g_mutex_lock(&w->lock);
+    atomic_fetch_sub(&w->waiters, 1);
+}
+
+void media_worker_unlock(struct media_worker *w)
+{
+    g_cond_broadcast(&w->cond);
+    g_mutex_unlock(&w->lock);
+}
+
+/* One timer per worker for all its sessions (not one GLib source each): the
+ * loop then walks a short source list on every iteration. */
+static gboolean on_tick(gpointer data)
+{
+    media_sessions_tick(data);
+    return G_SOURCE_CONTINUE;
+}
+
+static gpointer run(gpointer data)
+{
+    struct media_worker *w = data;
+    current = w;
+    g_main_context_push_thread_default(w->ctx);
+    take(w);
+    while (!(w->stopping && atomic_load(&w->n_sessions) == 0))
+        g_main_context_iteration(w->ctx, TRUE);
+    g_mutex_unlock(&w->lock);
+    g_main_context_pop_thread_default(w->ctx);
+    return NULL;
+}
+
+static void attach(GMainContext *ctx, GSource *src, GSourceFunc fn, void *data)
+{
+    g_source_set_callback(src, fn, data, NULL);
+    g_source_attach(src, ctx);
+    g_source_unref(src);
+}
+
+void media_worker_defer(struct media_worker *w, GSourceFunc fn, void *data)
+{
+    attach(w->ctx, g_idle_source_new(), fn, data);
+}
+
+void media_main_defer(GSourceFunc fn, void *data)
+{
+    attach(g_main_context_default(), g_idle_source_new(), fn, data);
+}
+
+int media_workers_start(struct media_server *srv, unsigned n)
+{
+    if (n == 0 || n > MEDIA_MAX_WORKERS)
+        return -EINVAL;
+    srv->workers = calloc(n, sizeof *srv->workers);
+    if (!srv->workers)
+        return -ENOMEM;
+    for (unsigned i = 0; i < n; i++) {
+        struct media_worker *w = &srv->workers[i];
+        w->srv = srv;
+        w->index = i;
+        g_mutex_init(&w->lock);
+        g_cond_init(&w->cond);
+        w->ctx = g_main_context_new();
+        g_main_context_set_poll_func(w->ctx, poll_unlocked);
+        w->tick = g_timeout_source_new(TICK_MS);
+        g_source_set_callback(w->tick, on_tick, w, NULL);
+        g_source_attach(w->tick, w->ctx);
+        char name[16];
+        snprintf(name, sizeof name, "mediad-w%u", i);
+        w->thread = g_thread_try_new(name, run, w, NULL);
+        if (!w->thread) {
+            g_source_destroy(w->tick);
+            g_source_unref(w->tick);
+            g_main_context_unref(w->ctx);
+            g_mutex_clear(&w->lock);
+            g_cond_clear(&w->cond);
+            srv->n_workers = i;
+            media_workers_stop(srv);
+            return -EAGAIN;
+        }
+    }
+    srv->n_workers = n;
+    return 0;
+}
+
+void media_workers_stop(struct media_server *srv)
+{
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        struct media_worker *w = &srv->workers[i];
+        media_worker_lock(w);
+        w->stopping = true;
+        media_sessions_close_all(w, "mediad stopping");
+        media_worker_unlock(w);
+        g_main_context_wakeup(w->ctx);
+    }
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        struct media_worker *w = &srv->workers[i];
+        g_thread_join(w->thread);
+        g_source_destroy(w->tick);
+        g_source_unref(w->tick);
+        g_main_context_unref(w->ctx);
+        g_mutex_clear(&w->lock);
+        g_cond_clear(&w->cond);
+    }
+    free(srv->workers);
+    srv->workers = NULL;
+    srv->n_workers = 0;
+}
+
+struct media_worker *media_worker_least_loaded(struct media_server *srv)
+{
+    struct media_worker *best = &srv->workers[0];
+    for (unsigned i = 1; i < srv->n_workers; i++) {
+        struct media_worker *w = &srv->workers[i];
+        unsigned s = atomic_load(&w->n_sessions), bs = atomic_load(&best->n_sessions);
+        if (s < bs || (s == bs && atomic_load(&w->n_rooms) < atomic_load(&best->n_rooms)))
+            best = w;
+    }
+    return best;
+}
