@@ -17,7 +17,9 @@
  * forward in time, and loss is counted from gaps in mediad's numbering.
  *
  *   media-load --control SOCK [--mediad-pid PID] [--publishers P] [--subscribers S]
- *              [--kbps K] [--seconds T] [--room NAME] [--quick] [--switch] [--json]
+ *              [--kbps K] [--seconds T] [--room NAME] [--quick] [--switch] [--json] [--keep]
+ *
+ * --keep leaves the sessions open at the end (mediad ends them when they go idle).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,7 +39,7 @@ struct opts {
     const char *control, *room;
     int mediad_pid;
     unsigned publishers, subscribers, kbps, seconds, connect_timeout;
-    bool json, switch_check;
+    bool json, switch_check, keep; /* keep: leave the sessions to mediad's idle timeout */
 };
 
 struct run {
@@ -245,7 +247,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: media-load --control SOCK [--mediad-pid PID] [--publishers P (1-%d)]\n"
             "       [--subscribers S] [--kbps K] [--seconds T] [--room NAME] [--quick] [--switch]\n"
-            "       [--json]\n",
+            "       [--json] [--keep]\n",
             ML_MAX_PUBLISHERS);
 }
 
@@ -261,7 +263,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"control", 1, 0, 'c'},     {"mediad-pid", 1, 0, 'p'}, {"publishers", 1, 0, 'P'},
         {"subscribers", 1, 0, 'S'}, {"kbps", 1, 0, 'k'},       {"seconds", 1, 0, 't'},
         {"room", 1, 0, 'r'},        {"quick", 0, 0, 'q'},      {"json", 0, 0, 'j'},
-        {"help", 0, 0, 'h'},        {"switch", 0, 0, 'w'},     {0, 0, 0, 0}};
+        {"help", 0, 0, 'h'},        {"switch", 0, 0, 'w'},     {"keep", 0, 0, 'K'},
+        {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
@@ -294,6 +297,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case 'w':
             o->switch_check = true;
+            break;
+        case 'K':
+            o->keep = true;
             break;
         case 'h':
             usage(stdout);
@@ -526,7 +532,7 @@ int main(int argc, char **argv)
     }
 out:
     for (unsigned i = 0; r.peers && i < r.n; i++) {
-        if (r.peers[i].id[0])
+        if (r.peers[i].id[0] && !r.o.keep)
             json_decref(ctl_call(ctl, json_pack("{ss ss}", "cmd", "close", "id", r.peers[i].id)));
         ml_peer_free(&r.peers[i]);
     }
