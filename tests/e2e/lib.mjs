@@ -23,6 +23,17 @@ const SCRYPT_N = '16384';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// fn() until ok(value), every half second; after ms, an error naming what and the last value.
+export async function until(what, fn, ok, ms = 45000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > ms) throw new Error(`${what}: ${JSON.stringify(v)}`);
+    await sleep(500);
+  }
+}
+
 export const CHROME_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--disable-quic', '--ignore-certificate-errors',

@@ -13,6 +13,7 @@ import { newRoomDialog, newDirectDialog, inviteDialog, passwordDialog, settingsD
 import { searchDialog } from './views/search.js';
 import { confirmDialog } from './views/dialog.js';
 import { createCallUI } from './views/callui.js';
+import { createBroadcastUI } from './views/broadcastui.js';
 
 const root = document.getElementById('app');
 let ui = null;
@@ -46,14 +47,16 @@ function startApp(user) {
     onSearch: () => searchDialog({ onOpen }), onLogout: logout,
   });
   const calls = createCallUI({ onRoomsWithCalls: (ids) => sidebar.setCalls(ids) });
+  const presentations = createBroadcastUI();
   const roomView = createRoomView({
     onMenu: openSidebar, onMembers: toggleMembers, onInvite: inviteDialog,
     onSearch: () => searchDialog({ onOpen }), onCall: (room, media) => calls.start(room, media),
+    onPresent: (room) => presentations.present(room),
   });
   const members = createMembers({ onClose: toggleMembers });
   const scrim = h('div.scrim', { on: { click: () => layout.classList.remove('show-sidebar', 'show-members') } });
   layout.append(sidebar.el, roomView.el, members.el, scrim);
-  clear(root).append(banner, layout, calls.el);
+  clear(root).append(banner, layout, calls.el, presentations.el);
   const wide = window.matchMedia('(min-width: 1100px)');
   if (wide.matches) layout.classList.add('show-members');
   wide.addEventListener('change', () => layout.classList.toggle('show-members', wide.matches));
@@ -133,6 +136,7 @@ function startApp(user) {
   async function logout() {
     if (!await confirmDialog(`${t('logout')}?`, t('logout'))) return;
     calls.hangupAll();
+    presentations.stop();
     try { await api.logout(); } catch { /* signed out locally anyway */ }
     store.stop();
     document.removeEventListener('visibilitychange', onVisibility);

@@ -250,6 +250,7 @@ class Calls extends EventTarget {
     const mine = c && c.id && d.call === c.id;
     switch (ev) {
     case 'call.incoming': {
+      if (d.call.broadcast) break; // a presentation, not a ringing call: broadcast.js
       this.live.add(d.call.room);
       if (this.incoming.has(d.call.id) || (c && c.id === d.call.id)) break;
       if (c) { store.request('call.decline', { call: d.call.id, reason: 'busy' }).catch(() => {}); break; }

@@ -6,7 +6,8 @@
 // and go. Each other device is shown through an SfuTile, which looks to the
 // call UI like a mesh Peer.
 export class Sfu extends EventTarget {
-  constructor({ callId, pairs, rtcConfig, local, request }) {
+  // direction: the first pair's; a broadcast's presenter only sends and its viewers only receive.
+  constructor({ callId, pairs, rtcConfig, local, request, direction = 'sendrecv' }) {
     super();
     this.callId = callId;
     this.request = request;
@@ -17,7 +18,7 @@ export class Sfu extends EventTarget {
       for (const kind of ['audio', 'video']) {
         const track = j === 0 && local ? local.getTracks().find((t) => t.kind === kind) : null;
         pair[kind] = this.pc.addTransceiver(track || kind, j === 0
-          ? { direction: 'sendrecv', streams: local ? [local] : [] } : { direction: 'recvonly' });
+          ? { direction, streams: local ? [local] : [] } : { direction: 'recvonly' });
       }
       this.pairs.push(pair);
     }

@@ -8,7 +8,7 @@ import { renderMessage } from './message.js';
 import { createComposer } from './composer.js';
 import { confirmDialog } from './dialog.js';
 
-export function createRoomView({ onMenu, onMembers, onCall, onInvite, onSearch }) {
+export function createRoomView({ onMenu, onMembers, onCall, onPresent, onInvite, onSearch }) {
   const composer = createComposer();
   const title = h('h1.room-title');
   const topic = h('p.room-topic');
@@ -43,6 +43,7 @@ export function createRoomView({ onMenu, onMembers, onCall, onInvite, onSearch }
     callBtns.replaceChildren(...[
       b(I.phone, t('call.audio'), 'call-audio', () => onCall(room, 'audio')),
       b(I.video, t('call.video'), 'call-video', () => onCall(room, 'video')),
+      b(I.screen, t('bc.present'), 'present', () => onPresent(room)),
       canInvite ? b(I.userPlus, t('room.invite'), 'invite', () => onInvite(room)) : null,
       b(I.search, t('search'), 'search-room', onSearch),
       b(I.users, t('members'), 'members', onMembers),
