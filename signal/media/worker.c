@@ -23,15 +23,15 @@ static _Thread_local struct media_worker *current;
 
 static void take(struct media_worker *w)
 {
-    g_mutex_lock(&w->lock);
+    pthread_mutex_lock(&w->lock);
     while (atomic_load(&w->waiters) > 0)
-        g_cond_wait(&w->cond, &w->lock);
+        pthread_cond_wait(&w->cond, &w->lock);
 }
 
 static gint poll_unlocked(GPollFD *fds, guint n, gint timeout)
 {
     struct media_worker *w = current;
-    g_mutex_unlock(&w->lock);
+    pthread_mutex_unlock(&w->lock);
     gint rc = g_poll(fds, n, timeout);
     take(w);
     return rc;
@@ -40,14 +40,14 @@ static gint poll_unlocked(GPollFD *fds, guint n, gint timeout)
 void media_worker_lock(struct media_worker *w)
 {
     atomic_fetch_add(&w->waiters, 1);
-    g_mutex_lock(&w->lock);
+    pthread_mutex_lock(&w->lock);
     atomic_fetch_sub(&w->waiters, 1);
 }
 
 void media_worker_unlock(struct media_worker *w)
 {
-    g_cond_broadcast(&w->cond);
-    g_mutex_unlock(&w->lock);
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
 }
 
 /* One timer per worker for all its sessions (not one GLib source each): the
@@ -66,7 +66,7 @@ static gpointer run(gpointer data)
     take(w);
     while (!(w->stopping && atomic_load(&w->n_sessions) == 0))
         g_main_context_iteration(w->ctx, TRUE);
-    g_mutex_unlock(&w->lock);
+    pthread_mutex_unlock(&w->lock);
     g_main_context_pop_thread_default(w->ctx);
     return NULL;
 }
@@ -99,8 +99,8 @@ int media_workers_start(struct media_server *srv, unsigned n)
         struct media_worker *w = &srv->workers[i];
         w->srv = srv;
         w->index = i;
-        g_mutex_init(&w->lock);
-        g_cond_init(&w->cond);
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_cond_init(&w->cond, NULL);
         w->ctx = g_main_context_new();
         g_main_context_set_poll_func(w->ctx, poll_unlocked);
         w->tick = g_timeout_source_new(TICK_MS);
@@ -113,8 +113,8 @@ int media_workers_start(struct media_server *srv, unsigned n)
             g_source_destroy(w->tick);
             g_source_unref(w->tick);
             g_main_context_unref(w->ctx);
-            g_mutex_clear(&w->lock);
-            g_cond_clear(&w->cond);
+            pthread_mutex_destroy(&w->lock);
+            pthread_cond_destroy(&w->cond);
             srv->n_workers = i;
             media_workers_stop(srv);
             return -EAGAIN;
@@ -140,8 +140,8 @@ void media_workers_stop(struct media_server *srv)
         g_source_destroy(w->tick);
         g_source_unref(w->tick);
         g_main_context_unref(w->ctx);
-        g_mutex_clear(&w->lock);
-        g_cond_clear(&w->cond);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
     }
     free(srv->workers);
     srv->workers = NULL;

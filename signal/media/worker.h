@@ -12,6 +12,7 @@
 #ifndef MEDIA_WORKER_H
 #define MEDIA_WORKER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,8 +30,8 @@ struct media_worker {
     unsigned index;
     GMainContext *ctx;
     GThread *thread;
-    GMutex lock;
-    GCond cond;
+    pthread_mutex_t lock; /* pthread, not GMutex: ThreadSanitizer understands it */
+    pthread_cond_t cond;
     atomic_uint waiters;           /* control-thread callers queued for the lock */
     bool stopping;                 /* under lock */
     GSource *tick;
