@@ -51,12 +51,13 @@ make_cert() {
         fail "openssl could not make a certificate: $(cat "$1/openssl.log")"
 }
 
-# start_turnd NAME ARGS...: run turnd (binary in $TURND) in the background.
+# start_turnd NAME ARGS...: run turnd (binary in $TURND) in the background;
+# with TURND_WORKERS set, that many workers (the tests' workers=2 variants).
 start_turnd() {
     local name=$1
     shift
-    "${TURND:?TURND not set}" --relay-ports "$RELAY_LO-$RELAY_HI" --log-level debug "$@" \
-        >"$LOGDIR/$name.log" 2>&1 &
+    "${TURND:?TURND not set}" --relay-ports "$RELAY_LO-$RELAY_HI" --log-level debug \
+        ${TURND_WORKERS:+--workers "$TURND_WORKERS"} "$@" >"$LOGDIR/$name.log" 2>&1 &
     PIDS+=($!)
     TURND_PID=$!
     local listen

@@ -86,6 +86,14 @@ static void fake_tcp_close(void *ctx, int peer)
     f->tcp_closed[f->n_tcp_closed++ % 16] = peer;
 }
 
+struct turn_core *turn_test_core_new(struct t *t)
+{
+    struct turn_env env = {&t->f,        fake_open,        fake_close,    fake_send,
+                           fake_random, fake_wall,        fake_tcp_listen, fake_tcp_connect,
+                           fake_tcp_bind, fake_tcp_close};
+    return turn_core_new(&t->cfg, &env);
+}
+
 int turn_test_setup(void **state, void (*tweak)(struct turn_core_config *cfg))
 {
     static struct t t;
@@ -103,10 +111,7 @@ int turn_test_setup(void **state, void (*tweak)(struct turn_core_config *cfg))
     if (tweak)
         tweak(&t.cfg);
     t.f.wall = 1700000000;
-    struct turn_env env = {&t.f,        fake_open,        fake_close,    fake_send,
-                           fake_random, fake_wall,        fake_tcp_listen, fake_tcp_connect,
-                           fake_tcp_bind, fake_tcp_close};
-    t.core = turn_core_new(&t.cfg, &env);
+    t.core = turn_test_core_new(&t);
     stun_addr_parse("10.0.0.1:3478", &t.local);
     stun_addr_parse("192.168.1.10:40000", &t.client);
     stun_addr_parse("192.168.1.20:5000", &t.peer);

@@ -76,6 +76,8 @@ typedef void (*attrs_fn)(struct stun_builder *b, const void *arg);
  * change the config before the core starts. */
 int turn_test_setup(void **state, void (*tweak)(struct turn_core_config *cfg));
 int turn_test_setup_default(void **state);
+/* Another core on the same fake env and config (a second worker). */
+struct turn_core *turn_test_core_new(struct t *t);
 int turn_test_teardown(void **state);
 
 /* The last datagram the core sent, parsed into t->resp; its error code. */

@@ -134,7 +134,7 @@ static const char *const known_keys[] = {
     "tls_key",         "max_connections",  "idle_timeout",        "auth_fail_limit",
     "auth_fail_window", "alloc_bandwidth",  "user_bandwidth",      "closed_loop",
     "client_subnets", "alternate_server", "alternate_domain",  "draining",
-    "control_socket", "udp_buffer",
+    "control_socket", "udp_buffer", "workers",
     "dtls", "dtls_listen", "max_dtls_sessions", "metrics_listen",
     "max_tcp_connections", "unauth_answer_limit", "unauth_answer_window",
 };
@@ -284,6 +284,7 @@ static int read_setting(const struct file_ctx *f, const config_setting_t *s,
         {"max_connections", &cfg->max_connections, 1, 1000000},
         {"max_dtls_sessions", &cfg->max_dtls_sessions, 1, 1000000},
         {"udp_buffer", &cfg->udp_buffer, 0, 1 << 30},
+        {"workers", &cfg->workers, 1, TURND_MAX_WORKERS},
         {"idle_timeout", &cfg->idle_timeout, 5, 3600},
         {"auth_fail_limit", &c->auth_fail_limit, 0, 1000000},
         {"auth_fail_window", &c->auth_fail_window, 1, 86400},
@@ -530,6 +531,7 @@ static void defaults(struct turnd_config *cfg)
     cfg->dtls = true;
     cfg->max_dtls_sessions = 4096;
     cfg->udp_buffer = 4 << 20;
+    cfg->workers = 1;
     cfg->idle_timeout = 30;
     cfg->control_socket = strdup("/run/lanturn/turnd.sock");
     turn_core_config_defaults(&cfg->core);
@@ -582,6 +584,7 @@ enum {
     OPT_NO_DTLS,
     OPT_MAX_DTLS_SESSIONS,
     OPT_METRICS_LISTEN,
+    OPT_WORKERS,
 };
 
 static const struct option long_options[] = {
@@ -613,6 +616,7 @@ static const struct option long_options[] = {
     {"no-dtls", no_argument, NULL, OPT_NO_DTLS},
     {"max-dtls-sessions", required_argument, NULL, OPT_MAX_DTLS_SESSIONS},
     {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {NULL, 0, NULL, 0},
 };
 
@@ -636,6 +640,9 @@ static void usage(FILE *out)
         "      --tls-listen ADDR:PORT  TLS address, repeatable; port 5349 when omitted\n"
         "                           (default: the listen addresses on port 5349)\n"
         "      --max-connections N  TCP and TLS connections at once (default 4096)\n"
+        "      --workers N          UDP worker threads, each with its own listening\n"
+        "                           sockets (SO_REUSEPORT) and allocations; TCP, TLS,\n"
+        "                           DTLS, control and metrics stay on the first (default 1)\n"
         "      --dtls-listen ADDR:PORT  DTLS (UDP) address, repeatable; port 5349 when\n"
         "                           omitted (default: the TLS addresses, when TLS is on)\n"
         "      --no-dtls            no TURN over DTLS\n"
@@ -714,6 +721,11 @@ static int apply_flag(int opt, const char *arg, struct turnd_config *cfg, struct
         if (parse_uint(arg, 1000000, &v) || v < 1)
             return fail(err, cap, "--max-connections: expected a number from 1 to 1000000");
         cfg->max_connections = (uint32_t)v;
+        return 0;
+    case OPT_WORKERS:
+        if (parse_uint(arg, TURND_MAX_WORKERS, &v) || v < 1)
+            return fail(err, cap, "--workers: expected a number from 1 to %d", TURND_MAX_WORKERS);
+        cfg->workers = (uint32_t)v;
         return 0;
     case OPT_IDLE_TIMEOUT:
         if (parse_uint(arg, 3600, &v) || v < 5)
@@ -882,8 +894,8 @@ void turnd_config_print(const struct turnd_config *cfg, FILE *out)
         fprintf(out, "  tls_cert = \"%s\";\n  tls_key = \"%s\";\n", cfg->tls_cert, cfg->tls_key);
     fprintf(out,
             "  max_connections = %u;\n  idle_timeout = %u;\n  udp_buffer = %u;\n"
-            "  relay_ip = [",
-            cfg->max_connections, cfg->idle_timeout, cfg->udp_buffer);
+            "  workers = %u;\n  relay_ip = [",
+            cfg->max_connections, cfg->idle_timeout, cfg->udp_buffer, cfg->workers);
     for (unsigned i = 0; i < c->n_relay_ip; i++) {
         stun_addr_format(&c->relay_ip[i], false, a, sizeof(a));
         fprintf(out, "%s\"%s\"", i ? ", " : "", a);

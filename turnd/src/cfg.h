@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #define TURND_MAX_LISTEN 16
+#define TURND_MAX_WORKERS 64
 #define TURND_DEFAULT_PORT 3478
 #define TURND_DEFAULT_TLS_PORT 5349
 
@@ -30,6 +31,7 @@ struct turnd_config {
     struct stun_addr metrics_listen; /* GET /metrics over HTTP; port 0 = off */
     uint32_t max_connections; /* TCP + TLS connections */
     uint32_t udp_buffer;      /* SO_RCVBUF/SO_SNDBUF of the UDP listeners; 0 = kernel default */
+    uint32_t workers;         /* UDP worker threads (main.c, io/worker.c); 1 = one loop */
     uint32_t idle_timeout;    /* seconds, for connections without an allocation */
     enum lt_log_level log_level;
     bool log_timestamps;

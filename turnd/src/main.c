@@ -60,11 +60,11 @@ static void log_started(const struct turnd_config *cfg, unsigned rcvbuf, unsigne
     lt_log(LT_LOG_INFO, "turnd", "started",
            "version=%s listen=%s transport=%s tls_listen=%s dtls_listen=%s metrics_http=%s "
            "relay=%s ports=%u-%u realm=%s "
-           "users=%u shared_secret=%s peer_rules=%u udp_rcvbuf=%u udp_sndbuf=%u",
+           "users=%u shared_secret=%s peer_rules=%u udp_rcvbuf=%u udp_sndbuf=%u workers=%u",
            LANTURN_VERSION, listen, cfg->tcp ? "udp,tcp" : "udp", cfg->n_tls_listen ? tls : "-",
            cfg->n_dtls_listen ? dtls : "-", metrics, relay, cfg->core.port_lo, cfg->core.port_hi, cfg->core.realm,
            cfg->core.n_users, cfg->core.secret ? "yes" : "no", cfg->core.policy.n_rules, rcvbuf,
-           sndbuf);
+           sndbuf, cfg->workers);
     if (rcvbuf < cfg->udp_buffer || sndbuf < cfg->udp_buffer)
         lt_log(LT_LOG_WARN, "turnd", "udp_buffer_capped",
                "requested=%u udp_rcvbuf=%u udp_sndbuf=%u detail=\"the kernel caps it: raise "
@@ -75,9 +75,13 @@ static void log_started(const struct turnd_config *cfg, unsigned rcvbuf, unsigne
                "detail=\"no users and no shared secret: only STUN Binding will succeed\"");
 }
 
-static void log_stopped(const struct turn_core *core)
+/* Every worker's counters, summed (after the workers stopped). */
+static void log_stopped(struct turn_core *const *cores, unsigned n)
 {
-    const struct turn_stats *st = turn_core_stats(core);
+    struct turn_stats sum = {0};
+    for (unsigned w = 0; w < n; w++)
+        turn_stats_add(&sum, turn_core_stats(cores[w]));
+    const struct turn_stats *st = &sum;
     lt_log(LT_LOG_INFO, "turnd", "stopped",
            "allocations_total=%llu auth_failures=%llu auth_rate_limited=%llu unauth_dropped=%llu "
            "peer_denied=%llu own_port_dropped=%llu client_to_peer_packets=%llu "
@@ -135,8 +139,8 @@ static void keep_restart_only(const struct turnd_config *old, struct turnd_confi
         changed[k++] = "relay_ports";
     if (old->max_connections != next->max_connections || old->idle_timeout != next->idle_timeout)
         changed[k++] = "max_connections/idle_timeout";
-    if (old->udp_buffer != next->udp_buffer)
-        changed[k++] = "udp_buffer";
+    if (old->udp_buffer != next->udp_buffer || old->workers != next->workers)
+        changed[k++] = "udp_buffer/workers";
     if (strcmp(old->control_socket ? old->control_socket : "",
                next->control_socket ? next->control_socket : ""))
         changed[k++] = "control_socket";
@@ -156,6 +160,7 @@ static void keep_restart_only(const struct turnd_config *old, struct turnd_confi
     next->max_connections = old->max_connections;
     next->idle_timeout = old->idle_timeout;
     next->udp_buffer = old->udp_buffer;
+    next->workers = old->workers;
     memcpy(n->relay_ip, o->relay_ip, sizeof(o->relay_ip));
     n->n_relay_ip = o->n_relay_ip;
     n->port_lo = o->port_lo;
@@ -167,7 +172,9 @@ static void keep_restart_only(const struct turnd_config *old, struct turnd_confi
 /* SIGHUP and the control socket's "reload": parse anew, validate, swap; on
  * any error the old configuration stays whole. Allocations live in the core
  * and are untouched; the core reads the swapped settings from the next
- * request or datagram on. */
+ * request or datagram on. Every core points into the one configuration:
+ * the callers hold the other workers paused (tio_workers_pause()) for the
+ * swap, so none reads it meanwhile. */
 static int reload(void *arg, char *err, size_t err_cap)
 {
     struct reloader *r = arg;
@@ -217,7 +224,11 @@ int main(int argc, char **argv)
     lt_log_set_timestamps(cfg.log_timestamps);
 
     int status = 1;
-    struct turn_core *core = NULL;
+    unsigned n_workers = cfg.workers;
+    struct tio_server *servers[TURND_MAX_WORKERS] = {NULL};
+    struct turn_core *cores[TURND_MAX_WORKERS] = {NULL};
+    struct turn_shared *shared = NULL;
+    struct tio_group *group = NULL;
     struct tio_stream_config stream = {
         .tcp = cfg.tcp,
         .tls_listen = cfg.tls_listen,
@@ -226,9 +237,15 @@ int main(int argc, char **argv)
         .tls_key = cfg.tls_key,
         .max_connections = cfg.max_connections,
         .idle_timeout_s = cfg.idle_timeout,
+        .udp_shared = n_workers > 1,
     };
-    struct tio_server *server =
+    /* Every worker's listeners are bound before any datagram is read: a
+     * SO_REUSEPORT group that changes moves clients between sockets. */
+    struct tio_server *server = servers[0] =
         tio_server_new(cfg.listen, cfg.n_listen, &stream, err, sizeof(err));
+    for (unsigned i = 1; server && i < n_workers; i++)
+        if (!(servers[i] = tio_server_new_worker(cfg.listen, cfg.n_listen, err, sizeof(err))))
+            server = NULL;
     if (!server) {
         lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"%s\"", err);
         goto out;
@@ -253,30 +270,47 @@ int main(int argc, char **argv)
     }
     /* Bursts arrive while the loop waits for a CPU: a deep queue on the
      * listening sockets is what keeps them (docs/PERFORMANCE.md). */
-    unsigned rcvbuf, sndbuf;
-    int rc = tio_server_udp_buffers(server, cfg.udp_buffer, &rcvbuf, &sndbuf);
-    if (rc != 0) {
-        lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"udp_buffer: %s\"", strerror(-rc));
-        goto out;
+    unsigned rcvbuf = 0, sndbuf = 0;
+    for (unsigned i = 0; i < n_workers; i++) {
+        int rc = tio_server_udp_buffers(servers[i], cfg.udp_buffer, &rcvbuf, &sndbuf);
+        if (rc != 0) {
+            lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"udp_buffer: %s\"",
+                   strerror(-rc));
+            goto out;
+        }
     }
-    struct turn_env env;
-    tio_server_env(server, &env);
-    core = turn_core_new(&cfg.core, &env);
-    if (!core) {
-        lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"out of memory\"");
-        goto out;
+    shared = n_workers > 1 ? turn_shared_new() : NULL;
+    for (unsigned i = 0; i < n_workers; i++) {
+        struct turn_env env;
+        tio_server_env(servers[i], &env);
+        cores[i] = turn_core_new(&cfg.core, &env);
+        if (!cores[i] || (n_workers > 1 && !shared)) {
+            lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"out of memory\"");
+            goto out;
+        }
+        if (shared)
+            turn_core_share(cores[i], shared);
     }
-    log_started(&cfg, rcvbuf, sndbuf);
     tio_server_control(server, cfg.control_socket, 0660);
     struct reloader reloader = {argc, argv, &cfg, server};
     tio_server_on_reload(server, reload, &reloader);
-    if (tio_server_run(server, core) == 0)
+    if (n_workers > 1 && !(group = tio_group_start(servers, cores, n_workers, err, sizeof(err)))) {
+        lt_log(LT_LOG_ERROR, "turnd", "start_failed", "error=\"%s\"", err);
+        goto out;
+    }
+    log_started(&cfg, rcvbuf, sndbuf);
+    if (tio_server_run(server, cores[0]) == 0)
         status = 0;
-    turn_core_clear(core);
-    log_stopped(core);
+    tio_group_stop(group); /* the other workers' cores are this thread's from here on */
+    for (unsigned i = 0; i < n_workers; i++)
+        turn_core_clear(cores[i]);
+    log_stopped(cores, n_workers);
 out:
-    turn_core_free(core);
-    tio_server_free(server);
+    for (unsigned i = 0; i < n_workers; i++)
+        turn_core_free(cores[i]);
+    turn_shared_free(shared);
+    for (unsigned i = 0; i < n_workers; i++)
+        tio_server_free(servers[i]);
     turnd_config_release(&cfg);
     return status;
 }

@@ -42,16 +42,18 @@ struct control_client {
 
 static json_t *stats_json(const struct tio_server *s)
 {
-    const struct turn_stats *st = turn_core_stats(s->core);
+    struct turn_stats st;
+    uint64_t send_errors, msgs[TIO_TRANSPORTS], bytes[TIO_TRANSPORTS];
+    tio_workers_totals(s, &st, &send_errors, msgs, bytes);
     json_t *o = json_object();
     for (size_t i = 0; i < tio_n_stats; i++)
-        json_object_set_new(o, tio_stats[i].name, json_integer((json_int_t)tio_stat_value(st, i)));
+        json_object_set_new(o, tio_stats[i].name, json_integer((json_int_t)tio_stat_value(&st, i)));
     json_object_set_new(o, "connections", json_integer(s->n_conns));
     struct tio_dtls_stats d;
     tio_dtls_stats(s, &d);
     json_object_set_new(o, "dtls_sessions", json_integer((json_int_t)d.sessions));
     json_object_set_new(o, "connections_total", json_integer((json_int_t)s->conns_total));
-    json_object_set_new(o, "send_errors", json_integer((json_int_t)s->send_errors));
+    json_object_set_new(o, "send_errors", json_integer((json_int_t)send_errors));
     return o;
 }
 
@@ -88,13 +90,14 @@ static void add_session(void *arg, const struct turn_session *t)
         json_array_append_new(peers, addr_json(&t->peers[i], false));
     json_array_append_new(
         w->list,
-        json_pack("{ss ss so ss so so sI sI sI sI sI}", "id", id, "user", t->user, "client",
+        json_pack("{ss ss so ss so so sI sI sI sI sI si}", "id", id, "user", t->user, "client",
                   addr_json(&t->client, true), "transport", tio_session_transport(w->s, t), "relay",
                   addr_json(&t->relay, true), "peers", peers, "client_to_peer_bytes",
                   (json_int_t)t->to_peer_bytes, "client_to_peer_packets",
                   (json_int_t)t->to_peer_packets, "peer_to_client_bytes",
                   (json_int_t)t->to_client_bytes, "peer_to_client_packets",
-                  (json_int_t)t->to_client_packets, "age_s", (json_int_t)(t->age_ms / 1000)));
+                  (json_int_t)t->to_client_packets, "age_s", (json_int_t)(t->age_ms / 1000),
+                  "worker", (int)w->s->worker));
 }
 
 static json_t *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -123,11 +126,15 @@ static json_t *do_kill(struct tio_server *s, json_t *req)
     } else if (!user || !*user) {
         return error_reply("%s", "kill needs \"id\" or \"user\"");
     }
-    unsigned killed = turn_core_kill(s->core, n, n ? NULL : user);
+    struct tio_server *const *list;
+    unsigned killed = 0;
+    for (unsigned w = 0, nw = tio_workers_list(s, &list); w < nw; w++)
+        killed += turn_core_kill(list[w]->core, n, n ? NULL : user);
     lt_log(LT_LOG_INFO, "control", "kill", "id=%llu killed=%u", n, killed);
     return json_pack("{sb si}", "ok", 1, "killed", killed);
 }
 
+/* Every command sees all workers: they are held for its length (worker.c). */
 static json_t *handle(struct tio_server *s, const char *line)
 {
     json_error_t je;
@@ -144,7 +151,13 @@ static json_t *handle(struct tio_server *s, const char *line)
                      : error_reply("%s", "out of memory");
     } else if (!strcmp(cmd, "sessions")) {
         struct session_walk w = {s, json_array()};
-        if (turn_core_sessions(s->core, tio_now_ms(), add_session, &w) != 0) {
+        struct tio_server *const *list;
+        int rc = 0;
+        for (unsigned i = 0, nw = tio_workers_list(s, &list); rc == 0 && i < nw; i++) {
+            w.s = list[i]; /* its handles are its own sockets */
+            rc = turn_core_sessions(list[i]->core, tio_now_ms(), add_session, &w);
+        }
+        if (rc != 0) {
             json_decref(w.list);
             reply = error_reply("%s", "out of memory");
         } else {
@@ -190,7 +203,9 @@ static void client_read(struct tio_server *s, struct control_client *c)
         char *nl;
         while ((nl = memchr(c->buf, '\n', c->len))) {
             *nl = '\0';
+            tio_workers_pause(s);
             json_t *reply = handle(s, c->buf);
+            tio_workers_resume(s);
             char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
             json_decref(reply);
             bool ok = text && write_all(c->sock.fd, text, strlen(text)) &&

@@ -27,6 +27,7 @@ enum tio_sock_kind {
     SOCK_PEER,         /* RFC 6062: a connection to or from a peer (struct tio_peer) */
     SOCK_DTLS_LISTENER, /* UDP socket serving every DTLS client (dtls.c) */
     SOCK_HTTP,          /* the metrics HTTP listener or one of its clients (metrics_http.c) */
+    SOCK_WAKE,          /* eventfd: the first worker wants this one (worker.c) */
 };
 
 struct tio_sock {
@@ -101,6 +102,15 @@ struct tio_server {
     struct tio_dtls *dtls;
     struct tio_http *http;
     uint64_t client_msgs[TIO_TRANSPORTS], client_bytes[TIO_TRANSPORTS];
+
+    /* Workers (worker.c): the group, this server's place in it (0 = the
+     * first, which owns everything but UDP TURN), the eventfd the first
+     * wakes it with, and how deep the first's pauses are nested. */
+    struct tio_group *group;
+    struct tio_server *self; /* the list of one, without workers */
+    unsigned worker;
+    struct tio_sock wake;
+    unsigned pause_depth;
 };
 
 /* loop.c */
@@ -152,6 +162,16 @@ void tio_peer_client_closed(struct tio_server *s, struct tio_peer *p);
 void tio_peers_maintain(struct tio_server *s);
 /* Live TCP and TLS connections. */
 void tio_conns_count(const struct tio_server *s, unsigned *tcp, unsigned *tls);
+
+/* worker.c */
+void tio_worker_wake(struct tio_server *s);
+/* Every worker's server, the first one first (just s without workers);
+ * call between tio_workers_pause() and tio_workers_resume(). */
+unsigned tio_workers_list(const struct tio_server *s, struct tio_server *const **out);
+/* Every worker's core counters summed, and their send errors and client
+ * messages per transport; same calling rule. */
+void tio_workers_totals(const struct tio_server *s, struct turn_stats *st, uint64_t *send_errors,
+                        uint64_t msgs[TIO_TRANSPORTS], uint64_t bytes[TIO_TRANSPORTS]);
 
 /* control.c */
 void tio_control_event(struct tio_server *s, struct tio_sock *sock);

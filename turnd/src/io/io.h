@@ -24,6 +24,7 @@ struct tio_stream_config {
     const char *tls_cert, *tls_key; /* PEM files; needed when n_tls_listen > 0 */
     unsigned max_connections;       /* TCP + TLS together */
     unsigned idle_timeout_s;        /* for connections without an allocation */
+    bool udp_shared;                /* UDP listeners with SO_REUSEPORT (workers > 1) */
 };
 
 /* Create the epoll loop and bind every listening address: UDP on `listen`,
@@ -32,6 +33,32 @@ struct tio_stream_config {
 struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_listen,
                                   const struct tio_stream_config *stream, char *err,
                                   size_t err_cap);
+
+/* Workers (worker.c): n servers in one process, each its own epoll loop and
+ * core in its own thread. The first is made by tio_server_new() and keeps
+ * everything but UDP TURN to itself: signals, the control socket, metrics,
+ * TCP, TLS and DTLS. The others come from tio_server_new_worker(): UDP
+ * listeners only, bound with SO_REUSEPORT on the same addresses (the first
+ * server's too, when its stream config says udp_shared). An allocation
+ * lives on the worker whose socket received its Allocate; the cores share
+ * quotas and the relay port map (turn_shared). */
+struct tio_group;
+/* UDP listeners on `listen`, SO_REUSEPORT; no signals, no streams. */
+struct tio_server *tio_server_new_worker(const struct stun_addr *listen, unsigned n_listen,
+                                         char *err, size_t err_cap);
+/* servers[0] from tio_server_new() with stream->udp_shared set, the rest
+ * from tio_server_new_worker(); cores[i] drives servers[i]. Starts threads
+ * for servers 1..n-1 (servers[0] runs in the caller, tio_server_run()).
+ * NULL with a message in err. */
+struct tio_group *tio_group_start(struct tio_server **servers, struct turn_core **cores,
+                                  unsigned n, char *err, size_t err_cap);
+/* Ask the other workers to stop and wait for them; then free. */
+void tio_group_stop(struct tio_group *g);
+/* Called on the first worker: hold every other worker between two of its
+ * events, so their cores and servers can be read or changed from here
+ * (control, metrics, reload). Nests; a no-op without workers. */
+void tio_workers_pause(struct tio_server *s);
+void tio_workers_resume(struct tio_server *s);
 /* The env that makes the core use this server's sockets and clocks. */
 void tio_server_env(struct tio_server *s, struct turn_env *env);
 /* Run until SIGINT or SIGTERM; 0, or a negative errno when the loop failed. */
@@ -82,6 +109,9 @@ void tio_addr_from_sockaddr(const void *sa, struct stun_addr *out);
 /* A non-blocking UDP socket bound to addr (IPv6 sockets are IPv6-only).
  * fd, or a negative errno. */
 int tio_udp_bind(const struct stun_addr *addr, bool dont_fragment);
+/* The same with SO_REUSEPORT, for a listener every worker binds: the kernel
+ * hashes each client's address and port to one of them. */
+int tio_udp_bind_shared(const struct stun_addr *addr);
 /* Ask for `bytes` of receive and send buffer (0 = leave the kernel default);
  * the kernel caps the request at net.core.rmem_max / wmem_max. *rcv and *snd
  * get what it granted, in the same units as the request. 0 or -errno. */

@@ -70,8 +70,12 @@ static int relay_open(void *ctx, const struct stun_addr *addr, void *owner, bool
 {
     struct tio_server *s = ctx;
     int fd = tio_udp_bind(addr, dont_fragment);
-    if (fd < 0)
-        return fd;
+    if (fd < 0 || !owner) {
+        /* A reserved port (EVEN-PORT): the socket only holds it, nothing
+         * reads it, and with workers another worker's core may close it. */
+        *handle = fd;
+        return fd < 0 ? fd : 0;
+    }
     struct tio_sock *sock = calloc(1, sizeof(*sock));
     if (!sock) {
         close(fd);
@@ -108,6 +112,8 @@ static void relay_close(void *ctx, int handle)
     struct tio_sock *sock = s->by_fd[handle];
     if (sock)
         tio_retire(s, sock);
+    else
+        close(handle); /* a reserved port's socket: see relay_open() */
 }
 
 static void send_datagram(void *ctx, int handle, const struct stun_addr *to, const uint8_t *buf,
@@ -189,9 +195,10 @@ static unsigned raise_fd_limit(void)
     return rl.rlim_cur > (1u << 20) ? (1u << 20) : (unsigned)rl.rlim_cur;
 }
 
-struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_listen,
-                                  const struct tio_stream_config *stream, char *err,
-                                  size_t err_cap)
+/* worker: UDP listeners only (shared), no signals: see tio_server_new_worker(). */
+static struct tio_server *server_new(const struct stun_addr *listen, unsigned n_listen,
+                                     const struct tio_stream_config *stream, bool worker,
+                                     char *err, size_t err_cap)
 {
     struct tio_server *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -201,6 +208,8 @@ struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_lis
     s->epfd = -1;
     s->signal_sock.fd = -1;
     s->control.fd = -1;
+    s->wake.fd = -1;
+    s->self = s;
     s->max_fd = raise_fd_limit();
     s->by_fd = calloc(s->max_fd, sizeof(*s->by_fd));
     s->bufs = malloc((size_t)BATCH * (TURN_HEADROOM + SLOT_SIZE + TURN_TAILROOM));
@@ -214,7 +223,8 @@ struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_lis
     for (unsigned i = 0; i < n_listen && i < TIO_MAX_ADDRS; i++) {
         char name[64];
         stun_addr_format(&listen[i], true, name, sizeof(name));
-        int fd = tio_udp_bind(&listen[i], false);
+        int fd = worker || s->stream.udp_shared ? tio_udp_bind_shared(&listen[i])
+                                                : tio_udp_bind(&listen[i], false);
         if (fd < 0) {
             snprintf(err, err_cap, "cannot listen on %s/udp: %s", name, strerror(-fd));
             goto fail;
@@ -243,6 +253,8 @@ struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_lis
             if (tio_stream_listen(s, &s->stream.tls_listen[i], true, err, err_cap) != 0)
                 goto fail;
     }
+    if (worker)
+        return s; /* signals reach the first worker's signalfd: the mask is the process's */
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
@@ -262,6 +274,19 @@ fail:
     return NULL;
 }
 
+struct tio_server *tio_server_new(const struct stun_addr *listen, unsigned n_listen,
+                                  const struct tio_stream_config *stream, char *err,
+                                  size_t err_cap)
+{
+    return server_new(listen, n_listen, stream, false, err, err_cap);
+}
+
+struct tio_server *tio_server_new_worker(const struct stun_addr *listen, unsigned n_listen,
+                                         char *err, size_t err_cap)
+{
+    return server_new(listen, n_listen, NULL, true, err, err_cap);
+}
+
 static void free_dead(struct tio_server *s)
 {
     while (s->dead) {
@@ -277,8 +302,11 @@ static void read_signals(struct tio_server *s)
     while (read(s->signal_sock.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
             char err[512];
-            if (s->reload)
+            if (s->reload) {
+                tio_workers_pause(s);
                 s->reload(s->reload_arg, err, sizeof(err)); /* it logs the outcome */
+                tio_workers_resume(s);
+            }
             else
                 lt_log(LT_LOG_INFO, "turnd", "sighup", "action=ignored");
             continue;
@@ -360,6 +388,8 @@ int tio_server_run(struct tio_server *s, struct turn_core *core)
                 tio_dtls_read(s, sock);
             else if (sock->kind == SOCK_HTTP)
                 tio_http_event(s, sock, events[i].events);
+            else if (sock->kind == SOCK_WAKE)
+                tio_worker_wake(s);
             else
                 read_socket(s, sock);
             if (s->closing)
@@ -391,6 +421,8 @@ void tio_server_free(struct tio_server *s)
     tio_tls_ctx_free(s->tls);
     if (s->signal_sock.fd >= 0)
         close(s->signal_sock.fd);
+    if (s->wake.fd >= 0)
+        close(s->wake.fd);
     free_dead(s);
     if (s->epfd >= 0)
         close(s->epfd);

@@ -132,7 +132,9 @@ char *tio_metrics_render(const struct tio_server *s, size_t *len)
 {
     struct text t = {malloc(8192), 0, 8192, false};
     if (!t.buf) return NULL;
-    const struct turn_stats *st = turn_core_stats(s->core);
+    struct turn_stats st;
+    uint64_t send_errors, msgs[TIO_TRANSPORTS], bytes[TIO_TRANSPORTS];
+    tio_workers_totals(s, &st, &send_errors, msgs, bytes);
     for (size_t i = 0; i < tio_n_stats; i++) {
         const char *name = tio_stats[i].name;
         size_t nl = strlen(name);
@@ -141,18 +143,22 @@ char *tio_metrics_render(const struct tio_server *s, size_t *len)
         snprintf(full, sizeof(full), "%s%s", name,
                  tio_stats[i].gauge || has_total ? "" : "_total");
         one(&t, full, tio_stats[i].gauge ? "gauge" : "counter", tio_stats[i].help,
-            tio_stat_value(st, i));
+            tio_stat_value(&st, i));
     }
 
     struct walk w = {s, {0}};
-    if (turn_core_sessions(s->core, tio_now_ms(), count_alloc, &w) != 0) t.failed = true;
+    struct tio_server *const *list;
+    for (unsigned i = 0, nw = tio_workers_list(s, &list); i < nw; i++) {
+        w.s = list[i];
+        if (turn_core_sessions(list[i]->core, tio_now_ms(), count_alloc, &w) != 0) t.failed = true;
+    }
     by_transport(&t, "allocations_by_transport", "gauge",
                  "Allocations now, by the transport of their client leg.", w.n, TIO_UDP);
     by_transport(&t, "client_messages_total", "counter",
                  "STUN and ChannelData messages received from clients, by transport.",
-                 s->client_msgs, TIO_UDP);
+                 msgs, TIO_UDP);
     by_transport(&t, "client_bytes_total", "counter",
-                 "Bytes of those messages (DTLS: decrypted), by transport.", s->client_bytes,
+                 "Bytes of those messages (DTLS: decrypted), by transport.", bytes,
                  TIO_UDP);
     struct tio_dtls_stats d;
     tio_dtls_stats(s, &d);
@@ -182,7 +188,7 @@ char *tio_metrics_render(const struct tio_server *s, size_t *len)
     one(&t, "dtls_send_dropped_total", "counter",
         "Messages for a DTLS client without a live session, dropped.", d.send_dropped);
     one(&t, "send_errors_total", "counter", "Datagrams to clients or peers the kernel refused.",
-        s->send_errors);
+        send_errors);
     if (t.failed) {
         free(t.buf);
         return NULL;

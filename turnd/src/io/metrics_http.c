@@ -112,7 +112,9 @@ static void respond(struct tio_server *s, struct http_client *c, int parsed,
         return;
     }
     size_t len;
+    tio_workers_pause(s); /* every worker's counters, read while they wait */
     char *text = tio_metrics_render(s, &len);
+    tio_workers_resume(s);
     if (!text) {
         error_answer(c, 500, "Internal Server Error", "");
         return;

@@ -68,7 +68,7 @@ int tio_udp_set_buffers(int fd, unsigned bytes, unsigned *rcv, unsigned *snd)
     return 0;
 }
 
-int tio_udp_bind(const struct stun_addr *addr, bool dont_fragment)
+static int udp_bind(const struct stun_addr *addr, bool dont_fragment, bool reuseport)
 {
     struct sockaddr_storage ss;
     unsigned len;
@@ -90,6 +90,8 @@ int tio_udp_bind(const struct stun_addr *addr, bool dont_fragment)
         if (rc != 0)
             goto fail;
     }
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+        goto fail;
     if (bind(fd, (struct sockaddr *)&ss, len) != 0)
         goto fail;
     return fd;
@@ -97,4 +99,14 @@ fail:;
     int err = -errno;
     close(fd);
     return err;
+}
+
+int tio_udp_bind(const struct stun_addr *addr, bool dont_fragment)
+{
+    return udp_bind(addr, dont_fragment, false);
+}
+
+int tio_udp_bind_shared(const struct stun_addr *addr)
+{
+    return udp_bind(addr, false, true);
 }

@@ -101,6 +101,16 @@ static void user_unref(struct turn_core *c, struct turn_user_entry *e)
 
 /* ---- allocations ---- */
 
+/* Record who holds a relay port; with workers, tell the others when it is
+ * an allocation's (reserved ports are nobody's relay address yet). */
+static void port_set(struct turn_core *c, int fam, uint32_t port, struct turn_alloc *owner)
+{
+    c->port_owner[fam][port] = owner;
+    if (c->shared)
+        turn_shared_mark_relay(c->shared, fam, (uint16_t)port,
+                               owner && owner != TURN_PORT_RESERVED);
+}
+
 struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream,
                                      const struct stun_addr *local, const struct stun_addr *client,
                                      const char *user)
@@ -130,7 +140,7 @@ struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream
     c->all = a;
     c->stats.allocations++;
     c->stats.allocations_total++;
-    a->id = c->stats.allocations_total;
+    a->id = c->shared ? turn_shared_next_id(c->shared) : c->stats.allocations_total;
     return a;
 }
 
@@ -145,8 +155,8 @@ void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *r
         stun_addr_format(&a->client, true, client, sizeof(client));
         lt_log(LT_LOG_INFO, "turn", "alloc_deleted", "user=%s client=%s relay=%s reason=%s",
                lt_log_token(a->user->name, name, sizeof(name)), client, relay, reason);
+        port_set(c, turn_family_index(a->relay.family), a->relay.port, NULL);
         c->env.relay_close(c->env.ctx, a->relay_handle);
-        c->port_owner[turn_family_index(a->relay.family)][a->relay.port] = NULL;
     }
     struct turn_alloc **p = &c->buckets[tuple_bucket(c, a->lsock, &a->client)];
     while (*p != a)
@@ -161,6 +171,8 @@ void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *r
     c->stats.permissions -= a->n_perms;
     c->stats.channels -= a->n_chans;
     c->stats.allocations--;
+    if (c->shared)
+        turn_shared_release(c->shared, a->user->name);
     user_unref(c, a->user);
     free(a->perms);
     free(a->chans);
@@ -174,6 +186,22 @@ static bool port_free(const struct turn_core *c, int fam, uint32_t port)
     return port >= c->cfg->port_lo && port <= c->cfg->port_hi && !c->port_owner[fam][port];
 }
 
+/* The reservations: this core's, or with workers everyone's, locked. A
+ * client's second socket may hash to another worker than its first. */
+static struct turn_reservation **lock_reservations(struct turn_core *c)
+{
+    if (!c->shared)
+        return &c->reservations;
+    pthread_mutex_lock(&c->shared->mu);
+    return &c->shared->reservations;
+}
+
+static void unlock_reservations(struct turn_core *c)
+{
+    if (c->shared)
+        pthread_mutex_unlock(&c->shared->mu);
+}
+
 /* Try to bind `port`; on success record the owner. */
 static int try_bind(struct turn_core *c, const struct stun_addr *ip, uint16_t port, void *owner,
                     bool dont_fragment, int *handle)
@@ -183,14 +211,16 @@ static int try_bind(struct turn_core *c, const struct stun_addr *ip, uint16_t po
     const struct turn_alloc *a = owner;
     int rc = a && a->tcp ? c->env.tcp_listen(c->env.ctx, &addr, owner, handle)
                          : c->env.relay_open(c->env.ctx, &addr, owner, dont_fragment, handle);
-    if (rc == 0)
-        c->port_owner[turn_family_index(ip->family)][port] = owner ? owner : TURN_PORT_RESERVED;
+    /* With workers a reservation is no core's (any may take it): its
+     * socket alone keeps the port from everyone else. */
+    if (rc == 0 && (owner || !c->shared))
+        port_set(c, turn_family_index(ip->family), port, owner ? owner : TURN_PORT_RESERVED);
     return rc;
 }
 
 int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,
-                    bool even, bool reserve_next, bool dont_fragment,
-                    struct turn_reservation **reservation, struct stun_addr *relay, int *handle_out)
+                    bool even, bool reserve_next, bool dont_fragment, uint64_t now_ms,
+                    struct stun_addr *relay, int *handle_out)
 {
     int fam = turn_family_index(ip->family);
     uint32_t lo = c->cfg->port_lo, hi = c->cfg->port_hi, span = hi - lo + 1;
@@ -213,8 +243,8 @@ int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun
         }
         if (reserve_next &&
             try_bind(c, ip, (uint16_t)(port + 1), NULL, false, &next_handle) != 0) {
+            port_set(c, fam, port, NULL);
             c->env.relay_close(c->env.ctx, handle);
-            c->port_owner[fam][port] = NULL;
             bind_failures++;
             continue;
         }
@@ -225,16 +255,21 @@ int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun
             struct turn_reservation *r = calloc(1, sizeof(*r));
             if (!r) {
                 c->env.relay_close(c->env.ctx, next_handle);
-                c->port_owner[fam][port + 1] = NULL;
+                port_set(c, fam, port + 1, NULL);
                 return 0; /* the allocation itself is fine; just no token */
             }
             c->env.random(c->env.ctx, r->token, sizeof(r->token));
             r->relay = *ip;
             r->relay.port = (uint16_t)(port + 1);
             r->handle = next_handle;
-            r->next = c->reservations;
-            c->reservations = r;
-            *reservation = r;
+            r->expires_ms = now_ms + TURN_RESERVATION_TTL_MS;
+            memcpy(a->reservation_token, r->token, TURN_TOKEN_LEN);
+            a->has_reservation_token = true;
+            /* Published last: with workers another may take it at once. */
+            struct turn_reservation **list = lock_reservations(c);
+            r->next = *list;
+            *list = r;
+            unlock_reservations(c);
         }
         return 0;
     }
@@ -243,21 +278,23 @@ int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun
 
 static void reservation_release(struct turn_core *c, struct turn_reservation *r)
 {
+    port_set(c, turn_family_index(r->relay.family), r->relay.port, NULL);
     c->env.relay_close(c->env.ctx, r->handle);
-    c->port_owner[turn_family_index(r->relay.family)][r->relay.port] = NULL;
     free(r);
 }
 
 int turn_relay_take_reservation(struct turn_core *c, struct turn_alloc *a, const uint8_t *token,
                                 bool dont_fragment)
 {
-    struct turn_reservation **p = &c->reservations;
+    struct turn_reservation **p = lock_reservations(c);
     while (*p && memcmp((*p)->token, token, TURN_TOKEN_LEN) != 0)
         p = &(*p)->next;
-    if (!*p)
-        return -ENOENT;
     struct turn_reservation *r = *p;
-    *p = r->next;
+    if (r)
+        *p = r->next;
+    unlock_reservations(c);
+    if (!r)
+        return -ENOENT;
     struct stun_addr relay = r->relay;
     reservation_release(c, r);
     /* Rebind at once with the allocation as owner; the port was ours until now. */
@@ -271,7 +308,7 @@ int turn_relay_take_reservation(struct turn_core *c, struct turn_alloc *a, const
 
 void turn_reservations_expire(struct turn_core *c, uint64_t now_ms)
 {
-    struct turn_reservation **p = &c->reservations;
+    struct turn_reservation **p = lock_reservations(c);
     while (*p) {
         struct turn_reservation *r = *p;
         if (r->expires_ms <= now_ms) {
@@ -281,21 +318,38 @@ void turn_reservations_expire(struct turn_core *c, uint64_t now_ms)
             p = &r->next;
         }
     }
+    unlock_reservations(c);
+}
+
+/* A relay port of another worker's core: our relay IP of that family and a
+ * live bit in the shared map. */
+static bool live_elsewhere(const struct turn_core *c, const struct stun_addr *addr)
+{
+    if (!c->shared ||
+        !turn_shared_relay_is_live(c->shared, turn_family_index(addr->family), addr->port))
+        return false;
+    for (unsigned i = 0; i < c->cfg->n_relay_ip; i++)
+        if (stun_addr_ip_equal(&c->cfg->relay_ip[i], addr))
+            return true;
+    return false;
 }
 
 bool turn_is_live_relay(const struct turn_core *c, const struct stun_addr *addr)
 {
     struct turn_alloc *owner = c->port_owner[turn_family_index(addr->family)][addr->port];
+    if (!owner)
+        return live_elsewhere(c, addr);
     int handle;
     const struct stun_addr *relay =
-        owner && owner != TURN_PORT_RESERVED ? turn_alloc_relay(owner, addr->family, &handle) : NULL;
+        owner != TURN_PORT_RESERVED ? turn_alloc_relay(owner, addr->family, &handle) : NULL;
     return relay && stun_addr_equal(relay, addr);
 }
 
+/* TCP relays belong to stream clients, which one worker serves: this core's own. */
 bool turn_is_live_tcp_relay(const struct turn_core *c, const struct stun_addr *addr)
 {
     struct turn_alloc *owner = c->port_owner[turn_family_index(addr->family)][addr->port];
-    return turn_is_live_relay(c, addr) && owner->tcp;
+    return owner && turn_is_live_relay(c, addr) && owner->tcp;
 }
 
 const struct stun_addr *turn_alloc_relay(const struct turn_alloc *a, uint16_t af, int *handle)
@@ -323,8 +377,8 @@ void turn_relay_drop(struct turn_core *c, struct turn_alloc *a, uint16_t af)
         a->relay = keep;
         a->relay_handle = keep_handle;
     }
+    port_set(c, turn_family_index(a->relay2.family), a->relay2.port, NULL);
     c->env.relay_close(c->env.ctx, a->relay2_handle);
-    c->port_owner[turn_family_index(a->relay2.family)][a->relay2.port] = NULL;
     memset(&a->relay2, 0, sizeof(a->relay2));
     a->relay2_handle = -1;
 }

@@ -67,6 +67,17 @@ const struct turn_stats *turn_core_stats(const struct turn_core *c)
     return &c->stats;
 }
 
+void turn_stats_add(struct turn_stats *sum, const struct turn_stats *add)
+{
+    _Static_assert(sizeof(*sum) % sizeof(uint64_t) == 0, "counters only");
+    uint64_t a[sizeof(*sum) / sizeof(uint64_t)], b[sizeof(*sum) / sizeof(uint64_t)];
+    memcpy(a, sum, sizeof(a));
+    memcpy(b, add, sizeof(b));
+    for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+        a[i] += b[i];
+    memcpy(sum, a, sizeof(a));
+}
+
 void turn_send_to_client(struct turn_core *c, int lsock, const struct stun_addr *to,
                          const uint8_t *buf, size_t len)
 {

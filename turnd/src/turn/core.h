@@ -236,6 +236,21 @@ void turn_core_tick(struct turn_core *core, uint64_t now_ms);
 uint64_t turn_core_next_deadline(const struct turn_core *core);
 
 const struct turn_stats *turn_core_stats(const struct turn_core *core);
+/* sum += add, counter by counter (several workers' cores into one). */
+void turn_stats_add(struct turn_stats *sum, const struct turn_stats *add);
+
+/* Several cores in one process, one per worker thread (turnd's workers):
+ * they share the allocation quotas, the per-address limits, the nonce key,
+ * allocation ids and which relay ports are live, so a datagram towards a
+ * relay address another core owns is sent there (through the kernel) as to
+ * any relay of this server. Each core stays single-threaded; only the
+ * shared part is locked, and never per relayed datagram. */
+struct turn_shared;
+struct turn_shared *turn_shared_new(void);
+/* After every core sharing it is freed. */
+void turn_shared_free(struct turn_shared *sh);
+/* Right after turn_core_new(), before any traffic. */
+void turn_core_share(struct turn_core *core, struct turn_shared *sh);
 
 /* Delete every allocation (at shutdown), closing relay sockets. */
 void turn_core_clear(struct turn_core *core);

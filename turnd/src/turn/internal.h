@@ -8,6 +8,8 @@
 
 #include "core.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -125,8 +127,22 @@ struct turn_ip_counts {
 };
 #define TURN_IP_TABLE 4096 /* addresses tracked at once per table */
 
+/* What the cores of one process's workers share (shared.c). */
+struct turn_shared {
+    pthread_mutex_t mu; /* users, allocations, fails, unauth */
+    struct shared_user **users;
+    unsigned allocations;
+    struct turn_reservation *reservations; /* every core's (alloc.c) */
+    struct turn_ip_counts fails, unauth;
+    uint8_t nonce_key[32];
+    bool keyed;
+    _Atomic uint64_t next_id;
+    _Atomic uint64_t live_relay[2][65536 / 64]; /* UDP and TCP relays of allocations */
+};
+
 struct turn_core {
     const struct turn_core_config *cfg;
+    struct turn_shared *shared; /* NULL: this core alone */
     struct turn_env env;
     struct turn_stats stats;
 
@@ -169,10 +185,11 @@ void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *r
 unsigned turn_user_alloc_count(struct turn_core *c, const char *user);
 /* Pick and bind a relay port on ip (a TCP listener when a->tcp). even and
  * reserve_next for EVEN-PORT. Fills *relay and *handle (a->relay or
- * a->relay2) and the reservation when reserve_next. 0 or -ENOSPC. */
+ * a->relay2); when reserve_next, holds the next port until now_ms plus
+ * TURN_RESERVATION_TTL_MS and puts its token in a. 0 or -ENOSPC. */
 int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *ip,
-                    bool even, bool reserve_next, bool dont_fragment,
-                    struct turn_reservation **reservation, struct stun_addr *relay, int *handle);
+                    bool even, bool reserve_next, bool dont_fragment, uint64_t now_ms,
+                    struct stun_addr *relay, int *handle);
 /* Close the relayed address of family af of a dual-stack allocation, keeping
  * the other one; the allocation's relay becomes the remaining address. */
 void turn_relay_drop(struct turn_core *c, struct turn_alloc *a, uint16_t af);
@@ -211,6 +228,17 @@ void turn_nonce_make(const struct turn_core *c, const struct stun_addr *client, 
 /* Long-term credential check of a request (RFC 8489 §9.2.4). */
 void turn_auth_check(struct turn_core *c, const struct stun_msg *m, const struct stun_addr *client,
                      uint64_t now_ms, struct turn_auth *out);
+
+/* ---- shared.c ---- */
+unsigned turn_shared_user_count(struct turn_shared *sh, const char *user);
+/* Count one more allocation of user: 0, -EDQUOT (per_user reached), -ENOSPC
+ * (total reached; 0 = no limit for either) or -ENOMEM. */
+int turn_shared_take(struct turn_shared *sh, const char *user, unsigned per_user, unsigned total);
+void turn_shared_release(struct turn_shared *sh, const char *user);
+uint64_t turn_shared_next_id(struct turn_shared *sh);
+/* fam: turn_family_index(). */
+void turn_shared_mark_relay(struct turn_shared *sh, int fam, uint16_t port, bool live);
+bool turn_shared_relay_is_live(const struct turn_shared *sh, int fam, uint16_t port);
 
 /* ---- ratelimit.c ---- */
 int turn_ratelimit_init(struct turn_core *c);

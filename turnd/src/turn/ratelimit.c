@@ -118,11 +118,32 @@ static void log_limited(const char *event, const char *what, const struct stun_a
     lt_log(LT_LOG_WARN, "auth", event, "client=%s %s=%u window=%u", who, what, count, window_s);
 }
 
+/* With workers every core counts in the shared tables, under their lock:
+ * one address's events add up whichever worker its ports hash to. These
+ * run per request, never per relayed datagram. */
+static struct turn_ip_counts *lock_table(struct turn_core *c, bool fails)
+{
+    if (!c->shared)
+        return fails ? &c->fails : &c->unauth;
+    pthread_mutex_lock(&c->shared->mu);
+    return fails ? &c->shared->fails : &c->shared->unauth;
+}
+
+static void unlock_table(struct turn_core *c)
+{
+    if (c->shared)
+        pthread_mutex_unlock(&c->shared->mu);
+}
+
 bool turn_fails_blocked(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms)
 {
     unsigned limit = c->cfg->auth_fail_limit;
     uint64_t window_ms = (uint64_t)c->cfg->auth_fail_window * 1000;
-    return limit && count_of(&c->fails, ip, now_ms, window_ms) >= limit;
+    if (!limit)
+        return false;
+    uint32_t n = count_of(lock_table(c, true), ip, now_ms, window_ms);
+    unlock_table(c);
+    return n >= limit;
 }
 
 void turn_fails_record(struct turn_core *c, const struct stun_addr *ip, uint64_t now_ms)
@@ -130,7 +151,9 @@ void turn_fails_record(struct turn_core *c, const struct stun_addr *ip, uint64_t
     unsigned limit = c->cfg->auth_fail_limit;
     if (!limit)
         return;
-    uint32_t n = count_one(&c->fails, ip, now_ms, (uint64_t)c->cfg->auth_fail_window * 1000);
+    uint32_t n =
+        count_one(lock_table(c, true), ip, now_ms, (uint64_t)c->cfg->auth_fail_window * 1000);
+    unlock_table(c);
     if (n == limit)
         log_limited("rate_limited", "failures", ip, n, c->cfg->auth_fail_window);
 }
@@ -141,7 +164,8 @@ bool turn_unauth_answer_allowed(struct turn_core *c, const struct stun_addr *ip,
     if (!limit)
         return true;
     uint64_t window_ms = (uint64_t)c->cfg->unauth_answer_window * 1000;
-    uint32_t n = count_one(&c->unauth, ip, now_ms, window_ms);
+    uint32_t n = count_one(lock_table(c, false), ip, now_ms, window_ms);
+    unlock_table(c);
     if (n <= limit)
         return true;
     if (n == limit + 1) /* once per window, however long the flood */

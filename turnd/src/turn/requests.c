@@ -259,7 +259,8 @@ static int handle_allocate(struct request *q)
         return STUN_ERR_BAD_REQUEST;
 
     unsigned quota = c->cfg->max_allocations_per_user;
-    if (quota && turn_user_alloc_count(c, q->auth.user) >= quota) {
+    if (quota && (c->shared ? turn_shared_user_count(c->shared, q->auth.user)
+                            : turn_user_alloc_count(c, q->auth.user)) >= quota) {
         c->stats.quota_rejections++;
         return STUN_ERR_ALLOCATION_QUOTA_REACHED;
     }
@@ -286,6 +287,17 @@ static int handle_allocate(struct request *q)
         return STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
     if (c->cfg->max_allocations && c->stats.allocations >= c->cfg->max_allocations)
         return no_capacity(c);
+    /* With workers the quotas count every core's allocations; taken here,
+     * given back by turn_alloc_destroy(). */
+    int taken = c->shared ? turn_shared_take(c->shared, q->auth.user, quota,
+                                             c->cfg->max_allocations)
+                          : 0;
+    if (taken == -EDQUOT) {
+        c->stats.quota_rejections++;
+        return STUN_ERR_ALLOCATION_QUOTA_REACHED;
+    }
+    if (taken != 0)
+        return no_capacity(c);
 
     bool zero;
     uint32_t lifetime = granted_lifetime(c, m, &zero);
@@ -294,13 +306,15 @@ static int handle_allocate(struct request *q)
 
     struct turn_alloc *a =
         turn_alloc_create(c, q->lsock, q->stream, q->local, q->from, q->auth.user);
-    if (!a)
+    if (!a) {
+        if (c->shared)
+            turn_shared_release(c->shared, q->auth.user);
         return no_capacity(c);
+    }
     a->tcp = tcp;
-    struct turn_reservation *reservation = NULL;
     int rc = token ? turn_relay_take_reservation(c, a, token->val, dont_fragment)
                    : turn_relay_bind(c, a, ip, even != NULL, reserve_next, dont_fragment,
-                                     &reservation, &a->relay, &a->relay_handle);
+                                     q->now_ms, &a->relay, &a->relay_handle);
     if (rc != 0) {
         turn_alloc_destroy(c, a, "no-relay-port");
         lt_log(LT_LOG_WARN, "turn", "alloc_failed", "reason=%s",
@@ -311,15 +325,10 @@ static int handle_allocate(struct request *q)
     if (missing_af) {
         a->missing_af = missing_af;
         a->missing_code = STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
-    } else if (ip2 && turn_relay_bind(c, a, ip2, false, false, dont_fragment, NULL, &a->relay2,
+    } else if (ip2 && turn_relay_bind(c, a, ip2, false, false, dont_fragment, q->now_ms, &a->relay2,
                                       &a->relay2_handle) != 0) {
         a->missing_af = ip2->family; /* the first family stands alone (§7.2) */
         a->missing_code = STUN_ERR_INSUFFICIENT_CAPACITY;
-    }
-    if (reservation) {
-        reservation->expires_ms = q->now_ms + TURN_RESERVATION_TTL_MS;
-        memcpy(a->reservation_token, reservation->token, TURN_TOKEN_LEN);
-        a->has_reservation_token = true;
     }
     memcpy(a->alloc_tid, m->tid, STUN_TID_LEN);
     a->lifetime_s = lifetime;
