@@ -125,6 +125,8 @@ class Broadcasts extends EventTarget {
     this.running.clear();
     for (const k of r.calls) {
       if (!k.broadcast || k.caller === me) continue;
+      // watched on another of our devices: not offered here (the server would refuse)
+      if (k.members.some((m) => m.user === me && m.state === 'joined' && m.conn !== store.conn.conn)) continue;
       this.running.set(k.id, k);
     }
     const c = this.current;
