@@ -29,6 +29,7 @@ static void group_values_override_defaults(void **state)
                        "  turn_urls = [\"turn:127.0.0.1:3478?transport=udp\"];\n"
                        "  turn_secret = \"s\";\n"
                        "  max_sessions = 4;\n"
+                       "  workers = 3;\n"
                        "  echo_ssrc = \"own\";\n"
                        "};\n";
     assert_int_equal(media_config_from_string(&c, text, "t.conf", err, sizeof err), 0);
@@ -38,8 +39,14 @@ static void group_values_override_defaults(void **state)
     assert_int_equal(c.port_max, 50100);
     assert_int_equal(c.n_turn_urls, 1);
     assert_int_equal(c.max_sessions, 4);
+    assert_int_equal(c.workers, 3);
     assert_false(c.echo_same_ssrc);
     assert_int_equal(c.idle_timeout_s, 20);
+    media_config_release(&c);
+    /* Without the key: one worker per online CPU. */
+    assert_int_equal(media_config_from_string(&c, "media: { };", "t.conf", err, sizeof err), 0);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(c.workers, cpus < 1 ? 1 : cpus > MEDIA_MAX_WORKERS ? MEDIA_MAX_WORKERS : cpus);
     media_config_release(&c);
 }
 
@@ -52,6 +59,8 @@ static void errors_name_the_file_and_line(void **state)
         {"media: {\n  colour = 1;\n};", "t.conf:2: unknown setting 'colour' in media"},
         {"media: {\n\n  ports = \"9-1\";\n};", "t.conf:3: media.ports"},
         {"media: {\n  max_sessions = 0;\n};", "t.conf:2: media.max_sessions: 0 is outside"},
+        {"media: {\n  workers = 0;\n};", "t.conf:2: media.workers: 0 is outside"},
+        {"media: {\n  workers = 65;\n};", "t.conf:2: media.workers: 65 is outside"},
         {"media: {\n  max_sessions = \"4\";\n};", "t.conf:2: media.max_sessions: expected an integer"},
         {"media: {\n  control_socket = 4;\n};", "t.conf:2: media.control_socket: expected a string"},
         {"media: {\n  turn_urls = [\"stun:1.2.3.4\"];\n};", "t.conf:2: media.turn_urls"},
