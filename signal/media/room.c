@@ -10,7 +10,9 @@
 
 #include <openssl/rand.h>
 
+#include "control.h"
 #include "session.h"
+#include "speaker.h"
 #include "worker.h"
 
 #define ROOM_MAX_SOURCES 64
@@ -22,6 +24,8 @@ struct media_room {
     struct media_worker *worker; /* where it and all its members live */
     char name[MEDIA_ROOM_NAME_MAX];
     struct media_fwd *fwd;
+    struct media_speaker *speaker;
+    uint8_t *level_id; /* per endpoint: its RFC 6464 extension id, 0 for none */
     uint64_t rx_packets, forwarded, sent, not_connected, send_errors;
 };
 
@@ -57,7 +61,13 @@ static int room_new(struct media_worker *w, const char *name, struct media_room 
                                    .pli_interval_us = ROOM_PLI_INTERVAL_US,
                                    .local_ssrc = local};
     int rc = media_fwd_new(&r->fwd, &cfg);
+    if (!rc)
+        rc = media_speaker_new(&r->speaker, cfg.max_endpoints);
+    if (!rc && !(r->level_id = calloc(cfg.max_endpoints, 1)))
+        rc = -ENOMEM;
     if (rc) {
+        media_speaker_free(r->speaker);
+        media_fwd_free(r->fwd);
         free(r);
         return rc;
     }
@@ -89,11 +99,32 @@ int media_room_join(struct media_worker *w, const char *name, struct media_sessi
     return 0;
 }
 
+/* The dominant speaker changed: signald hears it (docs/mediad.md, room.speaker). */
+static void tell_speaker(struct media_room *r)
+{
+    int ep = media_speaker_dominant(r->speaker);
+    struct media_session *s = ep >= 0 ? media_fwd_user(r->fwd, (unsigned)ep) : NULL;
+    media_control_notify(r->worker->srv,
+                         json_pack("{ss ss ss?}", "event", "room.speaker", "room", r->name, "id",
+                                   s ? media_session_id(s) : NULL));
+}
+
+void media_room_audio_level_id(struct media_room *r, unsigned ep, uint8_t id)
+{
+    if (ep < r->worker->srv->cfg->max_sessions)
+        r->level_id[ep] = id;
+}
+
 void media_room_leave(struct media_room *r, unsigned ep)
 {
+    bool was_speaker = media_speaker_leave(r->speaker, ep);
+    media_room_audio_level_id(r, ep, 0);
     media_fwd_leave(r->fwd, media_session_now_us(), ep);
-    if (media_fwd_members(r->fwd) > 0)
+    if (media_fwd_members(r->fwd) > 0) {
+        if (was_speaker)
+            tell_speaker(r);
         return;
+    }
     for (struct media_room **pp = &r->worker->rooms; *pp; pp = &(*pp)->next)
         if (*pp == r) {
             *pp = r->next;
@@ -101,6 +132,8 @@ void media_room_leave(struct media_room *r, unsigned ep)
         }
     atomic_fetch_sub(&r->worker->n_rooms, 1);
     media_fwd_free(r->fwd);
+    media_speaker_free(r->speaker);
+    free(r->level_id);
     free(r);
 }
 
@@ -136,6 +169,9 @@ void media_room_rtp(struct media_room *r, unsigned ep, uint64_t now_us, const ui
     int n = media_fwd_rtp(r->fwd, now_us, ep, pkt, len);
     if (n > 0)
         r->forwarded += (uint64_t)n;
+    if (n >= 0 && r->level_id[ep] &&
+        media_speaker_rtp(r->speaker, ep, now_us / 1000, pkt, len, r->level_id[ep]) == 1)
+        tell_speaker(r);
     flush(r);
 }
 

@@ -34,6 +34,9 @@ void media_room_leave(struct media_room *r, unsigned ep);
 struct media_fwd *media_room_fwd(struct media_room *r);
 const char *media_room_name(const struct media_room *r);
 struct media_room *media_room_find(struct media_worker *w, const char *name);
+/* ep's packets carry RFC 6464 audio levels with local id `id` (0: none): the
+ * room's speaker detection (speaker.h) reads them and sends room.speaker. */
+void media_room_audio_level_id(struct media_room *r, unsigned ep, uint8_t id);
 
 /* Decrypted media from ep's session: forwarded, and what it causes is sent. */
 void media_room_rtp(struct media_room *r, unsigned ep, uint64_t now_us, const uint8_t *pkt,

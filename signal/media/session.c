@@ -509,6 +509,9 @@ static int setup_room(struct media_session *s, const char *room, char *err, size
                      rc == -EEXIST ? "taken in this room" : "too many streams");
             return rc;
         }
+        if (m->kind == MEDIA_KIND_AUDIO && in) /* speaker detection reads its levels */
+            media_room_audio_level_id(s->room, s->room_ep,
+                                      media_sdp_ext_id(m, MEDIA_SDP_EXT_AUDIO_LEVEL));
         unsigned slot;
         uint32_t out = random32();
         if ((m->dir == MEDIA_DIR_SENDRECV || m->dir == MEDIA_DIR_RECVONLY) &&

@@ -27,13 +27,17 @@ export class MediadRig {
     return p;
   }
 
-  // One control request to mediad over a fresh connection; its one-line answer.
+  // One control request to mediad over a fresh connection; its one-line answer
+  // (mediad's own events, lines with "event" and no "req", are not answers).
   async request(req) {
     const c = createConnection(this.sock);
     c.write(`${JSON.stringify(req)}\n`);
     const lines = createInterface({ input: c });
     try {
-      for await (const line of lines) return JSON.parse(line);
+      for await (const line of lines) {
+        const m = JSON.parse(line);
+        if (m.event === undefined || m.req !== undefined) return m;
+      }
       throw new Error('mediad closed the control connection without answering');
     } finally {
       lines.close();

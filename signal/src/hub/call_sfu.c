@@ -358,6 +358,31 @@ void call_sfu_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t *rep
     }
 }
 
+/* ---- who speaks ---- */
+
+/* mediad spaces its changes (300 ms at least per room), so this is a few per second at most. */
+void call_sfu_speaker(struct sig_hub *h, const char *room, const char *session)
+{
+    struct sig_call *k = call_find(h, room);
+    if (!k || !k->sfu)
+        return;
+    struct call_member *who = NULL;
+    for (size_t i = 0; i < k->n && session; i++)
+        if (k->m[i].state == CM_JOINED && strcmp(k->m[i].sfu.session, session) == 0)
+            who = &k->m[i];
+    if (session && !who)
+        return; /* a session that has left the call already */
+    json_t *data = json_pack("{ss so? so?}", "call", k->id, "user",
+                             who ? json_integer(who->user_id) : NULL, "conn",
+                             who ? json_integer(who->conn_id) : NULL);
+    for (size_t i = 0; i < k->n; i++) {
+        struct sig_conn *c = k->m[i].state == CM_JOINED ? conn_by_id(h, k->m[i].conn_id) : NULL;
+        if (c)
+            send_ephemeral(h, c, "call.speaker", data);
+    }
+    json_decref(data);
+}
+
 /* ---- leaving ---- */
 
 void call_sfu_left(struct sig_hub *h, struct sig_call *k, struct call_member *m)

@@ -113,6 +113,8 @@ void sig_hub_stats(const struct sig_hub *h, struct sig_hub_stats *out);
 /* mediad's answer to a command passed on for connection conn_id. */
 void sig_hub_media_reply(struct sig_hub *h, uint32_t conn_id, struct json_t *id,
                          struct json_t *reply);
+/* An event mediad sent by itself ({"event":"room.speaker",...}). */
+void sig_hub_media_event(struct sig_hub *h, struct json_t *event);
 
 /* The control socket's commands (stats, metrics, sessions, kill): a JSON
  * request object in, a new reply object out (hub/control.c). */

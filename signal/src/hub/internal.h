@@ -250,6 +250,8 @@ struct call_member *call_member_of(struct sig_call *k, int64_t user_id);
 struct sig_call *call_find(struct sig_hub *h, const char *id);
 void call_sfu_left(struct sig_hub *h, struct sig_call *k, struct call_member *m);
 void call_sfu_end(struct sig_hub *h, struct sig_call *k);
+/* mediad's room.speaker: the call's devices get call.speaker. */
+void call_sfu_speaker(struct sig_hub *h, const char *room, const char *session);
 /* mediad's answer to a command call_sfu.c sent (its id has "sfu"). */
 void call_sfu_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t *reply);
 

@@ -92,6 +92,14 @@ json_t *media_error_frame(json_t *reply)
                      why ? why : "the media service failed");
 }
 
+void sig_hub_media_event(struct sig_hub *h, json_t *event)
+{
+    const char *what = json_string_value(json_object_get(event, "event"));
+    const char *room = json_string_value(json_object_get(event, "room"));
+    if (what && room && strcmp(what, "room.speaker") == 0)
+        call_sfu_speaker(h, room, json_string_value(json_object_get(event, "id")));
+}
+
 void sig_hub_media_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t *reply)
 {
     if (json_is_object(id) && json_object_get(id, "sfu")) {

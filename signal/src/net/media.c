@@ -3,6 +3,7 @@
  * connection, opened when the first echo test starts, adopted into the
  * event loop. Each command carries a "req" token; mediad answers in order,
  * and the answer goes back to the device that asked (sig_hub_media_reply).
+ * Lines with "event" and no "req" are mediad's own news (sig_hub_media_event).
  * If mediad goes away, every waiting device gets an error and the next test
  * connects again.
  */
@@ -128,6 +129,11 @@ static int media_send(void *ctx, uint32_t conn_id, json_t *id, json_t *cmd)
 static void answer(struct sig_server *s, const char *line, size_t len)
 {
     json_t *reply = json_loadb(line, len, 0, NULL);
+    if (json_object_get(reply, "event") && !json_object_get(reply, "req")) {
+        sig_hub_media_event(s->hub, reply); /* unsolicited: room.speaker */
+        json_decref(reply);
+        return;
+    }
     json_int_t token = json_integer_value(json_object_get(reply, "req"));
     for (size_t i = 0; i < link_state.n; i++) {
         if (link_state.w[i].token != (uint64_t)token)

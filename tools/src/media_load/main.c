@@ -20,6 +20,10 @@
  *              [--kbps K] [--seconds T] [--room NAME] [--quick] [--switch] [--json] [--keep]
  *
  * --keep leaves the sessions open at the end (mediad ends them when they go idle).
+ *
+ * --speak LEVEL is one audio speaker instead, its offer and answer passed
+ * through stdout and stdin (speak.h): a test hands them to signald.
+ *   media-load --speak LEVEL [--seconds T]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,11 +38,13 @@
 #include <jansson.h>
 
 #include "peer.h"
+#include "speak.h"
 
 struct opts {
     const char *control, *room;
     int mediad_pid;
     unsigned publishers, subscribers, kbps, seconds, connect_timeout;
+    int speak; /* -1, or --speak's level */
     bool json, switch_check, keep; /* keep: leave the sessions to mediad's idle timeout */
 };
 
@@ -91,9 +97,15 @@ static json_t *ctl_call(int fd, json_t *req)
         ssize_t n = recv(fd, buf + have, 1, 0); /* one byte at a time: never read past the line */
         if (n <= 0)
             return NULL;
-        if (buf[have] == '\n')
-            return json_loadb(buf, have, 0, NULL);
-        have++;
+        if (buf[have] != '\n') {
+            have++;
+            continue;
+        }
+        json_t *line = json_loadb(buf, have, 0, NULL);
+        if (!json_object_get(line, "event") || json_object_get(line, "req"))
+            return line;
+        json_decref(line); /* mediad's news (room.speaker), not our reply */
+        have = 0;
     }
     return NULL;
 }
@@ -247,7 +259,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: media-load --control SOCK [--mediad-pid PID] [--publishers P (1-%d)]\n"
             "       [--subscribers S] [--kbps K] [--seconds T] [--room NAME] [--quick] [--switch]\n"
-            "       [--json] [--keep]\n",
+            "       [--json] [--keep]\n"
+            "       media-load --speak LEVEL (0-127 -dBov) [--seconds T]\n",
             ML_MAX_PUBLISHERS);
 }
 
@@ -258,13 +271,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                        .subscribers = 10,
                        .kbps = 500,
                        .seconds = 10,
+                       .speak = -1,
                        .connect_timeout = 60};
     static const struct option longs[] = {
         {"control", 1, 0, 'c'},     {"mediad-pid", 1, 0, 'p'}, {"publishers", 1, 0, 'P'},
         {"subscribers", 1, 0, 'S'}, {"kbps", 1, 0, 'k'},       {"seconds", 1, 0, 't'},
         {"room", 1, 0, 'r'},        {"quick", 0, 0, 'q'},      {"json", 0, 0, 'j'},
         {"help", 0, 0, 'h'},        {"switch", 0, 0, 'w'},     {"keep", 0, 0, 'K'},
-        {0, 0, 0, 0}};
+        {"speak", 1, 0, 'a'},       {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
@@ -301,6 +315,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'K':
             o->keep = true;
             break;
+        case 'a':
+            o->speak = atoi(optarg);
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -311,6 +328,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     }
     if (o->switch_check && o->publishers < 2)
         o->publishers = 2;
+    if (o->speak > 127 || (o->speak >= 0 && (o->seconds < 1 || o->seconds > 600))) {
+        usage(stderr);
+        return -1;
+    }
+    if (o->speak >= 0)
+        return 0;
     if (!o->control || o->publishers < 1 || o->publishers > ML_MAX_PUBLISHERS ||
         o->subscribers < 1 || o->subscribers > 5000 || o->kbps < 8 || o->kbps > 100000 ||
         o->seconds < 1 || o->seconds > 600) {
@@ -437,6 +460,8 @@ int main(int argc, char **argv)
     struct run r = {0};
     if (parse_opts(argc, argv, &r.o) != 0)
         return 2;
+    if (r.o.speak >= 0)
+        return ml_speak((unsigned)r.o.speak, r.o.seconds);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) { /* a socket or two per peer */
         rl.rlim_cur = rl.rlim_max;

@@ -165,6 +165,7 @@ int ml_peer_start(struct ml_peer *p, unsigned idx, bool publisher, unsigned n_ml
     memset(p, 0, sizeof *p);
     p->idx = idx;
     p->publisher = publisher;
+    p->speak = -1;
     p->n_mlines = publisher ? 1 : n_mlines;
     p->ssrc = 0x10000000u + idx;
     p->seq = (uint16_t)(idx * 7919u); /* somewhere in the sequence space, wrapping for some */
@@ -223,10 +224,16 @@ char *ml_peer_offer(struct ml_peer *p, const struct media_dtls_cert *cert)
         pwd, media_dtls_cert_fingerprint(cert));
     GSList *cands = nice_agent_get_local_candidates(p->agent, p->stream, 1);
     for (unsigned i = 0; i < p->n_mlines; i++) {
-        add(&t, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\na=%s\r\n", i,
-            p->publisher ? "sendonly" : "recvonly");
-        add(&t, "a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
-                "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n");
+        if (p->speak >= 0) { /* like a call's device: it sends its voice and receives */
+            add(&t, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\n"
+                    "a=sendrecv\r\na=extmap:%u %s\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n",
+                i, ML_AUDIO_LEVEL_ID, MEDIA_SDP_EXT_AUDIO_LEVEL);
+        } else {
+            add(&t, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\na=%s\r\n",
+                i, p->publisher ? "sendonly" : "recvonly");
+            add(&t, "a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
+                    "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n");
+        }
         if (p->publisher)
             add(&t, "a=ssrc:%u cname:media-load-%u\r\n", p->ssrc, p->idx);
         if (i > 0)
@@ -306,8 +313,30 @@ void ml_peer_poll(struct ml_peer *p, uint64_t now_us)
         send_srtp(p, true, b, (size_t)len);
 }
 
+/* 20 ms of "Opus" with the RFC 6464 element (one-byte form, RFC 8285 §4.2), voice flag set. */
+static void send_voice(struct ml_peer *p, uint64_t now_us, uint64_t start_us)
+{
+    uint8_t b[PKT_MAX];
+    const uint8_t ext[8] = {0xBE, 0xDE, 0, 1, ML_AUDIO_LEVEL_ID << 4, (uint8_t)(0x80 | p->speak),
+                            0, 0};
+    b[0] = 0x90; /* V=2, X */
+    b[1] = 111;
+    media_wr16(b + 2, p->seq++);
+    media_wr32(b + 4, (uint32_t)((now_us - start_us) * 48 / 1000));
+    media_wr32(b + 8, p->ssrc);
+    memcpy(b + 12, ext, sizeof ext);
+    memset(b + 20, 0x5a, 60);
+    p->sent++;
+    p->sent_bytes += 80;
+    send_srtp(p, false, b, 80);
+}
+
 void ml_peer_send_rtp(struct ml_peer *p, uint64_t now_us, uint64_t start_us)
 {
+    if (p->speak >= 0) {
+        send_voice(p, now_us, start_us);
+        return;
+    }
     uint8_t b[PKT_MAX];
     size_t len = 12 + ML_PAYLOAD;
     uint32_t ts = (uint32_t)((now_us - start_us) * CLOCK / 1000000);

@@ -2,8 +2,9 @@
  * peer.h - one synthetic WebRTC endpoint of media-load: a libnice agent
  * (controlling, host candidates on loopback), mediad's own DTLS-SRTP code as
  * the client side, and either a publisher (one video stream of synthetic RTP)
- * or a subscriber (n recvonly video m-lines, counting what arrives). Runs on
- * the default GLib main context.
+ * or a subscriber (n recvonly video m-lines, counting what arrives); or a
+ * speaker (speak >= 0): one sendrecv audio m-line whose packets carry that
+ * RFC 6464 audio level. Runs on the default GLib main context.
  */
 #ifndef ML_PEER_H
 #define ML_PEER_H
@@ -19,10 +20,12 @@
 
 #define ML_MAX_PUBLISHERS 8 /* a subscriber has one slot per publisher */
 #define ML_PAYLOAD 1100     /* RTP payload bytes per packet */
+#define ML_AUDIO_LEVEL_ID 3 /* a speaker's extmap id for the audio level (any works) */
 
 struct ml_peer {
     unsigned idx;
     bool publisher;
+    int speak; /* a speaker's audio level in -dBov (0-127), -1 for the others */
     unsigned n_mlines;
     NiceAgent *agent;
     guint stream;

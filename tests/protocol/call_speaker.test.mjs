@@ -1,0 +1,102 @@
+// call_speaker.test.mjs - active speaker detection through the real signald,
+// turnd and mediad: three devices of an SFU call are media-load speakers
+// (real ICE, DTLS-SRTP and RTP with the RFC 6464 audio level), their offers
+// and answers passed through call.sfu.offer. The one that speaks becomes the
+// call's speaker on every device (call.speaker), the silent ones never do, and
+// when the speaker leaves every device hears that nobody is.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Server, PORT_BASE, sleep } from './lib.mjs';
+import { MediadRig, skip as noMediad } from './mediad_rig.mjs';
+
+const MEDIA_LOAD = process.env.MEDIA_LOAD;
+const skip = noMediad || ((!MEDIA_LOAD || !existsSync(MEDIA_LOAD)) && 'media-load missing');
+const USERS = ['alice', 'bob', 'carol'];
+const LOUD = 20; // -dBov, a talker close to the microphone
+const SILENT = 127; // RFC 6464: silence
+
+const srv = new Server('call-speaker', { httpsPort: PORT_BASE, wsPort: PORT_BASE + 1, users: USERS,
+  // media-load has host candidates only: mediad must offer its own, not just turnd's relay
+  config: 'media_socket = "MEDIA_SOCKET"; call_mesh_max = 2; ice_transport_policy = "all";' });
+const rig = new MediadRig(srv);
+const dev = {};
+
+// A media-load speaker: its offer goes to signald as this device's, signald's
+// answer back to it (on its stdin); rig.stop() ends it with the rest.
+async function speak(name, callId, level, seconds) {
+  const p = spawn(MEDIA_LOAD, ['--speak', String(level), '--seconds', String(seconds)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  p.stderr.on('data', (d) => rig.log.push(`[speak-${name}] ${d}`));
+  rig.procs.push(p);
+  const said = [];
+  let wake = () => {};
+  createInterface({ input: p.stdout }).on('line', (l) => { said.push(JSON.parse(l)); wake(); });
+  const exited = new Promise((r) => p.once('exit', r));
+  const heard = async (key, ms = 20000) => {
+    const t0 = Date.now();
+    while (!said.some((m) => key in m)) {
+      if (Date.now() - t0 > ms) throw new Error(`${name}: no "${key}" from media-load:\n${rig.log.join('')}`);
+      await new Promise((r) => { wake = r; setTimeout(r, 100); });
+    }
+    return said.find((m) => key in m)[key];
+  };
+  const offer = await heard('offer');
+  const { sdp } = await dev[name].ws.request('call.sfu.offer', { call: callId, sdp: offer });
+  p.stdin.write(`${JSON.stringify({ answer: sdp })}\n`); // at once: mediad's ICE does not wait long
+  return { sdp, heard, exited };
+}
+
+before(async () => { if (!skip) await rig.start(USERS, dev); });
+after(async () => { if (!skip) await rig.stop(dev); });
+
+test('the device that speaks becomes every device\'s call.speaker, the silent ones never do, and its leaving leaves nobody', { skip, timeout: 90000 }, async () => {
+  const { alice, bob, carol } = dev;
+  const room = (await alice.ws.request('room.create', { name: 'speakers', members: [bob.session.user.id, carol.session.user.id] })).room;
+  const { call } = await alice.ws.request('call.invite', { room: room.id, media: 'audio', sfu: true });
+  assert.equal(call.mode, 'sfu');
+  for (const n of ['bob', 'carol']) {
+    await dev[n].ws.next('call.incoming');
+    await dev[n].ws.request('call.accept', { call: call.id });
+  }
+  const connOf = (n) => dev[n].ws.helloReply.conn;
+  // alice and bob stay silent for the whole test; carol talks for 4 s once all are connected
+  const a = await speak('alice', call.id, SILENT, 30);
+  const b = await speak('bob', call.id, SILENT, 30);
+  const c = await speak('carol', call.id, LOUD, 4);
+  for (const s of [a, b, c]) {
+    // mediad answers the audio level with the id the offer gave it (media-load's 3, not Chromium's 1)
+    assert.match(s.sdp, /a=extmap:3 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n/);
+  }
+  for (const s of [a, b, c]) assert.equal(await s.heard('connected'), true);
+
+  const isSpeaker = (e) => e.event === 'call.speaker';
+  for (const n of USERS) {
+    const e = await dev[n].ws.next(isSpeaker, 15000);
+    assert.equal(e.data.call, call.id);
+    assert.equal(e.data.conn, connOf('carol'), `${n} hears carol as the speaker`);
+    assert.equal(e.data.user, carol.session.user.id);
+  }
+  // carol stops talking: silence never takes the floor from her
+  assert.ok((await c.heard('sent')) >= 150, 'carol sent 4 s of 20 ms packets');
+  await c.exited;
+  for (const n of ['alice', 'bob']) await dev[n].ws.none(isSpeaker, 2000);
+
+  // carol leaves: the others hear that nobody is the speaker
+  await carol.ws.request('call.hangup', { call: call.id });
+  for (const n of ['alice', 'bob']) {
+    const e = await dev[n].ws.next(isSpeaker, 10000);
+    assert.equal(e.data.call, call.id);
+    assert.equal(e.data.conn, null);
+    assert.equal(e.data.user, null);
+  }
+  // silence in a room with nobody speaking gives no event either
+  for (const n of ['alice', 'bob']) await dev[n].ws.none(isSpeaker, 1500);
+  const rooms = (await rig.request({ cmd: 'room.stats', room: call.id })).rooms;
+  assert.equal(rooms[0].members, 2);
+  assert.ok(rooms[0].rx_packets > 150, 'mediad received their audio');
+  await alice.ws.request('call.hangup', { call: call.id });
+  await bob.ws.request('call.hangup', { call: call.id }).catch(() => {});
+  await sleep(100);
+});
