@@ -1,11 +1,14 @@
 /*
- * events.c - the per-user event log behind the signalling protocol's
- * sequence numbers. Every event for a user gets the next seq (1, 2, 3, ...);
- * a reconnecting client says the last seq it saw and gets exactly the events
- * after it, or -ERANGE when some of those were pruned and it must resync.
+ * events.c - the event stream behind the signalling protocol's sequence
+ * numbers. Every durable event takes the next seq of one stream and is
+ * addressed to one user or to one room, so a message to a room of 5,000 is
+ * one row, not 5,000 (storage/migrations/004_room_streams.sql).
  *
- * The counter lives in event_seqs, apart from the events, so pruning can
- * never make a seq be handed out twice.
+ * A user's stream is their personal events plus the events of each room
+ * while they were a member (memberships.joined_seq, past_memberships). The
+ * seqs a user sees only go up; a reconnecting client says the last one it saw
+ * and gets exactly its events after it, in order, or -ERANGE when some of
+ * the stream after it was pruned and it must resync.
  */
 #include "internal.h"
 
@@ -15,23 +18,34 @@
 
 #define TYPE_MAX 64
 
-static const char SQL_NEXT_SEQ[] =
-    "INSERT INTO event_seqs (user_id, last_seq) VALUES (?1, 1) "
-    "ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq";
-static const char SQL_INSERT[] = "INSERT INTO events (user_id, seq, type, payload, created_at) "
-                                 "VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char SQL_ROOM_SEQS[] = "INSERT INTO event_seqs (user_id, last_seq) "
-                                    "SELECT user_id, 1 FROM memberships WHERE room_id = ?1 "
-                                    "ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1";
-static const char SQL_ROOM_INSERT[] =
-    "INSERT INTO events (user_id, seq, type, payload, created_at) "
-    "SELECT m.user_id, s.last_seq, ?2, ?3, ?4 FROM memberships m "
-    "JOIN event_seqs s ON s.user_id = m.user_id WHERE m.room_id = ?1 "
-    "RETURNING user_id, seq";
-static const char SQL_LAST[] = "SELECT last_seq FROM event_seqs WHERE user_id = ?1";
-static const char SQL_SINCE[] = "SELECT seq, type, payload, created_at FROM events "
-                                "WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
-static const char SQL_PRUNE[] = "DELETE FROM events WHERE created_at < ?1";
+static const char SQL_INSERT_USER[] = "INSERT INTO events (user_id, type, payload, created_at) "
+                                      "VALUES (?1, ?2, ?3, ?4) RETURNING seq";
+static const char SQL_INSERT_ROOM[] = "INSERT INTO events (room_id, type, payload, created_at) "
+                                      "VALUES (?1, ?2, ?3, ?4) RETURNING seq";
+static const char SQL_MEMBERS[] = "SELECT user_id FROM memberships WHERE room_id = ?1";
+static const char SQL_HEAD[] = "SELECT coalesce((SELECT seq FROM sqlite_sequence "
+                               "WHERE name = 'events'), 0)";
+static const char SQL_META[] = "SELECT value FROM stream_meta WHERE key = ?1";
+static const char SQL_LEGACY[] = "SELECT first_seq, last_seq, base FROM legacy_cursors "
+                                 "WHERE user_id = ?1";
+/* Three runs, each in seq order through its index: the user's own events, the
+ * rooms they are in (since they joined), the rooms they left (while in). */
+static const char SQL_SINCE[] =
+    "SELECT seq, type, payload, created_at FROM events WHERE user_id = ?1 AND seq > ?2 "
+    "UNION ALL "
+    "SELECT e.seq, e.type, e.payload, e.created_at FROM memberships m JOIN events e "
+    "  ON e.room_id = m.room_id AND e.seq > max(?2, m.joined_seq) WHERE m.user_id = ?1 "
+    "UNION ALL "
+    "SELECT e.seq, e.type, e.payload, e.created_at FROM past_memberships p JOIN events e "
+    "  ON e.room_id = p.room_id AND e.seq > max(?2, p.joined_seq) AND e.seq <= p.left_seq "
+    "  WHERE p.user_id = ?1 AND p.left_seq > ?2 "
+    "ORDER BY 1 LIMIT ?3";
+static const char SQL_PRUNE_FLOOR[] =
+    "UPDATE stream_meta SET value = max(value, coalesce((SELECT max(seq) FROM events "
+    "WHERE created_at < ?1), 0)) WHERE key = 'pruned_through' RETURNING value";
+static const char SQL_PRUNE[] = "DELETE FROM events WHERE seq <= ?1";
+static const char SQL_PRUNE_PAST[] = "DELETE FROM past_memberships WHERE left_seq <= ?1";
+static const char SQL_PRUNE_LEGACY[] = "DELETE FROM legacy_cursors WHERE base + last_seq < ?1";
 
 static int check_event(struct sto_db *db, const char *type, const char *payload)
 {
@@ -42,24 +56,48 @@ static int check_event(struct sto_db *db, const char *type, const char *payload)
     return 0;
 }
 
-/* Binds type, payload and now at first, first + 1, first + 2. */
-static int bind_event(struct sto_db *db, sqlite3_stmt *st, int first, const char *type,
-                      const char *payload)
+/* One integer from sql (bound to a text or an integer at ?1, or nothing);
+ * *v = dflt when there is no row. */
+static int one_int(struct sto_db *db, const char *sql, const char *text, const int64_t *num,
+                   int64_t dflt, int64_t *v)
 {
-    sqlite3_bind_int64(st, first + 2, sto_now(db));
+    sqlite3_stmt *st = sto_stmt(db, sql);
+    if (!st) return sto_stmt_err(db);
+    int err = 0;
+    if (text) err = sto_bind_text(db, st, 1, text);
+    if (num) sqlite3_bind_int64(st, 1, *num);
+    int rc = err ? SQLITE_DONE : sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+        *v = dflt;
+    else
+        err = sto_sqlite_err(db, rc);
+    sto_stmt_done(st);
+    return err;
+}
+
+/* Inserts one event addressed to id (a user or a room, by sql); *seq = its seq. */
+static int insert_event(struct sto_db *db, const char *sql, int64_t id, const char *type,
+                        const char *payload, int64_t *seq)
+{
+    sqlite3_stmt *st = sto_stmt(db, sql);
+    if (!st) return sto_stmt_err(db);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 4, sto_now(db));
     int err;
-    if ((err = sto_bind_text(db, st, first, type)) ||
-        (err = sto_bind_text(db, st, first + 1, payload))) {
+    if ((err = sto_bind_text(db, st, 2, type)) || (err = sto_bind_text(db, st, 3, payload))) {
         sto_stmt_done(st);
         return err;
     }
-    return 0;
-}
-
-static int insert_failed(struct sto_db *db, int err)
-{
-    /* The only constraints left are the JSON check and the user foreign key. */
-    if (err == -EINVAL) sto_fail(db, err, "payload is not valid JSON, or no such user");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    else
+        err = sto_sqlite_err(db, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    sto_stmt_done(st);
+    /* The only constraints are the JSON check and the foreign key. */
+    if (err == -EINVAL) sto_fail(db, err, "payload is not valid JSON, or no such user or room");
     return err;
 }
 
@@ -68,93 +106,87 @@ int sto_event_append(struct sto_db *db, int64_t user_id, const char *type, const
 {
     int err = check_event(db, type, payload);
     if (err) return err;
-    if ((err = sto_tx_begin(db))) return err;
     int64_t s = 0;
-    sqlite3_stmt *st = sto_stmt(db, SQL_NEXT_SEQ);
-    if (!st) {
-        err = sto_stmt_err(db);
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, user_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        s = sqlite3_column_int64(st, 0);
-    else
-        err = insert_failed(db, sto_sqlite_err(db, rc));
-    sto_stmt_done(st);
-    if (err) goto out;
-    if (!(st = sto_stmt(db, SQL_INSERT))) {
-        err = sto_stmt_err(db);
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, user_id);
-    sqlite3_bind_int64(st, 2, s);
-    if ((err = bind_event(db, st, 3, type, payload))) goto out;
-    err = insert_failed(db, sto_exec_stmt(db, st));
-out:
-    if ((err = sto_tx_end(db, err)) == 0 && seq) *seq = s;
-    return err;
+    if ((err = insert_event(db, SQL_INSERT_USER, user_id, type, payload, &s))) return err;
+    if (seq) *seq = s;
+    return 0;
+}
+
+static int member_row(sqlite3_stmt *st, void *item)
+{
+    *(int64_t *)item = sqlite3_column_int64(st, 0);
+    return 0;
 }
 
 int sto_event_append_room(struct sto_db *db, int64_t room_id, const char *type, const char *payload,
-                          struct sto_event_target **out, size_t *n)
+                          int64_t *seq, int64_t **members, size_t *n)
 {
-    *out = NULL;
+    *members = NULL;
     *n = 0;
     int err = check_event(db, type, payload);
     if (err) return err;
+    /* The event and the member list it goes to, as of the same moment. */
     if ((err = sto_tx_begin(db))) return err;
-    struct sto_event_target *arr = NULL;
-    size_t cap = 0, count = 0;
-    sqlite3_stmt *st = sto_stmt(db, SQL_ROOM_SEQS);
+    int64_t s = 0, *arr = NULL;
+    size_t count = 0;
+    if ((err = insert_event(db, SQL_INSERT_ROOM, room_id, type, payload, &s))) goto out;
+    sqlite3_stmt *st = sto_stmt(db, SQL_MEMBERS);
     if (!st) {
         err = sto_stmt_err(db);
         goto out;
     }
     sqlite3_bind_int64(st, 1, room_id);
-    if ((err = sto_exec_stmt(db, st))) goto out;
-    if (!(st = sto_stmt(db, SQL_ROOM_INSERT))) {
-        err = sto_stmt_err(db);
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, room_id);
-    if ((err = bind_event(db, st, 2, type, payload))) goto out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) {
-            sto_fail(db, err, "out of memory");
-            break;
-        }
-        arr[count].user_id = sqlite3_column_int64(st, 0);
-        arr[count].seq = sqlite3_column_int64(st, 1);
-        count++;
-    }
-    if (!err && rc != SQLITE_DONE) err = insert_failed(db, sto_sqlite_err(db, rc));
-    sto_stmt_done(st);
+    err = sto_rows(db, st, sizeof(*arr), member_row, &arr, &count);
 out:
     if ((err = sto_tx_end(db, err))) {
         free(arr);
         return err;
     }
-    *out = arr;
+    if (seq) *seq = s;
+    *members = arr;
     *n = count;
     return 0;
 }
 
 int sto_event_last_seq(struct sto_db *db, int64_t user_id, int64_t *seq)
 {
-    sqlite3_stmt *st = sto_stmt(db, SQL_LAST);
+    (void)user_id; /* one stream: the same head for everyone */
+    return one_int(db, SQL_HEAD, NULL, NULL, 0, seq);
+}
+
+/* A cursor from before 004_room_streams (1..legacy_top) into the stream's
+ * numbering; -ERANGE when it cannot be translated (its events are gone). */
+static int translate_legacy(struct sto_db *db, int64_t user_id, int64_t *after_seq)
+{
+    int64_t top = 0;
+    int err = one_int(db, SQL_META, "legacy_top", NULL, 0, &top);
+    if (err || *after_seq < 1 || *after_seq > top) return err;
+    sqlite3_stmt *st = sto_stmt(db, SQL_LEGACY);
     if (!st) return sto_stmt_err(db);
     sqlite3_bind_int64(st, 1, user_id);
-    int rc = sqlite3_step(st), err = 0;
-    if (rc == SQLITE_ROW)
-        *seq = sqlite3_column_int64(st, 0);
-    else if (rc == SQLITE_DONE)
-        *seq = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && *after_seq >= sqlite3_column_int64(st, 0) - 1 &&
+        *after_seq <= sqlite3_column_int64(st, 1))
+        *after_seq += sqlite3_column_int64(st, 2);
+    else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        err = -ERANGE;
     else
         err = sto_sqlite_err(db, rc);
     sto_stmt_done(st);
     return err;
+}
+
+static int event_row(sqlite3_stmt *st, void *item)
+{
+    struct sto_event *e = item;
+    e->seq = sqlite3_column_int64(st, 0);
+    e->created_at = sqlite3_column_int64(st, 3);
+    e->type = sto_col_strdup(st, 1);
+    e->payload = sto_col_strdup(st, 2);
+    if (e->type && e->payload) return 0;
+    free(e->type); /* not counted, so not freed by the caller */
+    free(e->payload);
+    return -ENOMEM;
 }
 
 int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int limit,
@@ -162,15 +194,23 @@ int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int l
 {
     *out = NULL;
     *n = 0;
-    int64_t last = 0;
+    int64_t last = 0, floor = 0;
     int err = sto_check_limit(db, limit);
     if (err) return err;
-    /* Read the counter first: events appended after this point only add rows
-     * past the ones checked below, and the client gets those live anyway. */
+    /* Read the head first: events appended after this point only add rows
+     * past the ones read below, and the client gets those live anyway. */
     if ((err = sto_event_last_seq(db, user_id, &last))) return err;
     if (after_seq < 0 || after_seq > last)
         return sto_fail(db, -EINVAL, "seq %lld was never handed out (last is %lld)",
                         (long long)after_seq, (long long)last);
+    if ((err = translate_legacy(db, user_id, &after_seq)) ||
+        (err = one_int(db, SQL_META, "pruned_through", NULL, 0, &floor)))
+        goto fail;
+    /* Pruning removes a prefix of the stream: past its end, nothing is missing. */
+    if (after_seq < floor) {
+        err = -ERANGE;
+        goto fail;
+    }
     if (after_seq == last) return 0;
 
     sqlite3_stmt *st = sto_stmt(db, SQL_SINCE);
@@ -179,48 +219,39 @@ int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int l
     sqlite3_bind_int64(st, 2, after_seq);
     sqlite3_bind_int(st, 3, limit);
     struct sto_event *arr = NULL;
-    size_t cap = 0, count = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        /* Seqs are consecutive; a hole means pruned events in between. */
-        if (sqlite3_column_int64(st, 0) != after_seq + 1 + (int64_t)count) {
-            err = -ERANGE;
-            break;
-        }
-        if ((err = sto_grow(&arr, &cap, count, sizeof(*arr)))) break;
-        struct sto_event *e = &arr[count];
-        e->seq = sqlite3_column_int64(st, 0);
-        e->created_at = sqlite3_column_int64(st, 3);
-        e->type = sto_col_strdup(st, 1);
-        e->payload = sto_col_strdup(st, 2);
-        count++;
-        if (!e->type || !e->payload) {
-            err = -ENOMEM;
-            break;
-        }
-    }
-    if (!err && rc != SQLITE_DONE) err = sto_sqlite_err(db, rc);
-    sto_stmt_done(st);
-    if (!err && count == 0) err = -ERANGE; /* after_seq < last, yet nothing is left after it */
-    if (err) {
+    size_t count = 0;
+    if ((err = sto_rows(db, st, sizeof(*arr), event_row, &arr, &count))) {
         sto_events_free(arr, count);
-        if (err == -ERANGE)
-            return sto_fail(db, err, "events after seq %lld were pruned; resync",
-                            (long long)after_seq);
-        return err == -ENOMEM ? sto_fail(db, err, "out of memory") : err;
+        return err;
     }
     *out = arr;
     *n = count;
     return 0;
+fail:
+    if (err == -ERANGE)
+        return sto_fail(db, err, "events after seq %lld were pruned; resync",
+                        (long long)after_seq);
+    return err;
 }
 
 int sto_event_prune(struct sto_db *db, int64_t cutoff_ms, int64_t *n)
 {
-    sqlite3_stmt *st = sto_stmt(db, SQL_PRUNE);
-    if (!st) return sto_stmt_err(db);
-    sqlite3_bind_int64(st, 1, cutoff_ms);
-    int err = sto_exec_stmt(db, st);
-    if (err == 0 && n) *n = sqlite3_changes64(db->sql);
+    int err = sto_tx_begin(db);
+    if (err) return err;
+    int64_t floor = 0, removed = 0;
+    if ((err = one_int(db, SQL_PRUNE_FLOOR, NULL, &cutoff_ms, 0, &floor))) goto out;
+    const char *const del[] = {SQL_PRUNE, SQL_PRUNE_PAST, SQL_PRUNE_LEGACY};
+    for (size_t i = 0; i < sizeof(del) / sizeof(del[0]) && !err; i++) {
+        sqlite3_stmt *st = sto_stmt(db, del[i]);
+        if (!st) {
+            err = sto_stmt_err(db);
+            break;
+        }
+        sqlite3_bind_int64(st, 1, floor);
+        if ((err = sto_exec_stmt(db, st)) == 0 && i == 0) removed = sqlite3_changes64(db->sql);
+    }
+out:
+    if ((err = sto_tx_end(db, err)) == 0 && n) *n = removed;
     return err;
 }
 

@@ -3,12 +3,15 @@
  * shortcuts (see fixture.h).
  */
 #include "fixture.h"
+#include "migrations.h"
 
 #include <dirent.h>
+#include <sqlite3.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int64_t fx_clock(void *ctx)
@@ -80,6 +83,21 @@ int fx_count_entries(const char *dir)
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
     closedir(d);
     return n;
+}
+
+void fx_old_database(const struct fx *f, int version, const char *sql, char *dir, size_t len)
+{
+    char path[512];
+    fx_path(f, "old", dir, len);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof(path), "%s/%s", dir, STO_DB_FILE);
+    sqlite3 *s = NULL;
+    assert_int_equal(sqlite3_open(path, &s), SQLITE_OK);
+    for (int i = 0; i < version; i++)
+        assert_int_equal(sqlite3_exec(s, sto_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+    if (sqlite3_exec(s, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("old data: %s", sqlite3_errmsg(s));
+    sqlite3_close(s);
 }
 
 int64_t fx_user(struct fx *f, const char *name)

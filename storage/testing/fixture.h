@@ -35,6 +35,11 @@ void fx_rm_rf(const char *dir);
 /* Number of entries in a directory, "." and ".." left out. */
 int fx_count_entries(const char *dir);
 
+/* A data directory "<test dir>/old" whose database went through the first
+ * `version` migrations only, then ran sql (the old data, PRAGMA user_version
+ * included); its path into dir. Not opened: sto_open() migrates it. */
+void fx_old_database(const struct fx *f, int version, const char *sql, char *dir, size_t len);
+
 int64_t fx_user(struct fx *f, const char *name);
 int64_t fx_group(struct fx *f, int64_t owner, const char *name);
 int64_t fx_msg(struct fx *f, int64_t room, int64_t sender, const char *body);

@@ -188,7 +188,8 @@ export class Client {
       return;
     }
     if (m.type === 'event' && m.seq !== undefined) {
-      if (m.seq !== this.lastSeq + 1 && this.lastSeq !== 0) this.seqGap = [this.lastSeq, m.seq];
+      // seqs are positions in the server's one stream: they skip, but never go back
+      if (m.seq <= this.lastSeq) this.seqBackwards = [this.lastSeq, m.seq];
       this.lastSeq = m.seq;
     }
     this.events.push(m);

@@ -62,7 +62,7 @@ static void test_new_database_is_migrated_to_latest(void **state)
     sqlite3 *s = raw_open(f);
     assert_int_equal(raw_int(s, "PRAGMA application_id"), STO_APPLICATION_ID);
     const char *tables[] = {"users",     "sessions",   "rooms",          "memberships", "messages",
-                            "reactions", "mentions",   "read_positions", "event_seqs",  "events",
+                            "reactions", "mentions",   "read_positions", "stream_meta", "events",
                             "files",     "file_rooms", "audit_log",      "messages_fts"};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         sqlite3_stmt *st = NULL;
@@ -194,24 +194,16 @@ static void test_data_is_private(void **state)
 static void test_migration_from_schema_1_indexes_existing_messages(void **state)
 {
     struct fx *f = *state;
-    char dir[300], path[320];
-    fx_path(f, "old", dir, sizeof(dir));
-    assert_int_equal(mkdir(dir, 0700), 0);
-    snprintf(path, sizeof(path), "%s/%s", dir, STO_DB_FILE);
-    sqlite3 *s = NULL;
-    assert_int_equal(sqlite3_open(path, &s), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(s, sto_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(s,
-                                  "PRAGMA user_version = 1;"
-                                  "INSERT INTO users (id, name, created_at) VALUES (1, 'old', 0);"
-                                  "INSERT INTO rooms (id, kind, name, created_by, created_at) "
-                                  "  VALUES (1, 'group', 'r', 1, 0);"
-                                  "INSERT INTO memberships VALUES (1, 1, 'owner', 0);"
-                                  "INSERT INTO messages (room_id, sender_id, body, created_at) "
-                                  "  VALUES (1, 1, 'written before search existed', 0);",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(s);
+    char dir[300];
+    fx_old_database(f, 1,
+                    "PRAGMA user_version = 1;"
+                    "INSERT INTO users (id, name, created_at) VALUES (1, 'old', 0);"
+                    "INSERT INTO rooms (id, kind, name, created_by, created_at) "
+                    "  VALUES (1, 'group', 'r', 1, 0);"
+                    "INSERT INTO memberships VALUES (1, 1, 'owner', 0);"
+                    "INSERT INTO messages (room_id, sender_id, body, created_at) "
+                    "  VALUES (1, 1, 'written before search existed', 0);",
+                    dir, sizeof(dir));
 
     struct sto_db *db = NULL;
     char err[STO_ERR_MAX];

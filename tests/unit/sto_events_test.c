@@ -1,161 +1,237 @@
 /*
- * sto_events_test.c - per-user event sequence numbers: monotonic per user,
- * replay of exactly the missed events, pruning and the resync signal.
+ * sto_events_test.c - the event stream: one row per event whatever the room's
+ * size, seqs that only go up, and resume that returns exactly a user's missed
+ * events (their own and their rooms', while they were members), in order and
+ * once, or -ERANGE once the stream after the cursor was pruned.
  */
 #include "fixture.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void append(struct fx *f, int64_t user, int64_t want_seq)
+static int64_t personal(struct fx *f, int64_t user, const char *tag)
 {
     char payload[64];
-    snprintf(payload, sizeof(payload), "{\"n\":%lld}", (long long)want_seq);
+    snprintf(payload, sizeof(payload), "{\"tag\":\"%s\"}", tag);
     int64_t seq = 0;
     assert_int_equal(sto_event_append(f->db, user, "test", payload, &seq), 0);
-    assert_int_equal(seq, want_seq);
+    return seq;
 }
 
-static void test_seq_is_monotonic_per_user(void **state)
+static int64_t in_room(struct fx *f, int64_t room, const char *tag)
+{
+    char payload[64];
+    snprintf(payload, sizeof(payload), "{\"tag\":\"%s\"}", tag);
+    int64_t seq = 0, *members = NULL;
+    size_t n = 0;
+    assert_int_equal(sto_event_append_room(f->db, room, "room.test", payload, &seq, &members, &n),
+                     0);
+    free(members);
+    return seq;
+}
+
+static int64_t count_rows(struct fx *f, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(f->db->sql, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* What a client resuming from after gets, read in pages of page: the tags
+ * joined with ',' into out; asserts the seqs strictly increase. */
+static void resume(struct fx *f, int64_t user, int64_t after, int page, char *out, size_t len)
+{
+    out[0] = '\0';
+    int64_t prev = after;
+    for (;;) {
+        struct sto_event *e;
+        size_t n;
+        assert_int_equal(sto_event_since(f->db, user, after, page, &e, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+            if (e[i].seq <= prev) fail_msg("seq %lld after %lld", (long long)e[i].seq,
+                                           (long long)prev);
+            prev = e[i].seq;
+            const char *tag = strstr(e[i].payload, "\"tag\":\"");
+            assert_non_null(tag);
+            tag += 7;
+            size_t used = strlen(out);
+            snprintf(out + used, len - used, "%s%.*s", used ? "," : "", (int)strcspn(tag, "\""),
+                     tag);
+        }
+        if (n) after = e[n - 1].seq;
+        sto_events_free(e, n);
+        if (n < (size_t)page) return;
+    }
+}
+
+/* Resuming from after gives want, whether read in pages of 1, 2 or 100. */
+static void expect_resume(struct fx *f, int64_t user, int64_t after, const char *want)
+{
+    static const int pages[] = {1, 2, 100};
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        char got[256];
+        resume(f, user, after, pages[i], got, sizeof(got));
+        if (strcmp(got, want) != 0)
+            fail_msg("pages of %d: got \"%s\", want \"%s\"", pages[i], got, want);
+    }
+}
+
+static void test_seqs_only_go_up_and_survive_a_restart(void **state)
 {
     struct fx *f = *state;
     int64_t alice = fx_user(f, "alice"), bob = fx_user(f, "bob");
-    int64_t last = -1;
+    int64_t last = -1, prev = 0;
     assert_int_equal(sto_event_last_seq(f->db, alice, &last), 0);
     assert_int_equal(last, 0);
-    for (int64_t i = 1; i <= 10; i++) {
-        append(f, alice, i);
-        if (i % 3 == 0) append(f, bob, i / 3); /* interleaved, counted apart */
+    for (int i = 0; i < 10; i++) {
+        int64_t s = personal(f, i % 3 ? alice : bob, "x");
+        assert_true(s > prev);
+        prev = s;
     }
+    /* The head is every user's valid cursor. */
     assert_int_equal(sto_event_last_seq(f->db, alice, &last), 0);
-    assert_int_equal(last, 10);
+    assert_int_equal(last, prev);
     assert_int_equal(sto_event_last_seq(f->db, bob, &last), 0);
-    assert_int_equal(last, 3);
-    fx_reopen(f); /* and it survives a restart */
-    append(f, alice, 11);
+    assert_int_equal(last, prev);
+    fx_reopen(f);
+    assert_true(personal(f, alice, "y") > prev);
 }
 
-static void test_since_returns_exactly_the_missed_events(void **state)
+static void test_room_event_is_one_row_for_any_number_of_members(void **state)
 {
     struct fx *f = *state;
-    int64_t alice = fx_user(f, "alice");
-    for (int64_t i = 1; i <= 25; i++)
-        append(f, alice, i);
-
-    struct sto_event *e;
-    size_t n;
-    assert_int_equal(sto_event_since(f->db, alice, 17, 100, &e, &n), 0);
-    assert_int_equal(n, 8);
+    int64_t owner = fx_user(f, "owner");
+    int64_t room = fx_group(f, owner, "big");
+    for (int i = 0; i < 50; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "m%d", i);
+        assert_int_equal(sto_member_add(f->db, room, fx_user(f, name), STO_ROLE_MEMBER), 0);
+    }
+    int64_t rows = count_rows(f, "SELECT count(*) FROM events");
+    int64_t seq = 0, *members = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        sto_event_append_room(f->db, room, "message.new", "{\"id\":1}", &seq, &members, &n), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), rows + 1);
+    /* ... and it names everyone it is owed to, once. */
+    assert_int_equal(n, 51);
+    bool seen_owner = false;
     for (size_t i = 0; i < n; i++) {
-        char want[32];
-        snprintf(want, sizeof(want), "{\"n\":%zu}", 18 + i);
-        assert_int_equal(e[i].seq, 18 + (int64_t)i);
-        assert_string_equal(e[i].type, "test");
-        assert_string_equal(e[i].payload, want);
+        for (size_t j = 0; j < i; j++)
+            assert_true(members[i] != members[j]);
+        seen_owner |= members[i] == owner;
     }
-    sto_events_free(e, n);
-
-    /* In pages: every seq once, in order. */
-    int64_t after = 0, expect = 1;
-    for (;;) {
-        assert_int_equal(sto_event_since(f->db, alice, after, 7, &e, &n), 0);
-        if (n == 0) break;
-        for (size_t i = 0; i < n; i++)
-            assert_int_equal(e[i].seq, expect++);
-        after = e[n - 1].seq;
-        sto_events_free(e, n);
-    }
-    sto_events_free(e, n);
-    assert_int_equal(expect, 26);
-
-    /* Up to date: nothing. Ahead of the server: a client bug, said so. */
-    assert_int_equal(sto_event_since(f->db, alice, 25, 10, &e, &n), 0);
-    assert_int_equal(n, 0);
-    assert_int_equal(sto_event_since(f->db, alice, 26, 10, &e, &n), -EINVAL);
-    int64_t nobody = fx_user(f, "nobody");
-    assert_int_equal(sto_event_since(f->db, nobody, 0, 10, &e, &n), 0);
-    assert_int_equal(n, 0);
+    assert_true(seen_owner);
+    free(members);
+    int64_t last;
+    assert_int_equal(sto_event_last_seq(f->db, owner, &last), 0);
+    assert_int_equal(last, seq);
 }
 
-static void test_pruned_events_make_since_ask_for_resync(void **state)
-{
-    struct fx *f = *state;
-    int64_t alice = fx_user(f, "alice");
-    for (int64_t i = 1; i <= 5; i++)
-        append(f, alice, i);
-    f->now += 60000;
-    int64_t cutoff = f->now;
-    for (int64_t i = 6; i <= 8; i++)
-        append(f, alice, i);
-
-    int64_t pruned = 0;
-    assert_int_equal(sto_event_prune(f->db, cutoff, &pruned), 0);
-    assert_int_equal(pruned, 5);
-
-    struct sto_event *e;
-    size_t n;
-    assert_int_equal(sto_event_since(f->db, alice, 2, 10, &e, &n), -ERANGE);
-    assert_null(e);
-    assert_int_equal(sto_event_since(f->db, alice, 5, 10, &e, &n), 0); /* nothing missing */
-    assert_int_equal(n, 3);
-    assert_int_equal(e[0].seq, 6);
-    sto_events_free(e, n);
-
-    /* Everything pruned: seqs still continue, never reused. */
-    f->now += 60000;
-    assert_int_equal(sto_event_prune(f->db, f->now, &pruned), 0);
-    assert_int_equal(pruned, 3);
-    assert_int_equal(sto_event_since(f->db, alice, 7, 10, &e, &n), -ERANGE);
-    assert_int_equal(sto_event_since(f->db, alice, 8, 10, &e, &n), 0);
-    assert_int_equal(n, 0);
-    append(f, alice, 9);
-}
-
-static void test_room_event_gives_every_member_its_next_seq(void **state)
+static void test_resume_interleaves_own_and_room_events_in_order(void **state)
 {
     struct fx *f = *state;
     int64_t alice = fx_user(f, "alice"), bob = fx_user(f, "bob"), carol = fx_user(f, "carol");
+    int64_t a = fx_group(f, alice, "a"), b = fx_group(f, alice, "b"), c = fx_group(f, carol, "c");
+    assert_int_equal(sto_member_add(f->db, a, bob, STO_ROLE_MEMBER), 0);
+    int64_t cursor = personal(f, alice, "seen");
+    in_room(f, a, "a1");
+    personal(f, alice, "p1");
+    in_room(f, c, "c1"); /* not alice's room */
+    personal(f, bob, "bob1");
+    in_room(f, b, "b1");
+    in_room(f, a, "a2");
+    personal(f, alice, "p2");
+
+    expect_resume(f, alice, cursor, "a1,p1,b1,a2,p2");
+    expect_resume(f, bob, 0, "a1,bob1,a2");
+    expect_resume(f, carol, 0, "c1");
+
+    /* Up to date: nothing. Ahead of the server: a client bug, said so. */
+    int64_t last;
+    assert_int_equal(sto_event_last_seq(f->db, alice, &last), 0);
+    expect_resume(f, alice, last, "");
+    struct sto_event *e;
+    size_t n;
+    assert_int_equal(sto_event_since(f->db, alice, last + 1, 10, &e, &n), -EINVAL);
+}
+
+static void test_resume_follows_joins_and_leaves(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice"), dave = fx_user(f, "dave");
+    int64_t room = fx_group(f, alice, "team");
+    int64_t cursor = personal(f, dave, "start");
+    in_room(f, room, "before-join");
+    assert_int_equal(sto_member_add(f->db, room, dave, STO_ROLE_MEMBER), 0);
+    in_room(f, room, "while-in");
+    assert_int_equal(sto_member_remove(f->db, room, dave), 0);
+    in_room(f, room, "after-leave");
+    personal(f, dave, "left");
+    assert_int_equal(sto_member_add(f->db, room, dave, STO_ROLE_MEMBER), 0);
+    in_room(f, room, "back");
+
+    expect_resume(f, dave, cursor, "while-in,left,back");
+    expect_resume(f, alice, 0, "before-join,while-in,after-leave,back");
+}
+
+static void test_pruned_stream_makes_since_ask_for_resync(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice"), bob = fx_user(f, "bob");
     int64_t room = fx_group(f, alice, "team");
     assert_int_equal(sto_member_add(f->db, room, bob, STO_ROLE_MEMBER), 0);
-    append(f, bob, 1);
-    append(f, bob, 2);
+    int64_t first = personal(f, alice, "old1");
+    in_room(f, room, "old2");
+    int64_t old_last = personal(f, bob, "old3");
+    f->now += 60000;
+    int64_t cutoff = f->now;
+    in_room(f, room, "new1");
+    personal(f, alice, "new2");
 
-    struct sto_event_target *t;
-    size_t n;
-    assert_int_equal(sto_event_append_room(f->db, room, "message.new", "{\"id\":1}", &t, &n), 0);
-    assert_int_equal(n, 2);
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].user_id == alice)
-            assert_int_equal(t[i].seq, 1);
-        else if (t[i].user_id == bob)
-            assert_int_equal(t[i].seq, 3);
-        else
-            fail_msg("event for a non-member %lld", (long long)t[i].user_id);
-    }
-    free(t);
-    int64_t last;
-    assert_int_equal(sto_event_last_seq(f->db, carol, &last), 0);
-    assert_int_equal(last, 0);
+    int64_t pruned = 0;
+    assert_int_equal(sto_event_prune(f->db, cutoff, &pruned), 0);
+    assert_int_equal(pruned, 3);
 
     struct sto_event *e;
-    assert_int_equal(sto_event_since(f->db, bob, 2, 10, &e, &n), 0);
-    assert_int_equal(n, 1);
-    assert_string_equal(e[0].type, "message.new");
-    assert_string_equal(e[0].payload, "{\"id\":1}");
-    sto_events_free(e, n);
+    size_t n;
+    assert_int_equal(sto_event_since(f->db, alice, first, 10, &e, &n), -ERANGE);
+    assert_null(e);
+    assert_int_equal(sto_event_since(f->db, bob, 0, 10, &e, &n), -ERANGE);
+    expect_resume(f, alice, old_last, "new1,new2"); /* nothing it needs was pruned */
+    expect_resume(f, bob, old_last, "new1");
+
+    /* Everything pruned: seqs still continue, never reused. */
+    int64_t last;
+    assert_int_equal(sto_event_last_seq(f->db, alice, &last), 0);
+    f->now += 60000;
+    assert_int_equal(sto_event_prune(f->db, f->now, &pruned), 0);
+    assert_int_equal(pruned, 2);
+    assert_int_equal(sto_event_since(f->db, alice, last - 1, 10, &e, &n), -ERANGE);
+    expect_resume(f, alice, last, "");
+    fx_reopen(f);
+    assert_true(personal(f, alice, "later") > last);
 }
 
 static void test_payload_must_be_json(void **state)
 {
     struct fx *f = *state;
     int64_t alice = fx_user(f, "alice");
-    int64_t seq;
+    int64_t room = fx_group(f, alice, "team");
+    int64_t seq, *members;
+    size_t n;
     assert_int_equal(sto_event_append(f->db, alice, "t", "{not json", &seq), -EINVAL);
     assert_int_equal(sto_event_append(f->db, alice, "", "{}", &seq), -EINVAL);
-    /* A refused event consumed no seq. */
-    append(f, alice, 1);
+    assert_int_equal(sto_event_append_room(f->db, room, "t", "[", &seq, &members, &n), -EINVAL);
+    assert_null(members);
+    /* A refused event left nothing behind. */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), 0);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
@@ -163,10 +239,11 @@ static void test_payload_must_be_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_seq_is_monotonic_per_user),
-        T(test_since_returns_exactly_the_missed_events),
-        T(test_pruned_events_make_since_ask_for_resync),
-        T(test_room_event_gives_every_member_its_next_seq),
+        T(test_seqs_only_go_up_and_survive_a_restart),
+        T(test_room_event_is_one_row_for_any_number_of_members),
+        T(test_resume_interleaves_own_and_room_events_in_order),
+        T(test_resume_follows_joins_and_leaves),
+        T(test_pruned_stream_makes_since_ask_for_resync),
         T(test_payload_must_be_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

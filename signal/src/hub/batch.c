@@ -22,8 +22,10 @@ struct held {
     char *text;            /* a reply or error frame, or an event's payload */
     size_t len;
     json_t *id;            /* frames: the request's id, to turn into an error */
-    int64_t user_id, seq;  /* events */
+    int64_t seq;           /* events */
     const char *type;      /* events: a static string */
+    int64_t *users;        /* events: who is owed it (one frame for all of them) */
+    size_t n_users;
 };
 
 int hub_tx_begin(struct sig_hub *h)
@@ -78,23 +80,19 @@ bool hub_hold_frame(struct sig_hub *h, struct sig_conn *c, const char *text, siz
     return true;
 }
 
-bool hub_hold_event(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,
-                    const char *payload)
+bool hub_hold_event(struct sig_hub *h, int64_t seq, const char *type, char *payload,
+                    int64_t *users, size_t n_users)
 {
     if (!h->batch_open)
         return false;
     struct held *x = hold(h);
-    char *copy = strdup(payload);
-    if (!x || !copy) {
-        if (x)
-            h->n_held--;
-        free(copy);
+    if (!x)
         return false;
-    }
-    x->user_id = user_id;
     x->seq = seq;
     x->type = type;
-    x->text = copy;
+    x->text = payload;
+    x->users = users;
+    x->n_users = n_users;
     return true;
 }
 
@@ -123,7 +121,8 @@ void sig_hub_flush(struct sig_hub *h)
         struct held *x = &h->held[i];
         if (!x->conn && x->type) { /* an event */
             if (!err)
-                sig_hub_deliver(h, x->user_id, x->seq, x->type, x->text);
+                deliver_event(h, x->seq, x->type, x->text, x->users, x->n_users);
+            free(x->users);
         } else if (x->conn) {
             if (!err) {
                 conn_send_text(h, x->conn, x->text, x->len);

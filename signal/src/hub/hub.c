@@ -237,24 +237,50 @@ static int event_frame(char **out, int64_t seq, const char *type, const char *pa
                     seq, type, payload);
 }
 
-void sig_hub_deliver(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,
-                     const char *payload)
+void deliver_event(struct sig_hub *h, int64_t seq, const char *type, const char *payload,
+                   const int64_t *users, size_t n)
 {
-    if (user_conns(h, user_id) && hub_hold_event(h, user_id, seq, type, payload))
-        return; /* after the commit */
-    struct sig_conn *c = user_conns(h, user_id);
-    if (!c)
-        return;
-    char *frame;
-    int len = event_frame(&frame, seq, type, payload);
-    if (len < 0)
-        return;
-    for (; c; c = c->user_next)
-        if (c->user_id == user_id) {
+    char *frame = NULL;
+    int len = 0;
+    for (size_t i = 0; i < n; i++)
+        for (struct sig_conn *c = user_conns(h, users[i]); c; c = c->user_next) {
+            if (c->user_id != users[i])
+                continue;
+            if (!frame && (len = event_frame(&frame, seq, type, payload)) < 0)
+                return; /* out of memory: the clients catch up by seq */
             conn_send_text(h, c, frame, (size_t)len);
             h->stats.events_sent++;
         }
     free(frame);
+}
+
+/* Delivers after the commit when a batch is open, now otherwise. */
+static void deliver_or_hold(struct sig_hub *h, int64_t seq, const char *type, char **payload,
+                            int64_t **users, size_t n)
+{
+    if (hub_hold_event(h, seq, type, *payload, *users, n)) {
+        *payload = NULL;
+        *users = NULL;
+        return;
+    }
+    deliver_event(h, seq, type, *payload, *users, n);
+}
+
+void sig_hub_deliver(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,
+                     const char *payload)
+{
+    if (!user_conns(h, user_id))
+        return;
+    char *copy = strdup(payload);
+    int64_t *users = malloc(sizeof *users);
+    if (copy && users) {
+        *users = user_id;
+        deliver_or_hold(h, seq, type, &copy, &users, 1);
+    } else {
+        deliver_event(h, seq, type, payload, &user_id, 1);
+    }
+    free(copy);
+    free(users);
 }
 
 int room_event_store(struct sig_hub *h, int64_t room_id, const char *event, json_t *data,
@@ -264,7 +290,8 @@ int room_event_store(struct sig_hub *h, int64_t room_id, const char *event, json
     pe->type = event;
     if (!(pe->payload = json_dumps(data, JSON_COMPACT)))
         return -ENOMEM;
-    int err = sto_event_append_room(h->db, room_id, event, pe->payload, &pe->t, &pe->n);
+    int err = sto_event_append_room(h->db, room_id, event, pe->payload, &pe->seq, &pe->members,
+                                    &pe->n);
     if (err) {
         lt_log(LT_LOG_ERROR, "signal", "event_store", "room=%" PRId64 " err=%d", room_id, err);
         pending_event_drop(pe);
@@ -274,16 +301,15 @@ int room_event_store(struct sig_hub *h, int64_t room_id, const char *event, json
 
 void pending_event_send(struct sig_hub *h, struct pending_event *pe)
 {
-    for (size_t i = 0; i < pe->n; i++)
-        sig_hub_deliver(h, pe->t[i].user_id, pe->t[i].seq, pe->type, pe->payload);
+    deliver_or_hold(h, pe->seq, pe->type, &pe->payload, &pe->members, pe->n);
     pending_event_drop(pe);
 }
 
 void pending_event_drop(struct pending_event *pe)
 {
-    free(pe->t);
+    free(pe->members);
     free(pe->payload);
-    pe->t = NULL;
+    pe->members = NULL;
     pe->payload = NULL;
     pe->n = 0;
 }
@@ -661,6 +687,8 @@ static int replay(struct sig_hub *h, struct sig_conn *c, int64_t since, int64_t 
         }
         sto_events_free(e, n);
         *count += (int64_t)n;
+        if (*count > h->cfg->replay_max)
+            return -EFBIG;
         if (n < REPLAY_BATCH || c->closing)
             return 0;
     }
@@ -709,7 +737,9 @@ int h_hello(struct req *r)
         sto_user_clear(&u);
         return req_fail_sto(r, err, "events");
     }
-    bool resync = since >= 0 && (since > last || last - since > h->cfg->replay_max);
+    /* seqs are positions in the whole server's stream, so last - since says
+     * nothing about how many of them are this user's: replay() counts. */
+    bool resync = since > last;
 
     enum presence before = user_presence(h, u.id);
     if (!user_conns(h, u.id))

@@ -110,8 +110,9 @@ int hub_tx_begin(struct sig_hub *h);
 int hub_tx_end(struct sig_hub *h, int rc);
 bool hub_hold_frame(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len,
                     json_t *id);
-bool hub_hold_event(struct sig_hub *h, int64_t user_id, int64_t seq, const char *type,
-                    const char *payload);
+/* Takes payload and users (malloc'd) when it returns true. */
+bool hub_hold_event(struct sig_hub *h, int64_t seq, const char *type, char *payload,
+                    int64_t *users, size_t n_users);
 void hub_forget_conn(struct sig_hub *h, struct sig_conn *c);
 void hub_batch_free(struct sig_hub *h);
 
@@ -164,7 +165,8 @@ int room_event(struct sig_hub *h, int64_t room_id, const char *event, json_t *da
 struct pending_event {
     const char *type;
     char *payload;
-    struct sto_event_target *t;
+    int64_t seq;
+    int64_t *members; /* in the room when it was stored: who is owed it */
     size_t n;
 };
 int room_event_store(struct sig_hub *h, int64_t room_id, const char *event, json_t *data,
@@ -172,6 +174,9 @@ int room_event_store(struct sig_hub *h, int64_t room_id, const char *event, json
 void pending_event_send(struct sig_hub *h, struct pending_event *pe); /* also frees */
 void pending_event_drop(struct pending_event *pe);
 int user_event(struct sig_hub *h, int64_t user_id, const char *event, json_t *data);
+/* A stored event to the online devices of users: one frame, built once. */
+void deliver_event(struct sig_hub *h, int64_t seq, const char *type, const char *payload,
+                   const int64_t *users, size_t n);
 
 struct sig_conn *user_conns(struct sig_hub *h, int64_t user_id);
 struct sig_conn *conn_by_id(struct sig_hub *h, uint32_t id);

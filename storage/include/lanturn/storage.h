@@ -351,34 +351,39 @@ int sto_read_positions(struct sto_db *db, int64_t room_id, struct sto_read_posit
 /* One entry per room the user is in, by room id. */
 int sto_unread_counts(struct sto_db *db, int64_t user_id, struct sto_unread **out, size_t *n);
 
-/* ---- events: what each user's connections must see, in order ---- */
+/* ---- events: what each user's connections must see, in order ----
+ *
+ * One stream for the whole database: every event takes the next seq and is
+ * addressed to one user or to one room. A user's events are their own plus
+ * those of each room while they were in it; their seqs only go up, with gaps
+ * (other users' and other rooms' events) in between. */
 
 struct sto_event {
-    int64_t seq; /* per user, 1, 2, 3, ... never reused */
+    int64_t seq; /* in the one stream: increasing, never reused, not consecutive per user */
     char *type;
     char *payload; /* JSON */
     int64_t created_at;
 };
 
-struct sto_event_target {
-    int64_t user_id;
-    int64_t seq;
-};
-
 /* payload must be valid JSON (-EINVAL). */
 int sto_event_append(struct sto_db *db, int64_t user_id, const char *type, const char *payload,
                      int64_t *seq);
-/* The same event to every member of a room, atomically; *out lists the seq
- * each member got (caller frees it with free()). */
+/* One event for a room (one row whatever its size), and *members: the user ids
+ * in the room at that point of the stream, who are owed it (caller frees with
+ * free()). seq may be NULL. */
 int sto_event_append_room(struct sto_db *db, int64_t room_id, const char *type, const char *payload,
-                          struct sto_event_target **out, size_t *n);
-/* Exactly the events with seq > after_seq, in order, at most limit.
- * -ERANGE: some of them were pruned (the client must resync from scratch);
+                          int64_t *seq, int64_t **members, size_t *n);
+/* Exactly the user's events with seq > after_seq, in order, at most limit.
+ * after_seq may also be a per-user seq from before migration 004 (translated).
+ * -ERANGE: some of the stream after it was pruned (the client must resync);
  * -EINVAL: after_seq is beyond the last seq handed out. */
 int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int limit,
                     struct sto_event **out, size_t *n);
-int sto_event_last_seq(struct sto_db *db, int64_t user_id, int64_t *seq); /* 0: none yet */
-/* Deletes events created before cutoff_ms; *n may be NULL. */
+/* The last seq handed out (the same for every user: a valid cursor for any of
+ * them); 0: none yet. */
+int sto_event_last_seq(struct sto_db *db, int64_t user_id, int64_t *seq);
+/* Deletes the stream's oldest events, up to the newest created before
+ * cutoff_ms; *n (may be NULL) = events deleted. */
 int sto_event_prune(struct sto_db *db, int64_t cutoff_ms, int64_t *n);
 void sto_events_free(struct sto_event *e, size_t n);
 

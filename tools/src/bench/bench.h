@@ -41,7 +41,7 @@ struct bench_figures {
     uint64_t req_errors;     /* error replies and requests that timed out */
     uint64_t expected;       /* deliveries the acked messages owe (room sizes) */
     uint64_t received;       /* deliveries of this phase's messages */
-    uint64_t gaps;           /* seq numbers skipped (lost durable events) */
+    uint64_t gaps;           /* seqs that did not go up (repeated or reordered events) */
     uint64_t presence;       /* presence events received */
     uint64_t frames;         /* every text frame received */
     struct hist lat;         /* the phase's latency (hello, RTT, or send->receipt) */
