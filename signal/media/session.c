@@ -33,6 +33,8 @@
 #include "worker.h"
 
 #define PKT_MAX (1500 + MEDIA_SRTP_TRAILER_MAX)
+/* A room with more members than this sends some of them from other workers. */
+#define ROOM_SPREAD_MIN 32
 #define GATHER_TIMEOUT_US (10 * 1000000ull)
 /* The user id in mediad's own TURN usernames ("<expiry>:2147483647"): far
  * above any user signald makes, so turnd's per-user quotas keep it apart. */
@@ -90,11 +92,33 @@ int media_session_send_srtp(struct media_session *s, bool rtcp, uint8_t *pkt, si
 {
     if (!s || s->state != ST_CONNECTED || !s->srtp)
         return -EAGAIN;
+    if (s->sender)
+        return media_worker_send_far(s->worker, s->sender, s, rtcp, pkt, len) == 0 ? 0 : -EIO;
     if (media_srtp_protect(s->srtp, rtcp, pkt, &len, cap) != 0)
         return -EIO;
     uint64_t before = s->tx_packets;
     send_pkt(s, pkt, len);
     return s->tx_packets > before ? 0 : -EIO;
+}
+
+void media_session_far_send(struct media_session *s, bool rtcp, uint8_t *pkt, size_t len,
+                            size_t cap)
+{
+    if (media_srtp_protect(s->srtp, rtcp, pkt, &len, cap) == 0 &&
+        nice_agent_send(s->agent, s->stream, 1, (guint)len, (const gchar *)pkt) == (gint)len) {
+        atomic_fetch_add_explicit(&s->far_packets, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->far_bytes, len, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&s->far_errors, 1, memory_order_relaxed);
+    }
+}
+
+static gboolean free_later(gpointer data);
+
+void media_session_far_done(struct media_session *s)
+{
+    atomic_store(&s->far_done, true);
+    media_worker_defer(s->worker, free_later, s);
 }
 
 static void flush_dtls(struct media_session *s)
@@ -117,6 +141,15 @@ static gboolean free_later(gpointer data)
 {
     struct media_session *s = data;
     struct media_worker *w = s->worker;
+    if (s->sender && !atomic_load(&s->far_done)) {
+        /* Its packets may still wait in the sender's ring: the barrier goes
+         * behind them, and the sender calls us again once past it. */
+        if (!s->barrier_sent &&
+            media_worker_send_far(w, s->sender, s, false, NULL, 0) != 0)
+            return G_SOURCE_CONTINUE; /* the ring is full: next loop iteration */
+        s->barrier_sent = true;
+        return G_SOURCE_REMOVE;
+    }
     for (struct media_session **pp = &w->sessions; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
@@ -496,6 +529,15 @@ static int setup_room(struct media_session *s, const char *room, char *err, size
     }
     struct media_fwd *f = media_room_fwd(s->room);
     uint64_t t = now_us();
+    /* Beyond ROOM_SPREAD_MIN members, the room's fan-out is shared: members
+     * take turns at being sent by each worker. */
+    unsigned n = s->srv->n_workers;
+    struct media_worker *to = &s->srv->workers[(s->worker->index + s->room_ep) % n];
+    if (media_fwd_members(f) > ROOM_SPREAD_MIN && to != s->worker &&
+        media_worker_link(s->worker, to) == 0) {
+        s->sender = to;
+        atomic_fetch_add(&to->n_far, 1);
+    }
     for (unsigned i = 0; i < s->offer.n_media; i++) {
         const struct media_sdp_media *m = &s->offer.media[i];
         struct media_answer_media *am = &s->answer.media[i];

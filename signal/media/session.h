@@ -80,6 +80,11 @@ const char *media_session_id(const struct media_session *s);
  * -EAGAIN before SRTP is up, -EIO when protection or sending fails. */
 int media_session_send_srtp(struct media_session *s, bool rtcp, uint8_t *pkt, size_t len,
                             size_t cap);
+/* On the session's sending worker (worker.h): protect and send a packet the
+ * room's worker handed over; then, past the session's barrier, let it go. */
+void media_session_far_send(struct media_session *s, bool rtcp, uint8_t *pkt, size_t len,
+                            size_t cap);
+void media_session_far_done(struct media_session *s);
 /* Room mode: the session's room (NULL for an echo) and its endpoint there. */
 struct media_room *media_session_room(const struct media_session *s);
 unsigned media_session_room_ep(const struct media_session *s);

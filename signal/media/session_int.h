@@ -6,6 +6,7 @@
 #ifndef MEDIA_SESSION_INT_H
 #define MEDIA_SESSION_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,6 +40,12 @@ struct media_session {
     struct media_echo echo;
     struct media_room *room; /* room mode; NULL for an echo */
     unsigned room_ep;
+    /* A member of a large room may have its SRTP sent by another worker
+     * (sendq.h): then only that worker uses srtp's outbound side. */
+    struct media_worker *sender; /* NULL: its own worker sends */
+    bool barrier_sent;
+    atomic_bool far_done; /* the sender has passed its barrier: free it */
+    atomic_uint_fast64_t far_packets, far_bytes, far_errors;
     uint64_t created_us, connected_us, last_rx_us, last_tick_us;
     char pair_local[16], pair_remote[16], pair_transport[8];
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, srtp_errors;

@@ -40,8 +40,9 @@ json_t *media_session_stats(const struct media_session *s)
                           "relay_only", s->relay_only, "age_s",
                           (double)(t - s->created_us) / 1e6, "rx_packets",
                           (json_int_t)s->rx_packets, "rx_bytes", (json_int_t)s->rx_bytes,
-                          "tx_packets", (json_int_t)s->tx_packets, "tx_bytes",
-                          (json_int_t)s->tx_bytes, "srtp_errors", (json_int_t)s->srtp_errors,
+                          "tx_packets", (json_int_t)(s->tx_packets + atomic_load(&s->far_packets)),
+                          "tx_bytes", (json_int_t)(s->tx_bytes + atomic_load(&s->far_bytes)),
+                          "srtp_errors", (json_int_t)s->srtp_errors,
                           "streams", streams);
     if (s->pair_local[0])
         json_object_set_new(o, "pair", json_pack("{ss ss ss}", "local", s->pair_local, "remote",
@@ -54,6 +55,10 @@ json_t *media_session_stats(const struct media_session *s)
         json_object_set_new(o, "rtt_ms", json_real(rtt));
     if (s->room)
         json_object_set_new(o, "room", media_room_ep_stats(s->room, s->room_ep));
+    if (s->sender)
+        json_object_set_new(o, "sent_by", json_pack("{sI sI}", "worker",
+                                                    (json_int_t)s->sender->index, "errors",
+                                                    (json_int_t)atomic_load(&s->far_errors)));
     if (s->close_reason[0])
         json_object_set_new(o, "closed", json_string(s->close_reason));
     return o;

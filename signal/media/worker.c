@@ -13,11 +13,18 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <glib-unix.h>
+
+#include "sendq.h"
 #include "session.h"
 #include "util/log.h"
 
 #define TICK_MS 50
+#define SENDQ_SLOTS 2048 /* about four packets of a 1,000-member room in flight per ring */
+#define DRAIN_BUDGET 4096
 
 static _Thread_local struct media_worker *current;
 
@@ -64,7 +71,7 @@ static gpointer run(gpointer data)
     current = w;
     g_main_context_push_thread_default(w->ctx);
     take(w);
-    while (!(w->stopping && atomic_load(&w->n_sessions) == 0))
+    while (!(w->stopping && atomic_load(&w->n_sessions) == 0 && atomic_load(&w->n_far) == 0))
         g_main_context_iteration(w->ctx, TRUE);
     pthread_mutex_unlock(&w->lock);
     g_main_context_pop_thread_default(w->ctx);
@@ -76,6 +83,89 @@ static void attach(GMainContext *ctx, GSource *src, GSourceFunc fn, void *data)
     g_source_set_callback(src, fn, data, NULL);
     g_source_attach(src, ctx);
     g_source_unref(src);
+}
+
+int media_worker_link(struct media_worker *w, struct media_worker *to)
+{
+    if (atomic_load(&w->out[to->index]))
+        return 0;
+    struct media_sendq *q;
+    int rc = media_sendq_new(&q, SENDQ_SLOTS);
+    if (rc == 0)
+        atomic_store(&w->out[to->index], q);
+    return rc;
+}
+
+int media_worker_send_far(struct media_worker *w, struct media_worker *to, void *session,
+                          bool rtcp, const uint8_t *pkt, size_t len)
+{
+    int rc = media_sendq_push(atomic_load(&w->out[to->index]), session, rtcp, pkt, len);
+    if (rc)
+        return rc;
+    /* Pairs with the fence in on_kick(): either it sees this packet or we see it asleep. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_exchange(&to->asleep, false)) {
+        uint64_t one = 1;
+        if (write(to->kick_fd, &one, sizeof one) != sizeof one)
+            lt_log(LT_LOG_WARN, "media", "kick", "worker=%u error=\"eventfd write\"", to->index);
+    }
+    return 0;
+}
+
+/* Take what other workers left in their rings to w; false once the budget is spent. */
+static bool drain(struct media_worker *w, unsigned *budget)
+{
+    struct media_server *srv = w->srv;
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        struct media_sendq *q = atomic_load(&srv->workers[i].out[w->index]);
+        struct media_sendq_item *it;
+        while (q && *budget && (it = media_sendq_peek(q)) != NULL) {
+            if (it->barrier) {
+                atomic_fetch_sub(&w->n_far, 1);
+                media_session_far_done(it->session);
+            } else {
+                media_session_far_send(it->session, it->rtcp, it->pkt, it->len, sizeof it->pkt);
+            }
+            media_sendq_pop(q);
+            --*budget;
+        }
+    }
+    return *budget > 0;
+}
+
+static bool rings_empty(struct media_worker *w)
+{
+    struct media_server *srv = w->srv;
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        struct media_sendq *q = atomic_load(&srv->workers[i].out[w->index]);
+        if (q && media_sendq_peek(q))
+            return false;
+    }
+    return true;
+}
+
+static gboolean on_kick(gint fd, GIOCondition cond, gpointer data)
+{
+    struct media_worker *w = data;
+    (void)cond;
+    uint64_t n;
+    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        return G_SOURCE_CONTINUE;
+    unsigned budget = DRAIN_BUDGET;
+    for (;;) {
+        if (!drain(w, &budget)) { /* more later: let this loop's own sockets have a turn */
+            uint64_t one = 1;
+            if (write(w->kick_fd, &one, sizeof one) != sizeof one)
+                break;
+            return G_SOURCE_CONTINUE;
+        }
+        atomic_store(&w->asleep, true);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (rings_empty(w))
+            break;
+        atomic_store(&w->asleep, false);
+    }
+    return G_SOURCE_CONTINUE;
 }
 
 void media_worker_defer(struct media_worker *w, GSourceFunc fn, void *data)
@@ -106,10 +196,23 @@ int media_workers_start(struct media_server *srv, unsigned n)
         w->tick = g_timeout_source_new(TICK_MS);
         g_source_set_callback(w->tick, on_tick, w, NULL);
         g_source_attach(w->tick, w->ctx);
+        atomic_store(&w->asleep, true);
+        w->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (w->kick_fd >= 0) {
+            w->kick = g_unix_fd_source_new(w->kick_fd, G_IO_IN);
+            g_source_set_callback(w->kick, G_SOURCE_FUNC(on_kick), w, NULL);
+            g_source_attach(w->kick, w->ctx);
+        }
         char name[16];
         snprintf(name, sizeof name, "mediad-w%u", i);
-        w->thread = g_thread_try_new(name, run, w, NULL);
+        w->thread = w->kick_fd >= 0 ? g_thread_try_new(name, run, w, NULL) : NULL;
         if (!w->thread) {
+            if (w->kick) {
+                g_source_destroy(w->kick);
+                g_source_unref(w->kick);
+            }
+            if (w->kick_fd >= 0)
+                close(w->kick_fd);
             g_source_destroy(w->tick);
             g_source_unref(w->tick);
             g_main_context_unref(w->ctx);
@@ -134,11 +237,17 @@ void media_workers_stop(struct media_server *srv)
         media_worker_unlock(w);
         g_main_context_wakeup(w->ctx);
     }
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        g_thread_join(srv->workers[i].thread);
     for (unsigned i = 0; i < srv->n_workers; i++) {
         struct media_worker *w = &srv->workers[i];
-        g_thread_join(w->thread);
         g_source_destroy(w->tick);
         g_source_unref(w->tick);
+        g_source_destroy(w->kick);
+        g_source_unref(w->kick);
+        close(w->kick_fd);
+        for (unsigned j = 0; j < srv->n_workers; j++)
+            media_sendq_free(atomic_load(&w->out[j]));
         g_main_context_unref(w->ctx);
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->cond);
