@@ -2,8 +2,8 @@
  * control.c - signald's control socket: a unix stream socket where local
  * tools (applianced, the console) send one JSON request per connection and
  * read one JSON reply (hub/control.c has the commands). The listening socket
- * is adopted into libwebsockets' loop as a raw descriptor; requests are tiny
- * and local, so each is read and answered in one turn.
+ * is adopted into libwebsockets' loop by listen.c; requests are tiny and
+ * local, so each is read and answered in one turn.
  */
 #include "internal.h"
 
@@ -24,6 +24,7 @@
 
 static void answer(struct sig_server *s, int fd)
 {
+    /* No cap: the control socket is how an operator sees a signald that is full. */
     struct timeval tv = {.tv_sec = 1};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -56,36 +57,7 @@ static void answer(struct sig_server *s, int fd)
         }
         free(text);
     }
-}
-
-int control_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                     size_t len)
-{
-    (void)user;
-    (void)in;
-    (void)len;
-    struct sig_server *s = lws_context_user(lws_get_context(wsi));
-    switch (reason) {
-    case LWS_CALLBACK_RAW_ADOPT_FILE:
-    case LWS_CALLBACK_RAW_CLOSE_FILE:
-    case LWS_CALLBACK_RAW_FILE_BIND_PROTOCOL:
-    case LWS_CALLBACK_RAW_FILE_DROP_PROTOCOL:
-        return 0;
-    case LWS_CALLBACK_RAW_RX_FILE: {
-        int fd = accept4(lws_get_socket_fd(wsi), NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            answer(s, fd);
-            close(fd);
-        }
-        return 0;
-    }
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: /* a WebSocket asking for this protocol */
-    case LWS_CALLBACK_ESTABLISHED:
-    case LWS_CALLBACK_HTTP:
-        return -1; /* never a WebSocket or HTTP connection, whatever a client asks for */
-    default:
-        return 0;
-    }
+    close(fd);
 }
 
 int control_listen(struct sig_server *s, struct lws_vhost *vh, const char *path)
@@ -107,9 +79,10 @@ int control_listen(struct sig_server *s, struct lws_vhost *vh, const char *path)
         close(fd);
         return rc;
     }
-    lws_sock_file_fd_type u = {.filefd = fd};
-    if (!lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, u, SIG_CONTROL_PROTOCOL, NULL))
-        return -EIO; /* lws closed fd */
+    s->control_l.on_accept = answer;
+    rc = listen_adopt(&s->control_l, s, vh, fd, SIG_CONTROL_PROTOCOL, "control");
+    if (rc)
+        return rc;
     snprintf(s->control_path, sizeof s->control_path, "%s", path);
     lt_log(LT_LOG_INFO, "signal", "control", "socket=%s", path);
     return 0;

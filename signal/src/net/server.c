@@ -65,8 +65,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols PROTOCOLS[] = {
     {SIG_PROTOCOL, callback, sizeof(struct pss), 16384, 0, NULL, 0},
-    {SIG_CONTROL_PROTOCOL, control_callback, 0, 0, 0, NULL, 0},
+    {SIG_CONTROL_PROTOCOL, listen_callback, 0, 0, 0, NULL, 0},
     {SIG_MEDIA_PROTOCOL, media_callback, 0, 0, 0, NULL, 0},
+    {SIG_LISTEN_PROTOCOL, listen_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -81,15 +82,14 @@ static void lws_log_to_ours(int level, const char *line)
 }
 
 static struct lws_vhost *make_vhost(struct sig_server *s, const char *name,
-                                    const struct sig_listen *l, bool with_http, char *err,
-                                    size_t cap)
+                                    const struct sig_listen *l, struct net_listener *nl,
+                                    bool with_http, char *err, size_t cap)
 {
     const struct sig_config *cfg = s->cfg;
     struct lws_context_creation_info vi;
     memset(&vi, 0, sizeof vi);
     vi.vhost_name = name;
-    vi.port = l->port;
-    vi.iface = l->host;
+    vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* listen.c listens, so EMFILE cannot spin */
     vi.protocols = PROTOCOLS;
     vi.mounts = with_http ? s->mounts : NULL;
     /* No per-connection idle timers: libwebsockets keeps them in one sorted
@@ -102,7 +102,7 @@ static struct lws_vhost *make_vhost(struct sig_server *s, const char *name,
                                                .secs_since_valid_hangup = 0};
     vi.retry_and_idle_policy = &no_lws_idle;
     vi.alpn = "http/1.1";
-    vi.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    vi.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (cfg->tls_cert) {
         vi.ssl_cert_filepath = cfg->tls_cert;
         vi.ssl_private_key_filepath = cfg->tls_key;
@@ -111,8 +111,14 @@ static struct lws_vhost *make_vhost(struct sig_server *s, const char *name,
     }
     struct lws_vhost *vh = lws_create_vhost(s->ctx, &vi);
     if (!vh) {
-        snprintf(err, cap, "cannot listen on %s:%d (%s): in use, no permission, or a bad "
-                 "certificate/key", l->host, l->port, name);
+        snprintf(err, cap, "cannot serve %s:%d (%s): a bad certificate/key", l->host, l->port,
+                 name);
+        return NULL;
+    }
+    int rc = listen_tcp(nl, s, vh, l, name);
+    if (rc) {
+        snprintf(err, cap, "cannot listen on %s:%d (%s): %s", l->host, l->port, name,
+                 strerror(-rc));
         return NULL;
     }
     lt_log(LT_LOG_INFO, "signal", "listen", "vhost=%s addr=%s port=%d tls=%s", name, l->host,
@@ -147,6 +153,7 @@ struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *d
                                            .def = "index.html", .origin_protocol = LWSMPRO_FILE,
                                            .mountpoint_len = 1};
 
+    listen_fd_budget(s);
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -182,8 +189,9 @@ struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *d
         return NULL;
     }
     lt_log(LT_LOG_INFO, "signal", "event_loop", "backend=%s", s->loop ? "libev-epoll" : "poll");
-    struct lws_vhost *https = make_vhost(s, "https", &cfg->listen, true, err, err_cap);
-    if (!https || (cfg->ws_listen.port && !make_vhost(s, "ws", &cfg->ws_listen, false, err, err_cap))) {
+    struct lws_vhost *https = make_vhost(s, "https", &cfg->listen, &s->https_l, true, err, err_cap);
+    if (!https ||
+        (cfg->ws_listen.port && !make_vhost(s, "ws", &cfg->ws_listen, &s->ws_l, false, err, err_cap))) {
         sig_server_free(s);
         return NULL;
     }
@@ -192,6 +200,7 @@ struct sig_server *sig_server_new(const struct sig_config *cfg, struct sto_db *d
     if (rc) /* the service works without it; say why it is missing */
         lt_log(LT_LOG_WARN, "signal", "control_unavailable", "socket=%s err=\"%s\"",
                cfg->control_socket, strerror(-rc));
+    listen_ws_cap(s);
     return s;
 }
 

@@ -93,6 +93,20 @@ static int refuse(struct lws *wsi, struct pss *p, enum lws_close_status code, co
     return -1;
 }
 
+/* Past ws_cap (or out of memory) the upgrade completes and closes at once
+ * with 1013 Try Again Later, which a browser reads as a reason to come back. */
+static int refuse_full(struct sig_server *s, struct lws *wsi, struct pss *p)
+{
+    s->ws_refused++;
+    unsigned long long quiet;
+    if (lt_log_limit_pass(&s->ws_refuse_log, net_now_ms(), 1000, &quiet))
+        lt_log(LT_LOG_WARN, "signal", "conn_refused",
+               "reason=ws_cap connections=%u ws_cap=%u fd_limit=%d refused=%llu unlogged=%llu",
+               s->ws_open, s->ws_cap, s->fd_limit, s->ws_refused, quiet);
+    return refuse(wsi, p, (enum lws_close_status)WS_CLOSE_TRY_AGAIN_LATER,
+                  "server full; try again later");
+}
+
 static int on_receive(struct sig_server *s, struct lws *wsi, struct pss *p, const void *in,
                       size_t len)
 {
@@ -170,9 +184,10 @@ int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons
     case LWS_CALLBACK_ESTABLISHED: {
         char peer[PEER_MAX];
         net_peer(wsi, peer, sizeof peer);
-        p->conn = sig_hub_open(s->hub, wsi, peer, net_now_ms());
+        p->conn = s->ws_open < s->ws_cap ? sig_hub_open(s->hub, wsi, peer, net_now_ms()) : NULL;
         if (!p->conn)
-            return refuse(wsi, p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "server full");
+            return refuse_full(s, wsi, p);
+        s->ws_open++;
         return 0;
     }
     case LWS_CALLBACK_RECEIVE:
@@ -184,8 +199,10 @@ int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons
             sig_hub_alive(s->hub, p->conn, net_now_ms());
         return 0;
     case LWS_CALLBACK_CLOSED:
-        if (p->conn)
+        if (p->conn) {
             sig_hub_closed(s->hub, p->conn, net_now_ms());
+            s->ws_open--;
+        }
         p->conn = NULL;
         free_queue(p);
         return 0;

@@ -91,3 +91,16 @@ const char *lt_log_token(const char *s, char *buf, size_t cap)
     buf[o] = '\0';
     return buf;
 }
+
+bool lt_log_limit_pass(struct lt_log_limit *l, long long now_ms, long long period_ms,
+                       unsigned long long *suppressed)
+{
+    if (l->last_ms && now_ms - l->last_ms < period_ms) {
+        l->suppressed++;
+        return false;
+    }
+    *suppressed = l->suppressed;
+    l->suppressed = 0;
+    l->last_ms = now_ms ? now_ms : 1;
+    return true;
+}

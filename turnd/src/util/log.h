@@ -35,4 +35,15 @@ const char *lt_log_token(const char *s, char *buf, size_t cap);
 void lt_log(enum lt_log_level level, const char *module, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* At most one line per period for an event that can repeat thousands of times
+ * a second (a refused connection, accept() out of descriptors). */
+struct lt_log_limit {
+    long long last_ms; /* when the last line went out; 0: never */
+    unsigned long long suppressed; /* events since then that were not logged */
+};
+/* True when a line may go out at now_ms; then *suppressed says how many events
+ * were left unlogged since the previous line, and the count starts again. */
+bool lt_log_limit_pass(struct lt_log_limit *l, long long now_ms, long long period_ms,
+                       unsigned long long *suppressed);
+
 #endif
