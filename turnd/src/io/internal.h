@@ -7,6 +7,7 @@
 #define LANTURN_TIO_INTERNAL_H
 
 #include "io.h"
+#include "../util/log.h"
 
 #include <stddef.h>
 #include <sys/socket.h>
@@ -89,6 +90,9 @@ struct tio_server {
     unsigned n_conns;
     uint64_t next_sweep_ms, last_limit_log_ms;
     uint64_t conns_total, conns_refused, conns_overflowed;
+    uint64_t accept_resume_ms; /* stream listeners unwatched until then; 0: watched */
+    uint64_t accept_failures;
+    struct lt_log_limit accept_log;
 
     /* The control socket (control.c) and what "reload" and SIGHUP call. */
     struct tio_sock control;
@@ -110,6 +114,7 @@ struct tio_server {
     struct tio_server *self; /* the list of one, without workers */
     unsigned worker;
     struct tio_sock wake;
+    struct tio_inbox *inbox; /* datagrams other workers handed over */
     unsigned pause_depth;
 };
 
@@ -165,6 +170,10 @@ void tio_conns_count(const struct tio_server *s, unsigned *tcp, unsigned *tls);
 
 /* worker.c */
 void tio_worker_wake(struct tio_server *s);
+void tio_inbox_free(struct tio_inbox *in);
+/* The core's env->relay_handoff. */
+bool tio_relay_handoff(void *ctx, unsigned worker, const struct stun_addr *from,
+                       const struct stun_addr *to, const uint8_t *buf, size_t len);
 /* Every worker's server, the first one first (just s without workers);
  * call between tio_workers_pause() and tio_workers_resume(). */
 unsigned tio_workers_list(const struct tio_server *s, struct tio_server *const **out);

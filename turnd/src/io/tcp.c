@@ -18,6 +18,12 @@
  * list and is closed after the current event, so the core never sees its
  * allocation vanish while it is using it.
  *
+ * Out of descriptors, accept() fails at once every time, and the listener,
+ * level-triggered, wakes the loop again at once: the stream listeners are
+ * unwatched for ACCEPT_BACKOFF_MS instead, and failures are logged at most
+ * once a second. The connections waiting in the backlog are taken once
+ * descriptors are free again.
+ *
  * After an RFC 6062 ConnectionBind the connection is spliced to a peer
  * connection (peer_tcp.c): its bytes are no longer framed but go to the
  * peer, read only as far as the peer's queue has room (else the connection
@@ -37,6 +43,9 @@
 
 #define RBUF_CAP STUN_STREAM_FRAME_MAX /* always room for one whole frame */
 #define WQ_CAP (256 * 1024)            /* about 2 s of a 1 Mbit/s video call */
+/* Listeners unwatched after EMFILE; tio_conns_maintain re-arms them, at most
+ * the loop's 1 s wait later. */
+#define ACCEPT_BACKOFF_MS 250
 #define READS_PER_EVENT 8              /* plain TCP: let other sockets have a turn */
 #define ACCEPTS_PER_EVENT 64
 
@@ -163,6 +172,29 @@ static void conn_close_now(struct tio_server *s, struct tio_conn *c, const char 
     tio_retire(s, &c->sock); /* frees c after the batch */
 }
 
+static void watch_stream_listeners(struct tio_server *s, uint32_t events)
+{
+    for (unsigned i = 0; i < s->n_listeners; i++) {
+        struct tio_sock *l = s->listeners[i];
+        struct epoll_event ev = {.events = events, .data.ptr = l};
+        if (l->kind == SOCK_TCP_LISTENER || l->kind == SOCK_TLS_LISTENER)
+            epoll_ctl(s->epfd, EPOLL_CTL_MOD, l->fd, &ev);
+    }
+}
+
+static void accept_back_off(struct tio_server *s, int err)
+{
+    watch_stream_listeners(s, 0);
+    uint64_t now = tio_now_ms();
+    s->accept_resume_ms = now + ACCEPT_BACKOFF_MS;
+    s->accept_failures++;
+    unsigned long long quiet;
+    if (lt_log_limit_pass(&s->accept_log, (long long)now, 1000, &quiet))
+        lt_log(LT_LOG_WARN, "io", "accept_paused",
+               "error=\"%s\" backoff_ms=%d max_fd=%u failures=%llu unlogged=%llu", strerror(err),
+               ACCEPT_BACKOFF_MS, s->max_fd, (unsigned long long)s->accept_failures, quiet);
+}
+
 void tio_stream_accept(struct tio_server *s, struct tio_sock *listener)
 {
     bool tls = listener->kind == SOCK_TLS_LISTENER;
@@ -172,7 +204,9 @@ void tio_stream_accept(struct tio_server *s, struct tio_sock *listener)
         int fd = accept4(listener->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno != EAGAIN)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_back_off(s, errno);
+            else if (errno != EAGAIN)
                 lt_log(LT_LOG_WARN, "io", "accept_failed", "error=\"%s\"", strerror(errno));
             return;
         }
@@ -442,6 +476,10 @@ void tio_conns_maintain(struct tio_server *s, uint64_t now_ms)
         conn_close_now(s, c, c->close_reason);
     }
     if (now_ms && s->throttled) tio_peers_maintain(s); /* budgets refilled since */
+    if (now_ms && s->accept_resume_ms && now_ms >= s->accept_resume_ms) {
+        s->accept_resume_ms = 0;
+        watch_stream_listeners(s, EPOLLIN);
+    }
     if (now_ms == 0 || now_ms < s->next_sweep_ms) return;
     s->next_sweep_ms = now_ms + 1000;
     uint64_t idle_ms = (uint64_t)s->stream.idle_timeout_s * 1000;
