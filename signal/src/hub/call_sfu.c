@@ -317,6 +317,8 @@ static void reply_to_device(struct sig_hub *h, uint32_t conn_id, json_t *client_
     conn_send_json(h, c, frame);
 }
 
+static void tell_speaker(struct sig_hub *h, struct sig_call *k, const struct call_member *m);
+
 void call_sfu_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t *reply)
 {
     const char *op = json_string_value(json_object_get(id, "sfu"));
@@ -341,6 +343,8 @@ void call_sfu_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t *rep
                    conn_id, session);
             reply_to_device(h, conn_id, json_object_get(id, "id"), reply, session);
             rearrange(h, k, m);
+            if (k->sfu_speaker) /* chosen before it came: it would not hear until the next change */
+                tell_speaker(h, k, m);
         } else if (m) {
             lt_log(LT_LOG_WARN, "signal", "call_sfu_offer_failed", "call=%s conn=%u error=\"%s\"",
                    k->id, conn_id, json_string_value(json_object_get(reply, "error")));
@@ -360,6 +364,23 @@ void call_sfu_reply(struct sig_hub *h, uint32_t conn_id, json_t *id, json_t *rep
 
 /* ---- who speaks ---- */
 
+/* call.speaker about k's current speaker to m's device, or to every device (m NULL). */
+static void tell_speaker(struct sig_hub *h, struct sig_call *k, const struct call_member *m)
+{
+    const struct call_member *who = k->sfu_speaker ? by_conn(k, k->sfu_speaker) : NULL;
+    json_t *data = json_pack("{ss so? so?}", "call", k->id, "user",
+                             who ? json_integer(who->user_id) : NULL, "conn",
+                             who ? json_integer(who->conn_id) : NULL);
+    for (size_t i = 0; i < k->n; i++) {
+        struct sig_conn *c = k->m[i].state == CM_JOINED && (!m || m == &k->m[i])
+                                 ? conn_by_id(h, k->m[i].conn_id)
+                                 : NULL;
+        if (c)
+            send_ephemeral(h, c, "call.speaker", data);
+    }
+    json_decref(data);
+}
+
 /* mediad spaces its changes (300 ms at least per room), so this is a few per second at most. */
 void call_sfu_speaker(struct sig_hub *h, const char *room, const char *session)
 {
@@ -372,15 +393,8 @@ void call_sfu_speaker(struct sig_hub *h, const char *room, const char *session)
             who = &k->m[i];
     if (session && !who)
         return; /* a session that has left the call already */
-    json_t *data = json_pack("{ss so? so?}", "call", k->id, "user",
-                             who ? json_integer(who->user_id) : NULL, "conn",
-                             who ? json_integer(who->conn_id) : NULL);
-    for (size_t i = 0; i < k->n; i++) {
-        struct sig_conn *c = k->m[i].state == CM_JOINED ? conn_by_id(h, k->m[i].conn_id) : NULL;
-        if (c)
-            send_ephemeral(h, c, "call.speaker", data);
-    }
-    json_decref(data);
+    k->sfu_speaker = who ? who->conn_id : 0;
+    tell_speaker(h, k, NULL);
 }
 
 /* ---- leaving ---- */

@@ -75,6 +75,7 @@ struct sig_call {
     bool sfu;    /* media through mediad's room named after id, not a mesh */
     bool broadcast; /* sfu: only m[0] (the presenter) publishes; the others view it */
     uint32_t sfu_offers; /* numbers the offers sent to mediad */
+    uint32_t sfu_speaker; /* conn of its dominant speaker (mediad's room.speaker), 0: none */
     int64_t created_at;
     int64_t ring_deadline;
     struct call_member *m; /* m[0] is the caller */
