@@ -4,7 +4,9 @@
 // SFU_E2E_PEOPLE=3 for fewer) join with small fake cameras, each through one relay-only connection to
 // mediad via turnd. Every participant must show a tile for each of the
 // others whose own receiver (the pair signald gave it) gets growing video,
-// and one who hangs up and joins again must get video again.
+// and one who hangs up and joins again must get video again. Chromium's fake
+// microphone beeps and its packets carry the RFC 6464 level mediad asked for:
+// one participant becomes the speaker, whose tile the others mark.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -94,6 +96,30 @@ async function everyoneSeesEveryone(pages, label) {
   }
 }
 
+// call.speaker arrived from mediad's audio levels: the pages other than the
+// speaker's mark that device's tile, and only that one, as the speaker.
+async function speakerShown(pages) {
+  const marked = (p) => p.page.evaluate(() => [...document.querySelectorAll('.call-screen .tiles.has-speaker .tile.speaker')].length);
+  const t0 = Date.now();
+  let seen;
+  while (!(seen = await Promise.all(pages.map(marked))).some((n) => n > 0)) {
+    if (Date.now() - t0 > 20000) throw new Error(`no page shows a speaker's tile\n${app.log.slice(-40).join('')}`);
+    await sleep(250);
+  }
+  const conns = await Promise.all(pages.map((p) => p.page.evaluate(async () => {
+    const { calls } = await import('/js/call.js');
+    const { speakerOf } = await import('/js/speaker.js');
+    return [calls.current.id && speakerOf(calls.current.id), (await import('/js/store.js')).conn?.conn];
+  })));
+  const speaker = conns.find(([s]) => s !== null)[0];
+  assert.ok(conns.some(([, own]) => own === speaker), `the speaker ${speaker} is one of the participants`);
+  for (const [i, p] of pages.entries()) {
+    if (conns[i][1] === speaker) continue; // no tile of its own
+    await p.page.waitForFunction(() => document.querySelectorAll('.call-screen .tile.speaker').length === 1, null, { timeout: T, polling: 250 });
+  }
+  console.log('speaker', speaker, 'marked on', seen);
+}
+
 test(`${PEOPLE} people in an SFU call each receive video from every other through turnd and mediad; one leaves and comes back`, { skip, timeout: 170000 }, async () => {
   const [host, ...guests] = people;
   for (const p of people) p.userId = await p.page.evaluate(async () => (await import('/js/store.js')).state.me.id);
@@ -112,6 +138,7 @@ test(`${PEOPLE} people in an SFU call each receive video from every other throug
   const mode = await host.page.evaluate(async () => (await import('/js/call.js')).calls.current.sfu ? 'sfu' : 'mesh');
   assert.equal(mode, 'sfu', `${USERS.length} members: more than a mesh holds`);
   await everyoneSeesEveryone(people, 'all in');
+  await speakerShown(people);
 
   // the last guest hangs up: the others drop its tile; it joins again and gets video again
   const leaver = guests[guests.length - 1];

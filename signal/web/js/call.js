@@ -5,6 +5,7 @@
 import * as store from './store.js';
 import { Peer } from './peer.js';
 import { Sfu, SfuTile } from './sfu.js';
+import { noteSpeaker } from './speaker.js';
 import { startRing, stopRing } from './sound.js';
 
 export const MAX_PEOPLE = 4;
@@ -276,6 +277,9 @@ class Calls extends EventTarget {
       break;
     case 'call.sfu.pairs':
       if (mine && c.sfu) this.placeTiles(c, d.pairs);
+      break;
+    case 'call.speaker':
+      if (mine && c.sfu) { noteSpeaker(d); this.changed(); }
       break;
     case 'call.signal': {
       if (!mine) break;

@@ -6,6 +6,7 @@ import { t } from '../i18n.js';
 import * as store from '../store.js';
 import { calls, MAX_PEOPLE } from '../call.js';
 import { quality } from '../stats.js';
+import { markSpeaker } from '../speaker.js';
 
 function setStream(el, stream) {
   if (el.srcObject !== stream) el.srcObject = stream;
@@ -149,6 +150,7 @@ export function createCallUI({ onRoomsWithCalls }) {
     }
     for (const [conn, tl] of tiles) if (!live.has(conn)) { tl.el.remove(); tiles.delete(conn); }
     grid.dataset.count = String(c.peers.size);
+    markSpeaker(grid, c.id, tiles);
     // stage: a remote presenter, else our own share
     if (!presenter && calls.screen) presenter = { stream: calls.screen, user: store.state.me.id, self: true };
     stage.hidden = !presenter;
