@@ -4,9 +4,11 @@
 # ChannelData and Send indications to a peer of each family over the relay of
 # that family, brings an IPv6 peer's datagrams back to the client, that a
 # server without an IPv6 relay address grants IPv4 with ADDRESS-ERROR-CODE 440,
-# and that an RFC 6062 TCP relay of the IPv6 family reaches an IPv6 TCP peer.
+# and that an RFC 6062 TCP relay of the IPv6 family reaches an IPv6 TCP peer;
+# the control socket's session list shows both relayed addresses.
 # Runs in a network namespace of its own (addresses 10.99.0.1/.5, fd99::1/::5).
-. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/control.sh"
+SOCK=$LOGDIR/turnd.sock
 make_lab_netns lt-dual-$$
 SINK_PORT=$((PORT + 1))
 PORT2=$((PORT + 2))
@@ -15,7 +17,7 @@ HALF=$((RELAY_LO + 49))
 # The peers are this host's own addresses: allowed by exact host rules.
 ip netns exec "$NS" "$TURND" --listen "10.99.0.1:$PORT" --relay-ip 10.99.0.1 --relay-ip fd99::1 \
     --relay-ports "$RELAY_LO-$HALF" --user probe:pw --allow-peer 10.99.0.5/32 \
-    --allow-peer fd99::5/128 --log-level debug --control-socket "" >"$LOGDIR/turnd.log" 2>&1 &
+    --allow-peer fd99::5/128 --log-level debug --control-socket "$SOCK" >"$LOGDIR/turnd.log" 2>&1 &
 PIDS+=($!)
 ip netns exec "$NS" "$TURND" --listen "10.99.0.1:$PORT2" --relay-ip 10.99.0.1 \
     --relay-ports "$((HALF + 1))-$RELAY_HI" --user probe:pw --log-level debug --control-socket "" \
@@ -68,6 +70,11 @@ for _ in $(seq 1 100); do
     sleep 0.05
 done
 [ -n "$relay6" ] || fail "allocate --dual printed no IPv6 relay: $(cat "$LOGDIR/allocate.out")"
+relay4=$(sed -n 's/^relay 10\.99\.0\.1:\([0-9]*\)$/\1/p' "$LOGDIR/allocate.out")
+relays=$(ctl_field '{"cmd":"sessions"}' '" ".join(r["sessions"][0]["relays"])')
+[ "$relays" = "10.99.0.1:$relay4 [fd99::1]:$relay6" ] ||
+    fail "the session list shows relays '$relays', not 10.99.0.1:$relay4 [fd99::1]:$relay6"
+echo "ok: the session list shows both relayed addresses: $relays"
 sleep 0.3 # the permission follows the Allocate answer
 in_ns python3 -c '
 import socket, sys, time

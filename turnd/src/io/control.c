@@ -88,11 +88,15 @@ static void add_session(void *arg, const struct turn_session *t)
     json_t *peers = json_array();
     for (unsigned i = 0; i < t->n_peers; i++)
         json_array_append_new(peers, addr_json(&t->peers[i], false));
+    json_t *relays = json_pack("[o]", addr_json(&t->relay, true));
+    if (t->relay2.family)
+        json_array_append_new(relays, addr_json(&t->relay2, true));
     json_array_append_new(
         w->list,
-        json_pack("{ss ss so ss so so sI sI sI sI sI si}", "id", id, "user", t->user, "client",
+        json_pack("{ss ss so ss so so so sI sI sI sI sI si}", "id", id, "user", t->user, "client",
                   addr_json(&t->client, true), "transport", tio_session_transport(w->s, t), "relay",
-                  addr_json(&t->relay, true), "peers", peers, "client_to_peer_bytes",
+                  addr_json(&t->relay, true), "relays", relays, "peers", peers,
+                  "client_to_peer_bytes",
                   (json_int_t)t->to_peer_bytes, "client_to_peer_packets",
                   (json_int_t)t->to_peer_packets, "peer_to_client_bytes",
                   (json_int_t)t->to_client_bytes, "peer_to_client_packets",

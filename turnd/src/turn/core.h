@@ -211,6 +211,9 @@ struct turn_session {
     uint64_t id; /* unique while the core lives */
     const char *user;
     struct stun_addr client, relay;
+    /* A dual-stack allocation's other relayed address (RFC 8656 §7.2);
+     * family 0 when there is none. */
+    struct stun_addr relay2;
     int handle;  /* the shell's listening socket or stream connection */
     bool stream; /* TCP or TLS */
     uint64_t age_ms;
