@@ -315,6 +315,28 @@ static void without_limits_the_budget_is_what_is_asked(void **state)
     assert_int_equal(turn_core_tcp_budget(t->core, bound_pair(t), 1 << 20, t->now), 1 << 20);
 }
 
+/* RFC 6062 §5.5: data connections last as long as their allocation; a
+ * permission is checked only when a peer connects (§5.3), so its expiry
+ * leaves a bound pair alone. */
+static void a_bound_pair_outlives_its_permission_not_its_allocation(void **state)
+{
+    struct t *t = *state;
+    bound_pair(t);
+    int peer = t->f.last_connect;
+    t->conn = CONTROL;
+    assert_int_equal(request(t, TURN_CREATE_PERMISSION, add_peer, &t->peer), 0);
+    t->now += 301 * 1000; /* past the permission's 300 s */
+    turn_core_tick(t->core, t->now);
+    assert_int_equal(t->f.n_tcp_closed, 0);
+    assert_int_equal(turn_core_stats(t->core)->tcp_connections, 1);
+    t->now += 300 * 1000; /* past the allocation's 600 s */
+    turn_core_tick(t->core, t->now);
+    assert_int_equal(t->f.n_tcp_closed, 1);
+    assert_int_equal(t->f.tcp_closed[0], peer);
+    assert_int_equal(turn_core_stats(t->core)->tcp_connections, 0);
+    assert_int_equal(turn_core_stats(t->core)->allocations, 0);
+}
+
 static void socket_error_on_connect_gives_447_at_once(void **state)
 {
     struct t *t = *state;
@@ -336,6 +358,7 @@ int main(void)
         T(incoming_peer_needs_a_permission_and_is_announced),
         T(socket_error_on_connect_gives_447_at_once),
         T(without_limits_the_budget_is_what_is_asked),
+        T(a_bound_pair_outlives_its_permission_not_its_allocation),
         cmocka_unit_test_setup_teardown(spliced_bytes_are_counted_and_held_to_the_bandwidth_limit,
                                         setup_bandwidth, turn_test_teardown),
         cmocka_unit_test_setup_teardown(quota_and_closing_the_control_connection,
