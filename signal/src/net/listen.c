@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -46,22 +47,25 @@ static int clamp(int v, int lo, int hi)
 void listen_fd_budget(struct sig_server *s)
 {
     struct rlimit rl;
-    int was = 1024, hard = 1024;
+    int limit = 1024, was = 1024;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        was = rl.rlim_cur > FD_LIMIT_MAX ? FD_LIMIT_MAX : (int)rl.rlim_cur;
-        hard = rl.rlim_max > FD_LIMIT_MAX ? FD_LIMIT_MAX : (int)rl.rlim_max;
-        if (hard > was) {
-            rl.rlim_cur = (rlim_t)hard;
-            if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        was = rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
+        limit = rl.rlim_cur > FD_LIMIT_MAX ? FD_LIMIT_MAX : (int)rl.rlim_cur;
+        /* The hard limit, within what lws sizes its tables by sensibly (a
+         * soft limit above that is lowered to it, for the same reason). */
+        rlim_t want = rl.rlim_max > FD_LIMIT_MAX ? FD_LIMIT_MAX : rl.rlim_max;
+        if (want != rl.rlim_cur) {
+            rl.rlim_cur = want;
+            if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+                limit = (int)want;
+            else
                 lt_log(LT_LOG_WARN, "signal", "fd_limit_raise_failed", "limit=%d err=\"%s\"",
-                       hard, strerror(errno));
-                hard = was;
-            }
+                       (int)want, strerror(errno));
         }
     }
-    s->fd_limit = hard > was ? hard : was;
+    s->fd_limit = limit;
     s->fd_limit_was = was;
-    s->accept_cap = s->fd_limit - clamp(s->fd_limit / 32, 8, 256);
+    s->accept_cap = limit - clamp(limit / 32, 8, 256);
 }
 
 /* After every listener and the database are open: what is taken now is what
