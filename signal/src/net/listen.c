@@ -35,7 +35,7 @@
 #include "util/log.h"
 
 #define LISTEN_BACKOFF_MS 250
-#define ACCEPT_BATCH 32      /* per wakeup, so one busy listener cannot starve the loop */
+#define ACCEPT_BATCH 32        /* per wakeup, so one busy listener cannot starve the loop */
 #define FD_LIMIT_MAX (1 << 20) /* lws sizes its tables by the limit (and distrusts > 10^7) */
 #define LOG_PERIOD_MS 1000
 
@@ -82,8 +82,7 @@ void listen_ws_cap(struct sig_server *s)
     int cap = s->accept_cap - login_room - lowest_free;
     s->ws_cap = cap > 1 ? (unsigned)cap : 1;
     unsigned configured = s->cfg->hub.max_connections;
-    if (configured && configured < s->ws_cap)
-        s->ws_cap = configured;
+    if (configured && configured < s->ws_cap) s->ws_cap = configured;
     lt_log(LT_LOG_INFO, "signal", "fd_limit",
            "nofile=%d was=%d in_use=%d accept_cap=%d max_connections=%u ws_cap=%u", s->fd_limit,
            s->fd_limit_was, lowest_free, s->accept_cap, configured, s->ws_cap);
@@ -117,7 +116,8 @@ static void adopt(struct net_listener *l, int fd)
         if (lt_log_limit_pass(&l->refuse_log, net_now_ms(), LOG_PERIOD_MS, &quiet))
             lt_log(LT_LOG_WARN, "signal", "conn_refused",
                    "reason=descriptors listener=%s fd_limit=%d accept_cap=%d refused=%llu "
-                   "unlogged=%llu", l->name, l->s->fd_limit, l->s->accept_cap, l->refused, quiet);
+                   "unlogged=%llu",
+                   l->name, l->s->fd_limit, l->s->accept_cap, l->refused, quiet);
         return;
     }
     int one = 1;
@@ -128,8 +128,7 @@ static void adopt(struct net_listener *l, int fd)
 void listen_rx(struct lws *wsi)
 {
     struct net_listener *l = lws_get_opaque_user_data(wsi);
-    if (!l)
-        return;
+    if (!l) return;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int fd = accept4(lws_get_socket_fd(wsi), NULL, NULL,
                          SOCK_CLOEXEC | (l->on_accept ? 0 : SOCK_NONBLOCK));
@@ -170,8 +169,11 @@ int listen_adopt(struct net_listener *l, struct sig_server *s, struct lws_vhost 
     l->s = s;
     l->name = name;
     l->vh = vh;
-    lws_adopt_desc_t d = {.vh = vh, .type = LWS_ADOPT_RAW_FILE_DESC, .fd.filefd = fd,
-                          .vh_prot_name = protocol, .opaque = l};
+    lws_adopt_desc_t d = {.vh = vh,
+                          .type = LWS_ADOPT_RAW_FILE_DESC,
+                          .fd.filefd = fd,
+                          .vh_prot_name = protocol,
+                          .opaque = l};
     l->wsi = lws_adopt_descriptor_vhost_via_info(&d);
     if (!l->wsi) {
         close(fd); /* lws closes only what it adopts as a socket */
@@ -200,8 +202,7 @@ int listen_tcp(struct net_listener *l, struct sig_server *s, struct lws_vhost *v
         return -EINVAL;
     }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, SOMAXCONN) != 0) {

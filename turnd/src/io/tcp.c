@@ -46,7 +46,7 @@
 /* Listeners unwatched after EMFILE; tio_conns_maintain re-arms them, at most
  * the loop's 1 s wait later. */
 #define ACCEPT_BACKOFF_MS 250
-#define READS_PER_EVENT 8              /* plain TCP: let other sockets have a turn */
+#define READS_PER_EVENT 8 /* plain TCP: let other sockets have a turn */
 #define ACCEPTS_PER_EVENT 64
 
 struct tio_conn {
