@@ -11,7 +11,8 @@ names each one's worker) and two on the same worker, then proves:
      while B has no permission for A's relayed address (B's worker counts
      it in no_permission_dropped), and delivered once B installs one;
   2. B gets a Data indication from A's relayed address with A's bytes, and
-     the same bytes as between two clients on one worker (the shortcut);
+     the same bytes as between two clients on one worker (the shortcut); it
+     was handed from worker to worker (stats: worker_handoffs);
   3. the other way round (B to A) too;
   4. after B's allocation is deleted, A's datagrams to its old relayed
      address are dropped as own_port_dropped (the shared port map forgets it).
@@ -132,8 +133,13 @@ def main(argv):
     # 2. With it: delivered from A's relayed address, bytes intact.
     b.permit(a.relay[0])
     payload = os.urandom(300)
+    handed = stats(sock_path)['worker_handoffs']
     a.send_to(b.relay, payload)
     got = b.data(2.0)
+    handed_after = stats(sock_path)['worker_handoffs']
+    print(f'worker_handoffs {handed} -> {handed_after}')
+    if handed_after != handed + 1:
+        fail('the datagram was not handed from worker to worker')
     print(f'with B\'s permission: B got {len(got[1]) if got else None} bytes from '
           f'{got[0] if got else None}')
     if got != (a.relay, payload):

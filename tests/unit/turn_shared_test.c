@@ -2,8 +2,9 @@
  * turn_shared_test.c - two TURN cores sharing one turn_shared, as turnd's
  * workers do: quotas count both cores' allocations, a nonce from one is
  * good at the other, a relay address the other core owns is reached
- * through its socket (not the in-core shortcut) and forgotten once
- * deleted, and a port one core reserved (EVEN-PORT) is taken on the other.
+ * through its socket (not the in-core shortcut) or handed to that core, which
+ * checks its own permission, and is forgotten once deleted, and a port one
+ * core reserved (EVEN-PORT) is taken on the other.
  */
 #include "turn_test_env.h"
 
@@ -23,8 +24,8 @@ static int share(void **state, void (*tweak)(struct turn_core_config *cfg))
     other = turn_test_core_new(t);
     assert_non_null(shared);
     assert_non_null(other);
-    turn_core_share(t->core, shared);
-    turn_core_share(other, shared);
+    turn_core_share(t->core, shared, 0);
+    turn_core_share(other, shared, 1);
     stun_addr_parse("192.168.1.10:40000", &x);
     stun_addr_parse("192.168.1.11:40001", &y);
     stun_addr_parse("192.168.1.12:40002", &z);
@@ -161,6 +162,64 @@ static void the_other_cores_relay_is_reached_through_the_socket_until_deleted(vo
     assert_int_equal(turn_core_stats(t->core)->own_port_dropped, 1);
 }
 
+static void a_datagram_handed_to_the_other_core_meets_its_permission(void **state)
+{
+    struct t *t = *state;
+    assert_int_equal(on(t, t->core, &x, TURN_ALLOCATE, add_udp, NULL, "alice"), 0);
+    struct stun_addr alice_relay = relay_of_response(t);
+    assert_int_equal(on(t, other, &y, TURN_ALLOCATE, add_udp, NULL, "bob"), 0);
+    struct stun_addr bob_relay = relay_of_response(t);
+    assert_int_equal(on(t, t->core, &x, TURN_CREATE_PERMISSION, add_peer, &bob_relay, "alice"), 0);
+
+    /* handed over, not sent: to worker 1, from alice's relayed address */
+    t->f.handoff_on = true;
+    unsigned before = t->f.n_sent;
+    send_from(t, t->core, &x, &bob_relay);
+    assert_int_equal(t->f.n_sent, before);
+    assert_int_equal(t->f.handoffs, 1);
+    assert_int_equal(t->f.handoff_worker, 1);
+    assert_true(stun_addr_equal(&t->f.handoff_from, &alice_relay));
+    assert_true(stun_addr_equal(&t->f.handoff_to, &bob_relay));
+    assert_int_equal(t->f.handoff_len, 2);
+    assert_int_equal(turn_core_stats(t->core)->client_to_peer_packets, 1);
+
+    /* the other core: nothing for bob without his permission for alice's relay */
+    uint8_t buf[TURN_HEADROOM + 16 + TURN_TAILROOM];
+    memcpy(buf + TURN_HEADROOM, "hi", 2);
+    turn_core_on_handoff(other, &alice_relay, &bob_relay, buf + TURN_HEADROOM, 2, t->now);
+    assert_int_equal(t->f.n_sent, before);
+    assert_int_equal(turn_core_stats(other)->no_permission_dropped, 1);
+
+    /* with it: a Data indication to bob's client, from alice's relayed address */
+    assert_int_equal(on(t, other, &y, TURN_CREATE_PERMISSION, add_peer, &alice_relay, "bob"), 0);
+    before = t->f.n_sent;
+    memcpy(buf + TURN_HEADROOM, "hi", 2);
+    turn_core_on_handoff(other, &alice_relay, &bob_relay, buf + TURN_HEADROOM, 2, t->now);
+    assert_int_equal(t->f.n_sent, before + 1);
+    const struct sent *s = &t->f.sent[t->f.n_sent - 1];
+    assert_int_equal(s->handle, 1);
+    assert_true(stun_addr_equal(&s->to, &y));
+    struct stun_msg m;
+    assert_int_equal(stun_parse(&m, s->buf, s->len), 0);
+    assert_int_equal(m.method, TURN_DATA);
+    struct stun_addr from;
+    assert_int_equal(stun_attr_get_addr(&m, stun_find(&m, STUN_ATTR_XOR_PEER_ADDRESS), true, &from),
+                     0);
+    assert_true(stun_addr_equal(&from, &alice_relay));
+    const struct stun_attr *data = stun_find(&m, STUN_ATTR_DATA);
+    assert_non_null(data);
+    assert_int_equal(data->len, 2);
+    assert_memory_equal(data->val, "hi", 2);
+
+    /* a relay deleted meanwhile: counted, nothing sent */
+    uint32_t zero = 0;
+    assert_int_equal(on(t, other, &y, TURN_REFRESH, add_lifetime, &zero, "bob"), 0);
+    before = t->f.n_sent;
+    turn_core_on_handoff(other, &alice_relay, &bob_relay, buf + TURN_HEADROOM, 2, t->now);
+    assert_int_equal(t->f.n_sent, before);
+    assert_int_equal(turn_core_stats(other)->own_port_dropped, 1);
+}
+
 static void add_even_reserve(struct stun_builder *b, const void *arg)
 {
     (void)arg;
@@ -204,6 +263,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             the_other_cores_relay_is_reached_through_the_socket_until_deleted, setup_shared,
             teardown),
+        cmocka_unit_test_setup_teardown(a_datagram_handed_to_the_other_core_meets_its_permission,
+                                        setup_shared, teardown),
         cmocka_unit_test_setup_teardown(a_port_reserved_on_one_core_is_taken_on_the_other,
                                         setup_shared, teardown),
     };

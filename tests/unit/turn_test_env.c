@@ -86,11 +86,26 @@ static void fake_tcp_close(void *ctx, int peer)
     f->tcp_closed[f->n_tcp_closed++ % 16] = peer;
 }
 
+static bool fake_handoff(void *ctx, unsigned worker, const struct stun_addr *from,
+                         const struct stun_addr *to, const uint8_t *buf, size_t len)
+{
+    struct fake *f = ctx;
+    (void)buf;
+    if (!f->handoff_on)
+        return false;
+    f->handoffs++;
+    f->handoff_worker = worker;
+    f->handoff_from = *from;
+    f->handoff_to = *to;
+    f->handoff_len = len;
+    return true;
+}
+
 struct turn_core *turn_test_core_new(struct t *t)
 {
     struct turn_env env = {&t->f,        fake_open,        fake_close,    fake_send,
                            fake_random, fake_wall,        fake_tcp_listen, fake_tcp_connect,
-                           fake_tcp_bind, fake_tcp_close};
+                           fake_tcp_bind, fake_tcp_close, fake_handoff};
     return turn_core_new(&t->cfg, &env);
 }
 

@@ -43,6 +43,11 @@ struct fake {
     void *bound_token;
     int tcp_closed[16];
     unsigned n_tcp_closed;
+    /* Workers: datagrams handed to another worker (taken when handoff_on). */
+    bool handoff_on;
+    unsigned handoffs, handoff_worker;
+    struct stun_addr handoff_from, handoff_to;
+    size_t handoff_len;
 };
 
 struct t {

@@ -289,7 +289,7 @@ int main(int argc, char **argv)
             goto out;
         }
         if (shared)
-            turn_core_share(cores[i], shared);
+            turn_core_share(cores[i], shared, i);
     }
     tio_server_control(server, cfg.control_socket, 0660);
     struct reloader reloader = {argc, argv, &cfg, server};

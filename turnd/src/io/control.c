@@ -54,6 +54,11 @@ static json_t *stats_json(const struct tio_server *s)
     json_object_set_new(o, "dtls_sessions", json_integer((json_int_t)d.sessions));
     json_object_set_new(o, "connections_total", json_integer((json_int_t)s->conns_total));
     json_object_set_new(o, "send_errors", json_integer((json_int_t)send_errors));
+    struct tio_server *const *list;
+    uint64_t handoffs = 0;
+    for (unsigned i = 0, n = tio_workers_list(s, &list); i < n; i++)
+        handoffs += list[i]->handoffs;
+    json_object_set_new(o, "worker_handoffs", json_integer((json_int_t)handoffs));
     return o;
 }
 

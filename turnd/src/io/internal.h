@@ -115,6 +115,7 @@ struct tio_server {
     unsigned worker;
     struct tio_sock wake;
     struct tio_inbox *inbox; /* datagrams other workers handed over */
+    uint64_t handoffs;       /* how many of them arrived */
     unsigned pause_depth;
 };
 

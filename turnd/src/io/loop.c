@@ -180,6 +180,7 @@ void tio_server_env(struct tio_server *s, struct turn_env *env)
     env->tcp_connect = tio_peer_connect;
     env->tcp_bind = tio_peer_bind;
     env->tcp_close = tio_peer_close;
+    env->relay_handoff = tio_relay_handoff;
 }
 
 static unsigned raise_fd_limit(void)
@@ -423,6 +424,8 @@ void tio_server_free(struct tio_server *s)
         close(s->signal_sock.fd);
     if (s->wake.fd >= 0)
         close(s->wake.fd);
+    if (s->inbox)
+        tio_inbox_free(s->inbox);
     free_dead(s);
     if (s->epfd >= 0)
         close(s->epfd);

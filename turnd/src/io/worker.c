@@ -8,6 +8,15 @@
  * relay port map), locked on Allocate and delete, read atomically per
  * datagram.
  *
+ * A client sending to a relay address another worker owns is handed over
+ * like the shortcut inside one core: the datagram is copied into that
+ * worker's inbox (a mutex-protected ring; the lock is taken only on this
+ * path) and its eventfd is written when the inbox was empty, so a busy
+ * worker takes many per wake-up. The receiving core checks its
+ * allocation's permission and builds the same bytes as for a datagram its
+ * relay socket received. A full inbox or a bigger datagram takes the
+ * kernel's way (out of one relay socket, into the other): slower, same bytes.
+ *
  * The first worker (the caller's thread) also owns signals, the control
  * socket, metrics, TCP, TLS and DTLS. When it must see or change the
  * others' state (stats, sessions, kill, reload), it pauses them: each other
@@ -28,6 +37,26 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#define INBOX_LEN 256
+#define INBOX_SLOT 2048 /* bigger datagrams go through the kernel */
+
+struct inbox_entry {
+    struct stun_addr from, to;
+    size_t len;
+    uint8_t data[INBOX_SLOT];
+};
+
+struct tio_inbox {
+    pthread_mutex_t mu;
+    unsigned head, count;
+    struct inbox_entry slots[INBOX_LEN];
+    /* The receiver's copies, taken a batch per lock, with the headroom the
+     * core writes its headers into. */
+    struct stun_addr from[TIO_BATCH], to[TIO_BATCH];
+    size_t len[TIO_BATCH];
+    uint8_t stage[TIO_BATCH][TURN_HEADROOM + INBOX_SLOT + TURN_TAILROOM];
+};
+
 struct tio_group {
     unsigned n;
     struct tio_server **servers;
@@ -46,11 +75,68 @@ static void wake(struct tio_server *s)
         lt_log(LT_LOG_ERROR, "io", "wake_failed", "error=\"%s\"", strerror(errno));
 }
 
+bool tio_relay_handoff(void *ctx, unsigned worker, const struct stun_addr *from,
+                       const struct stun_addr *to, const uint8_t *buf, size_t len)
+{
+    struct tio_server *s = ctx;
+    struct tio_group *g = s->group;
+    if (!g || worker >= g->n || len > INBOX_SLOT)
+        return false;
+    struct tio_server *d = g->servers[worker];
+    struct tio_inbox *in = d->inbox;
+    pthread_mutex_lock(&in->mu);
+    bool taken = in->count < INBOX_LEN, first = in->count == 0;
+    if (taken) {
+        struct inbox_entry *e = &in->slots[(in->head + in->count) % INBOX_LEN];
+        e->from = *from;
+        e->to = *to;
+        e->len = len;
+        memcpy(e->data, buf, len);
+        in->count++;
+    }
+    pthread_mutex_unlock(&in->mu);
+    if (taken && first)
+        wake(d);
+    return taken;
+}
+
+/* Deliver what other workers handed over, a batch per lock; at most one
+ * ring's worth per wake-up, so a flood cannot starve this worker's sockets. */
+static void inbox_drain(struct tio_server *s)
+{
+    struct tio_inbox *in = s->inbox;
+    for (unsigned done = 0; done < INBOX_LEN;) {
+        unsigned n = 0;
+        pthread_mutex_lock(&in->mu);
+        for (; n < TIO_BATCH && in->count; n++, in->count--) {
+            struct inbox_entry *e = &in->slots[in->head];
+            in->from[n] = e->from;
+            in->to[n] = e->to;
+            in->len[n] = e->len;
+            memcpy(in->stage[n] + TURN_HEADROOM, e->data, e->len);
+            in->head = (in->head + 1) % INBOX_LEN;
+        }
+        pthread_mutex_unlock(&in->mu);
+        if (n == 0)
+            return;
+        uint64_t now = tio_now_ms();
+        s->handoffs += n;
+        for (unsigned i = 0; i < n; i++)
+            turn_core_on_handoff(s->core, &in->from[i], &in->to[i], in->stage[i] + TURN_HEADROOM,
+                                 in->len[i], now);
+        done += n;
+    }
+    wake(s); /* more is waiting: after this batch's other events */
+}
+
 void tio_worker_wake(struct tio_server *s)
 {
     uint64_t v;
     if (read(s->wake.fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
         return;
+    inbox_drain(s);
+    if (s->worker == 0)
+        return; /* the first worker is never paused or stopped this way */
     struct tio_group *g = s->group;
     pthread_mutex_lock(&g->mu);
     if (g->stop)
@@ -132,6 +218,12 @@ void tio_workers_totals(const struct tio_server *s, struct turn_stats *st, uint6
     }
 }
 
+void tio_inbox_free(struct tio_inbox *in)
+{
+    pthread_mutex_destroy(&in->mu);
+    free(in);
+}
+
 static void *worker_main(void *arg)
 {
     struct tio_server *s = arg;
@@ -171,8 +263,13 @@ struct tio_group *tio_group_start(struct tio_server **servers, struct turn_core 
         s->group = g;
         s->worker = i;
         s->core = cores[i];
-        if (i == 0)
-            continue;
+        s->inbox = calloc(1, sizeof(*s->inbox));
+        if (!s->inbox || pthread_mutex_init(&s->inbox->mu, NULL) != 0) {
+            free(s->inbox);
+            s->inbox = NULL;
+            snprintf(err, err_cap, "out of memory");
+            goto fail;
+        }
         s->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         s->wake.kind = SOCK_WAKE;
         if (s->wake.fd < 0 || tio_watch(s, &s->wake, EPOLLIN) != 0) {

@@ -108,7 +108,7 @@ static void port_set(struct turn_core *c, int fam, uint32_t port, struct turn_al
     c->port_owner[fam][port] = owner;
     if (c->shared)
         turn_shared_mark_relay(c->shared, fam, (uint16_t)port,
-                               owner && owner != TURN_PORT_RESERVED);
+                               owner && owner != TURN_PORT_RESERVED, c->worker);
 }
 
 struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream,
@@ -181,9 +181,12 @@ void turn_alloc_destroy(struct turn_core *c, struct turn_alloc *a, const char *r
 
 /* ---- relay ports ---- */
 
+/* Free here, and not another worker's live relay (binding it would fail:
+ * skipping it keeps those failures from ending the walk early). */
 static bool port_free(const struct turn_core *c, int fam, uint32_t port)
 {
-    return port >= c->cfg->port_lo && port <= c->cfg->port_hi && !c->port_owner[fam][port];
+    return port >= c->cfg->port_lo && port <= c->cfg->port_hi && !c->port_owner[fam][port] &&
+           !(c->shared && turn_shared_relay_is_live(c->shared, fam, (uint16_t)port));
 }
 
 /* The reservations: this core's, or with workers everyone's, locked. A
@@ -332,6 +335,13 @@ static bool live_elsewhere(const struct turn_core *c, const struct stun_addr *ad
         if (stun_addr_ip_equal(&c->cfg->relay_ip[i], addr))
             return true;
     return false;
+}
+
+int turn_relay_worker(const struct turn_core *c, const struct stun_addr *addr)
+{
+    if (!live_elsewhere(c, addr))
+        return -1;
+    return turn_shared_relay_worker(c->shared, turn_family_index(addr->family), addr->port);
 }
 
 bool turn_is_live_relay(const struct turn_core *c, const struct stun_addr *addr)

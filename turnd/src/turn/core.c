@@ -164,18 +164,46 @@ static bool bandwidth_allows(struct turn_core *c, struct turn_alloc *a, size_t l
  * socket would have received it from ours (turn_core_on_peer(): the same
  * permission check, the same bytes to its client), saving a send and a
  * receive. The copy gives turn_core_on_peer() the headroom it writes into. */
+static struct turn_alloc *own_udp_relay(struct turn_core *c, const struct stun_addr *peer)
+{
+    struct turn_alloc *b = c->port_owner[turn_family_index(peer->family)][peer->port];
+    return !b || b == TURN_PORT_RESERVED || b->tcp || !turn_is_live_relay(c, peer) ? NULL : b;
+}
+
 static bool deliver_to_own_relay(struct turn_core *c, const struct stun_addr *from,
                                  const struct stun_addr *peer, const uint8_t *data, size_t len,
                                  uint64_t now_ms)
 {
-    struct turn_alloc *b = c->port_owner[turn_family_index(peer->family)][peer->port];
-    if (!b || b == TURN_PORT_RESERVED || b->tcp || !turn_is_live_relay(c, peer) ||
-        len > TURN_MAX_DATAGRAM)
+    struct turn_alloc *b = own_udp_relay(c, peer);
+    if (!b || len > TURN_MAX_DATAGRAM)
         return false;
     uint8_t buf[TURN_HEADROOM + TURN_MAX_DATAGRAM + TURN_TAILROOM];
     memcpy(buf + TURN_HEADROOM, data, len);
     turn_core_on_peer(c, b, from, buf + TURN_HEADROOM, len, now_ms);
     return true;
+}
+
+/* With workers, the same shortcut to another worker's relay: the shell
+ * queues the datagram for that worker, whose core delivers it with
+ * turn_core_on_handoff(). false (its queue is full, no hook): the socket. */
+static bool hand_to_other_worker(struct turn_core *c, const struct stun_addr *from,
+                                 const struct stun_addr *peer, const uint8_t *data, size_t len)
+{
+    if (!c->env.relay_handoff)
+        return false;
+    int w = turn_relay_worker(c, peer);
+    return w >= 0 && (unsigned)w != c->worker &&
+           c->env.relay_handoff(c->env.ctx, (unsigned)w, from, peer, data, len);
+}
+
+void turn_core_on_handoff(struct turn_core *c, const struct stun_addr *from,
+                          const struct stun_addr *to, uint8_t *buf, size_t len, uint64_t now_ms)
+{
+    struct turn_alloc *b = own_udp_relay(c, to);
+    if (b)
+        turn_core_on_peer(c, b, from, buf, len, now_ms);
+    else
+        c->stats.own_port_dropped++; /* deleted since the sender looked */
 }
 
 static void relay_to_peer(struct turn_core *c, struct turn_alloc *a, const struct stun_addr *peer,
@@ -191,7 +219,8 @@ static void relay_to_peer(struct turn_core *c, struct turn_alloc *a, const struc
     c->stats.client_to_peer_bytes += len;
     a->to_peer_packets++;
     a->to_peer_bytes += len;
-    if (!deliver_to_own_relay(c, relay, peer, data, len, now_ms))
+    if (!deliver_to_own_relay(c, relay, peer, data, len, now_ms) &&
+        !hand_to_other_worker(c, relay, peer, data, len))
         c->env.send(c->env.ctx, handle, peer, data, len);
 }
 

@@ -129,6 +129,13 @@ struct turn_env {
                        int *handle);
     void (*tcp_bind)(void *ctx, int peer, int conn, void *token);
     void (*tcp_close)(void *ctx, int peer);
+
+    /* Workers (turn_core_share()): hand a datagram from relayed address
+     * `from` to `to`, a relay of worker `worker`'s core, instead of sending
+     * it through the kernel; that worker then calls turn_core_on_handoff().
+     * false: not taken (the core sends it as to any peer). NULL = never. */
+    bool (*relay_handoff)(void *ctx, unsigned worker, const struct stun_addr *from,
+                          const struct stun_addr *to, const uint8_t *buf, size_t len);
 };
 
 struct turn_stats {
@@ -252,8 +259,14 @@ struct turn_shared;
 struct turn_shared *turn_shared_new(void);
 /* After every core sharing it is freed. */
 void turn_shared_free(struct turn_shared *sh);
-/* Right after turn_core_new(), before any traffic. */
-void turn_core_share(struct turn_core *core, struct turn_shared *sh);
+/* Right after turn_core_new(), before any traffic; worker: this core's
+ * index, what relay_handoff names it by (0-255). */
+void turn_core_share(struct turn_core *core, struct turn_shared *sh, unsigned worker);
+/* A datagram another worker's core handed over (env->relay_handoff) for our
+ * relay address `to`: delivered as if our relay socket had received it from
+ * `from`, permission check included. buf as for turn_core_on_peer(). */
+void turn_core_on_handoff(struct turn_core *core, const struct stun_addr *from,
+                          const struct stun_addr *to, uint8_t *buf, size_t len, uint64_t now_ms);
 
 /* Delete every allocation (at shutdown), closing relay sockets. */
 void turn_core_clear(struct turn_core *core);

@@ -138,11 +138,13 @@ struct turn_shared {
     bool keyed;
     _Atomic uint64_t next_id;
     _Atomic uint64_t live_relay[2][65536 / 64]; /* UDP and TCP relays of allocations */
+    _Atomic uint8_t relay_worker[2][65536];     /* whose core owns each live one */
 };
 
 struct turn_core {
     const struct turn_core_config *cfg;
     struct turn_shared *shared; /* NULL: this core alone */
+    unsigned worker;            /* with shared: this core's worker index */
     struct turn_env env;
     struct turn_stats stats;
 
@@ -200,6 +202,9 @@ int turn_relay_take_reservation(struct turn_core *c, struct turn_alloc *a, const
                                 bool dont_fragment);
 void turn_reservations_expire(struct turn_core *c, uint64_t now_ms);
 bool turn_is_live_relay(const struct turn_core *c, const struct stun_addr *addr);
+/* The worker whose core owns the live relay address addr, when it is not
+ * this core's; -1 otherwise. */
+int turn_relay_worker(const struct turn_core *c, const struct stun_addr *addr);
 bool turn_is_live_tcp_relay(const struct turn_core *c, const struct stun_addr *addr);
 
 struct turn_perm *turn_perm_find(struct turn_alloc *a, const struct stun_addr *ip, uint64_t now_ms);
@@ -237,8 +242,10 @@ int turn_shared_take(struct turn_shared *sh, const char *user, unsigned per_user
 void turn_shared_release(struct turn_shared *sh, const char *user);
 uint64_t turn_shared_next_id(struct turn_shared *sh);
 /* fam: turn_family_index(). */
-void turn_shared_mark_relay(struct turn_shared *sh, int fam, uint16_t port, bool live);
+void turn_shared_mark_relay(struct turn_shared *sh, int fam, uint16_t port, bool live,
+                            unsigned worker);
 bool turn_shared_relay_is_live(const struct turn_shared *sh, int fam, uint16_t port);
+unsigned turn_shared_relay_worker(const struct turn_shared *sh, int fam, uint16_t port);
 
 /* ---- ratelimit.c ---- */
 int turn_ratelimit_init(struct turn_core *c);

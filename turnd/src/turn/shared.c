@@ -70,8 +70,9 @@ void turn_shared_free(struct turn_shared *sh)
     free(sh);
 }
 
-void turn_core_share(struct turn_core *c, struct turn_shared *sh)
+void turn_core_share(struct turn_core *c, struct turn_shared *sh, unsigned worker)
 {
+    c->worker = worker;
     /* Called before the workers start: the first core's key becomes everyone's. */
     if (!sh->keyed) {
         memcpy(sh->nonce_key, c->nonce_key, sizeof(sh->nonce_key));
@@ -142,13 +143,22 @@ uint64_t turn_shared_next_id(struct turn_shared *sh)
     return atomic_fetch_add_explicit(&sh->next_id, 1, memory_order_relaxed) + 1;
 }
 
-void turn_shared_mark_relay(struct turn_shared *sh, int fam, uint16_t port, bool live)
+void turn_shared_mark_relay(struct turn_shared *sh, int fam, uint16_t port, bool live,
+                            unsigned worker)
 {
     uint64_t bit = (uint64_t)1 << (port & 63);
-    if (live)
-        atomic_fetch_or_explicit(&sh->live_relay[fam][port >> 6], bit, memory_order_relaxed);
-    else
+    if (live) {
+        /* Who to hand datagrams to; read only after the bit says live. */
+        atomic_store_explicit(&sh->relay_worker[fam][port], (uint8_t)worker, memory_order_relaxed);
+        atomic_fetch_or_explicit(&sh->live_relay[fam][port >> 6], bit, memory_order_release);
+    } else
         atomic_fetch_and_explicit(&sh->live_relay[fam][port >> 6], ~bit, memory_order_relaxed);
+}
+
+unsigned turn_shared_relay_worker(const struct turn_shared *sh, int fam, uint16_t port)
+{
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&sh->relay_worker[fam][port], memory_order_relaxed);
 }
 
 bool turn_shared_relay_is_live(const struct turn_shared *sh, int fam, uint16_t port)
