@@ -23,7 +23,9 @@
 #include "util/log.h"
 
 #define TICK_MS 50
-#define SENDQ_SLOTS 2048 /* about four packets of a 1,000-member room in flight per ring */
+/* 14 MB per ring, made only for a room that spreads: about 16 packets of a
+ * 1,000-member room, so a sending worker descheduled for a while drops nothing. */
+#define SENDQ_SLOTS 8192
 #define DRAIN_BUDGET 4096
 
 static _Thread_local struct media_worker *current;
