@@ -84,8 +84,10 @@ static int connect_link(struct sig_server *s)
     lws_sock_file_fd_type u = {.filefd = fd};
     struct lws *wsi = lws_adopt_descriptor_vhost(s->https_vh, LWS_ADOPT_RAW_FILE_DESC, u,
                                                  SIG_MEDIA_PROTOCOL, NULL);
-    if (!wsi)
-        return -EIO; /* lws closed fd */
+    if (!wsi) {
+        close(fd); /* lws closes only descriptors it adopts as sockets */
+        return -EIO;
+    }
     link_state.fd = fd;
     link_state.wsi = wsi;
     lt_log(LT_LOG_INFO, "signal", "mediad_connected", "socket=%s", path);
