@@ -64,6 +64,8 @@ expect_error "t.conf:2: draining: expected true or false" $'turnd: {\n draining 
 expect_error "t.conf:2: control_socket: expected a string" $'turnd: {\n control_socket = 5;\n};'
 expect_error "t.conf:2: udp_buffer: must be between 0 and 1073741824" \
     $'turnd: {\n udp_buffer = 2000000000;\n};'
+expect_error "t.conf:2: workers: must be between 1 and 64" $'turnd: {\n workers = 65;\n};'
+expect_error "--workers: expected a number from 1 to 64" 'turnd: { };' --workers 0
 expect_error "control_socket: longer than 107 characters" 'turnd: { };' \
     --control-socket "/run/$(printf 'x%.0s' $(seq 1 120))"
 expect_error "t.conf:3: auth_fail_limit: expected an integer" \
@@ -98,6 +100,7 @@ turnd:
   draining = true;
   control_socket = "/run/t/turnd.sock";
   udp_buffer = 1048576;
+  workers = 3;
   dtls_listen = ["127.0.0.1:5350"];
   max_dtls_sessions = 50;
   metrics_listen = "127.0.0.1:9641";
@@ -121,6 +124,10 @@ grep -q 'alternate_server = "10.0.0.6:3478"' "$dir/printed.conf" &&
 grep -q 'control_socket = "/run/t/turnd.sock"' "$dir/printed.conf" || fail "control_socket lost"
 grep -q 'udp_buffer = 1048576;' "$dir/printed.conf" || fail "udp_buffer lost"
 "$TURND" --print-config | grep -q 'udp_buffer = 4194304;' || fail "default udp_buffer"
+grep -q 'workers = 3;' "$dir/printed.conf" || fail "workers lost"
+"$TURND" --print-config | grep -q 'workers = 1;' || fail "default workers"
+"$TURND" --config "$dir/full.conf" --workers 2 --print-config | grep -q 'workers = 2;' ||
+    fail "--workers did not override the file"
 "$TURND" --control-socket "" --print-config | grep -q 'control_socket = "";' ||
     fail "--control-socket \"\" does not turn the socket off"
 "$TURND" --print-config | grep -q 'control_socket = "/run/lanturn/turnd.sock";' ||
