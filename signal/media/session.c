@@ -22,7 +22,9 @@
 #include <time.h>
 
 #include <agent.h>
+#include <gio/gio.h>
 #include <openssl/rand.h>
+#include <sys/socket.h>
 
 #include "auth/turn_creds.h"
 #include "echo.h"
@@ -35,6 +37,10 @@
 #define PKT_MAX (1500 + MEDIA_SRTP_TRAILER_MAX)
 /* A room with more members than this sends some of them from other workers. */
 #define ROOM_SPREAD_MIN 32
+/* A publisher's packets wait here while its worker forwards the one before
+ * to a large room: about 1.5 s of a 500 kbit/s video (the kernel caps it at
+ * net.core.rmem_max). */
+#define RCVBUF_BYTES (1 << 20)
 #define GATHER_TIMEOUT_US (10 * 1000000ull)
 /* The user id in mediad's own TURN usernames ("<expiry>:2147483647"): far
  * above any user signald makes, so turnd's per-user quotas keep it apart. */
@@ -331,12 +337,17 @@ static const char *cand_type(NiceCandidateType t)
 static void on_selected_pair(NiceAgent *agent, guint stream, guint component, NiceCandidate *l,
                              NiceCandidate *r, gpointer data)
 {
-    (void)agent, (void)stream, (void)component;
     struct media_session *s = data;
     snprintf(s->pair_local, sizeof s->pair_local, "%s", cand_type(l->type));
     snprintf(s->pair_remote, sizeof s->pair_remote, "%s", cand_type(r->type));
     snprintf(s->pair_transport, sizeof s->pair_transport, "%s",
              l->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp");
+    GSocket *gs = nice_agent_get_selected_socket(agent, stream, component);
+    int size = RCVBUF_BYTES;
+    if (gs && setsockopt(g_socket_get_fd(gs), SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0)
+        lt_log(LT_LOG_WARN, "media", "rcvbuf", "id=%s error=\"%s\"", s->id, strerror(errno));
+    if (gs)
+        g_object_unref(gs);
 }
 
 static void on_state(NiceAgent *agent, guint stream, guint component, guint state, gpointer data)
