@@ -190,6 +190,11 @@ unsigned media_rtcp_nack_seqs(const struct media_rtcp_item *it, uint16_t *out, u
     return n;
 }
 
+uint32_t media_rtcp_remb_ssrc(const struct media_rtcp_item *it, unsigned i)
+{
+    return media_rd32(it->data + 20 + 4 * i);
+}
+
 void media_rtcp_fir_entry(const struct media_rtcp_item *it, unsigned i, uint32_t *ssrc,
                           uint8_t *seq)
 {
@@ -252,4 +257,26 @@ int media_rtcp_write_fir(uint8_t *buf, size_t cap, uint32_t sender, uint32_t tar
     buf[16] = seq;
     buf[17] = buf[18] = buf[19] = 0;
     return 20;
+}
+
+int media_rtcp_write_remb(uint8_t *buf, size_t cap, uint32_t sender, uint64_t bps,
+                          const uint32_t *ssrcs, unsigned n)
+{
+    if (n == 0 || n > 255)
+        return -EINVAL;
+    size_t len = 20 + 4 * (size_t)n;
+    if (cap < len)
+        return -ENOSPC;
+    unsigned exp = 0;
+    while (bps >> exp > 0x3ffff)
+        exp++;
+    uint32_t mant = (uint32_t)(bps >> exp);
+    fb_header(buf, MEDIA_RTCP_FMT_REMB, MEDIA_RTCP_PSFB, len, sender, 0); /* §2.2: media SSRC 0 */
+    memcpy(buf + 12, "REMB", 4);
+    buf[16] = (uint8_t)n;
+    buf[17] = (uint8_t)(exp << 2 | mant >> 16);
+    media_wr16(buf + 18, (uint16_t)mant);
+    for (unsigned i = 0; i < n; i++)
+        media_wr32(buf + 20 + 4 * i, ssrcs[i]);
+    return (int)len;
 }

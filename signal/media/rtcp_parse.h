@@ -82,6 +82,8 @@ int media_rtcp_check(const uint8_t *p, size_t len);
 /* The sequence numbers a NACK item asks for (PID plus its BLP bits, in
  * order), at most max: how many were written. */
 unsigned media_rtcp_nack_seqs(const struct media_rtcp_item *item, uint16_t *out, unsigned max);
+/* REMB item's SSRC i (i < u.remb.n_ssrcs). */
+uint32_t media_rtcp_remb_ssrc(const struct media_rtcp_item *item, unsigned i);
 /* FIR entry i: the target SSRC and command sequence number. */
 void media_rtcp_fir_entry(const struct media_rtcp_item *item, unsigned i, uint32_t *ssrc,
                           uint8_t *seq);
@@ -92,5 +94,11 @@ int media_rtcp_write_nack(uint8_t *buf, size_t cap, uint32_t sender, uint32_t me
                           const uint16_t *seqs, unsigned n);
 /* A FIR (RFC 5104 §4.3.1) for target with command sequence number seq. */
 int media_rtcp_write_fir(uint8_t *buf, size_t cap, uint32_t sender, uint32_t target, uint8_t seq);
+
+/* A REMB (draft-alvestrand-rmcat-remb: PSFB FMT 15, "REMB", 6-bit exponent,
+ * 18-bit mantissa rounded down) telling the sender of ssrcs (1-255) to keep
+ * their total under bps. Bytes written, -EINVAL or -ENOSPC. */
+int media_rtcp_write_remb(uint8_t *buf, size_t cap, uint32_t sender, uint64_t bps,
+                          const uint32_t *ssrcs, unsigned n);
 
 #endif

@@ -254,6 +254,40 @@ static void fir_writer_reads_back(void **state)
     assert_int_equal(s, 42);
 }
 
+static uint64_t remb_round_trip(uint64_t bps, const uint32_t *ssrcs, unsigned n)
+{
+    uint8_t b[20 + 4 * 4];
+    int len = media_rtcp_write_remb(b, sizeof b, 0x11223344, bps, ssrcs, n);
+    assert_int_equal(len, 20 + 4 * (int)n);
+    size_t off = 0;
+    assert_int_equal(media_rtcp_read(b, (size_t)len, &off, &it), 1);
+    assert_int_equal(it.type, MEDIA_RTCP_T_REMB);
+    assert_int_equal(it.sender, 0x11223344);
+    assert_int_equal(it.media, 0);
+    assert_int_equal(it.u.remb.n_ssrcs, n);
+    for (unsigned i = 0; i < n; i++)
+        assert_int_equal(media_rtcp_remb_ssrc(&it, i), ssrcs[i]);
+    return it.u.remb.bitrate;
+}
+
+static void remb_writer_encodes_exponent_and_mantissa_and_reads_back(void **state)
+{
+    (void)state;
+    const uint32_t ssrcs[4] = {0xa1, 0xb2c3d4e5, 3, 0xffffffff};
+    /* up to 2^18 - 1 the mantissa holds it exactly (exponent 0) */
+    assert_int_equal(remb_round_trip(262143, ssrcs, 1), 262143);
+    /* 2.5 Mbit/s needs exponent 4: rounded down to a multiple of 16 */
+    assert_int_equal(remb_round_trip(2500000, ssrcs, 2), 2500000 / 16 * 16);
+    assert_int_equal(remb_round_trip(100001, ssrcs, 4), 100001);
+    /* a large value keeps 18 significant bits */
+    uint64_t big = 123456789012ull, got = remb_round_trip(big, ssrcs, 3);
+    assert_true(got <= big && big - got < big >> 17);
+    assert_int_equal(remb_round_trip(0, ssrcs, 1), 0);
+    uint8_t b[24];
+    assert_int_equal(media_rtcp_write_remb(b, 23, 1, 1000, ssrcs, 1), -ENOSPC);
+    assert_int_equal(media_rtcp_write_remb(b, sizeof b, 1, 1000, ssrcs, 0), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +299,7 @@ int main(void)
         cmocka_unit_test(unknown_packet_types_are_framed_not_read),
         cmocka_unit_test(nack_writer_packs_pairs_and_reads_back),
         cmocka_unit_test(fir_writer_reads_back),
+        cmocka_unit_test(remb_writer_encodes_exponent_and_mantissa_and_reads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
