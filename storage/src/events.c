@@ -40,9 +40,19 @@ static const char SQL_SINCE[] =
     "  ON e.room_id = p.room_id AND e.seq > max(?2, p.joined_seq) AND e.seq <= p.left_seq "
     "  WHERE p.user_id = ?1 AND p.left_seq > ?2 "
     "ORDER BY 1 LIMIT ?3";
+/* The new floor: the newest event created before ?1, but no further than the
+ * ?2-th oldest row, so one call deletes at most ?2. Past that row the floor
+ * stops there when any later event is old enough (the prune goes on next
+ * call); otherwise it is the newest old-enough event up to it. Both lookups
+ * walk at most about ?2 rows, so a call costs the same on any backlog. */
 static const char SQL_PRUNE_FLOOR[] =
-    "UPDATE stream_meta SET value = max(value, coalesce((SELECT max(seq) FROM events "
-    "WHERE created_at < ?1), 0)) WHERE key = 'pruned_through' RETURNING value";
+    "WITH top(s) AS (SELECT coalesce((SELECT seq FROM events ORDER BY seq LIMIT 1 OFFSET ?2 - 1), "
+    "                                (SELECT max(seq) FROM events))) "
+    "UPDATE stream_meta SET value = max(value, coalesce("
+    "  CASE WHEN EXISTS (SELECT 1 FROM events, top WHERE seq > top.s AND created_at < ?1) "
+    "       THEN (SELECT s FROM top) "
+    "       ELSE (SELECT max(seq) FROM events, top WHERE seq <= top.s AND created_at < ?1) END, 0)) "
+    "WHERE key = 'pruned_through' RETURNING value";
 static const char SQL_PRUNE[] = "DELETE FROM events WHERE seq <= ?1";
 static const char SQL_PRUNE_PAST[] = "DELETE FROM past_memberships WHERE left_seq <= ?1";
 static const char SQL_PRUNE_LEGACY[] = "DELETE FROM legacy_cursors WHERE base + last_seq < ?1";
@@ -56,16 +66,14 @@ static int check_event(struct sto_db *db, const char *type, const char *payload)
     return 0;
 }
 
-/* One integer from sql (bound to a text or an integer at ?1, or nothing);
- * *v = dflt when there is no row. */
-static int one_int(struct sto_db *db, const char *sql, const char *text, const int64_t *num,
-                   int64_t dflt, int64_t *v)
+/* One integer from sql (bound to a text at ?1, or nothing); *v = dflt when
+ * there is no row. */
+static int one_int(struct sto_db *db, const char *sql, const char *text, int64_t dflt, int64_t *v)
 {
     sqlite3_stmt *st = sto_stmt(db, sql);
     if (!st) return sto_stmt_err(db);
     int err = 0;
     if (text) err = sto_bind_text(db, st, 1, text);
-    if (num) sqlite3_bind_int64(st, 1, *num);
     int rc = err ? SQLITE_DONE : sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *v = sqlite3_column_int64(st, 0);
@@ -151,7 +159,7 @@ out:
 int sto_event_last_seq(struct sto_db *db, int64_t user_id, int64_t *seq)
 {
     (void)user_id; /* one stream: the same head for everyone */
-    return one_int(db, SQL_HEAD, NULL, NULL, 0, seq);
+    return one_int(db, SQL_HEAD, NULL, 0, seq);
 }
 
 /* A cursor from before 004_room_streams (1..legacy_top) into the stream's
@@ -159,7 +167,7 @@ int sto_event_last_seq(struct sto_db *db, int64_t user_id, int64_t *seq)
 static int translate_legacy(struct sto_db *db, int64_t user_id, int64_t *after_seq)
 {
     int64_t top = 0;
-    int err = one_int(db, SQL_META, "legacy_top", NULL, 0, &top);
+    int err = one_int(db, SQL_META, "legacy_top", 0, &top);
     if (err || *after_seq < 1 || *after_seq > top) return err;
     sqlite3_stmt *st = sto_stmt(db, SQL_LEGACY);
     if (!st) return sto_stmt_err(db);
@@ -204,7 +212,7 @@ int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int l
         return sto_fail(db, -EINVAL, "seq %lld was never handed out (last is %lld)",
                         (long long)after_seq, (long long)last);
     if ((err = translate_legacy(db, user_id, &after_seq)) ||
-        (err = one_int(db, SQL_META, "pruned_through", NULL, 0, &floor)))
+        (err = one_int(db, SQL_META, "pruned_through", 0, &floor)))
         goto fail;
     /* Pruning removes a prefix of the stream: past its end, nothing is missing. */
     if (after_seq < floor) {
@@ -234,12 +242,29 @@ fail:
     return err;
 }
 
-int sto_event_prune(struct sto_db *db, int64_t cutoff_ms, int64_t *n)
+/* Raises stream_meta.pruned_through (see SQL_PRUNE_FLOOR); *floor = its value. */
+static int prune_floor(struct sto_db *db, int64_t cutoff_ms, int64_t limit, int64_t *floor)
 {
+    sqlite3_stmt *st = sto_stmt(db, SQL_PRUNE_FLOOR);
+    if (!st) return sto_stmt_err(db);
+    sqlite3_bind_int64(st, 1, cutoff_ms);
+    sqlite3_bind_int64(st, 2, limit);
+    int rc = sqlite3_step(st), err = 0;
+    if (rc == SQLITE_ROW)
+        *floor = sqlite3_column_int64(st, 0);
+    else
+        err = sto_sqlite_err(db, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    sto_stmt_done(st);
+    return err;
+}
+
+int sto_event_prune(struct sto_db *db, int64_t cutoff_ms, int64_t limit, int64_t *n)
+{
+    if (limit < 1) return sto_fail(db, -EINVAL, "prune limit must be at least 1");
     int err = sto_tx_begin(db);
     if (err) return err;
     int64_t floor = 0, removed = 0;
-    if ((err = one_int(db, SQL_PRUNE_FLOOR, NULL, &cutoff_ms, 0, &floor))) goto out;
+    if ((err = prune_floor(db, cutoff_ms, limit, &floor))) goto out;
     const char *const del[] = {SQL_PRUNE, SQL_PRUNE_PAST, SQL_PRUNE_LEGACY};
     for (size_t i = 0; i < sizeof(del) / sizeof(del[0]) && !err; i++) {
         sqlite3_stmt *st = sto_stmt(db, del[i]);

@@ -181,12 +181,20 @@ static void test_resume_follows_joins_and_leaves(void **state)
     expect_resume(f, alice, 0, "before-join,while-in,after-leave,back");
 }
 
+/* alice and bob, both in room "team" (the result). */
+static int64_t team_of_two(struct fx *f, int64_t *alice, int64_t *bob)
+{
+    *alice = fx_user(f, "alice");
+    *bob = fx_user(f, "bob");
+    int64_t room = fx_group(f, *alice, "team");
+    assert_int_equal(sto_member_add(f->db, room, *bob, STO_ROLE_MEMBER), 0);
+    return room;
+}
+
 static void test_pruned_stream_makes_since_ask_for_resync(void **state)
 {
     struct fx *f = *state;
-    int64_t alice = fx_user(f, "alice"), bob = fx_user(f, "bob");
-    int64_t room = fx_group(f, alice, "team");
-    assert_int_equal(sto_member_add(f->db, room, bob, STO_ROLE_MEMBER), 0);
+    int64_t alice, bob, room = team_of_two(f, &alice, &bob);
     int64_t first = personal(f, alice, "old1");
     in_room(f, room, "old2");
     int64_t old_last = personal(f, bob, "old3");
@@ -196,7 +204,7 @@ static void test_pruned_stream_makes_since_ask_for_resync(void **state)
     personal(f, alice, "new2");
 
     int64_t pruned = 0;
-    assert_int_equal(sto_event_prune(f->db, cutoff, &pruned), 0);
+    assert_int_equal(sto_event_prune(f->db, cutoff, 1000, &pruned), 0);
     assert_int_equal(pruned, 3);
 
     struct sto_event *e;
@@ -211,12 +219,86 @@ static void test_pruned_stream_makes_since_ask_for_resync(void **state)
     int64_t last;
     assert_int_equal(sto_event_last_seq(f->db, alice, &last), 0);
     f->now += 60000;
-    assert_int_equal(sto_event_prune(f->db, f->now, &pruned), 0);
+    assert_int_equal(sto_event_prune(f->db, f->now, 1000, &pruned), 0);
     assert_int_equal(pruned, 2);
     assert_int_equal(sto_event_since(f->db, alice, last - 1, 10, &e, &n), -ERANGE);
     expect_resume(f, alice, last, "");
     fx_reopen(f);
     assert_true(personal(f, alice, "later") > last);
+}
+
+/* pruned_through as stored. */
+static int64_t prune_floor(struct fx *f)
+{
+    return count_rows(f, "SELECT value FROM stream_meta WHERE key = 'pruned_through'");
+}
+
+static void test_prune_in_chunks_keeps_resume_exact_between_them(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice, bob, room = team_of_two(f, &alice, &bob);
+    int64_t start = personal(f, bob, "o0");
+    personal(f, alice, "o1");
+    in_room(f, room, "o2");
+    int64_t third = personal(f, alice, "o3");
+    in_room(f, room, "o4");
+    personal(f, bob, "o5");
+    in_room(f, room, "o6");
+    f->now += 60000;
+    int64_t cutoff = f->now;
+    in_room(f, room, "n1");
+    personal(f, alice, "n2");
+
+    int64_t pruned = -1;
+    assert_int_equal(sto_event_prune(f->db, cutoff, 0, &pruned), -EINVAL);
+    assert_int_equal(sto_event_prune(f->db, cutoff, 3, &pruned), 0);
+    assert_int_equal(pruned, 3); /* o0 o1 o2: a prefix, no more than asked */
+    assert_int_equal(prune_floor(f), third - 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), 6);
+    /* Between chunks: below the floor resyncs, at it the rest is all there. */
+    struct sto_event *e;
+    size_t n;
+    assert_int_equal(sto_event_since(f->db, alice, start, 10, &e, &n), -ERANGE);
+    expect_resume(f, alice, third - 1, "o3,o4,o6,n1,n2");
+    expect_resume(f, bob, third - 1, "o4,o5,o6,n1");
+
+    assert_int_equal(sto_event_prune(f->db, cutoff, 3, &pruned), 0);
+    assert_int_equal(pruned, 3); /* o3 o4 o5 */
+    assert_int_equal(sto_event_prune(f->db, cutoff, 3, &pruned), 0);
+    assert_int_equal(pruned, 1); /* o6: fewer than the limit, so done */
+    assert_int_equal(sto_event_prune(f->db, cutoff, 3, &pruned), 0);
+    assert_int_equal(pruned, 0);
+    expect_resume(f, alice, prune_floor(f), "n1,n2");
+    expect_resume(f, bob, prune_floor(f), "n1");
+    assert_int_equal(sto_event_since(f->db, bob, prune_floor(f) - 1, 10, &e, &n), -ERANGE);
+}
+
+/* An event stamped late (the clock stepped back after it) among old ones is
+ * still part of the pruned prefix, in chunks as in one go; nothing past the
+ * newest old-enough event goes. */
+static void test_chunked_prune_removes_the_same_prefix_as_one_call(void **state)
+{
+    struct fx *f = *state;
+    int64_t alice = fx_user(f, "alice");
+    personal(f, alice, "old1");
+    f->now += 120000;
+    personal(f, alice, "stamped-late");
+    f->now -= 120000;
+    personal(f, alice, "old2");
+    int64_t last_old = personal(f, alice, "old3");
+    f->now += 60000;
+    int64_t cutoff = f->now;
+    f->now += 120000;
+    personal(f, alice, "new1");
+
+    int64_t pruned = 0, total = 0;
+    do {
+        assert_int_equal(sto_event_prune(f->db, cutoff, 1, &pruned), 0);
+        total += pruned;
+    } while (pruned == 1);
+    assert_int_equal(total, 4);
+    assert_int_equal(prune_floor(f), last_old);
+    expect_resume(f, alice, last_old, "new1");
 }
 
 static void test_payload_must_be_json(void **state)
@@ -244,6 +326,8 @@ int main(void)
         T(test_resume_interleaves_own_and_room_events_in_order),
         T(test_resume_follows_joins_and_leaves),
         T(test_pruned_stream_makes_since_ask_for_resync),
+        T(test_prune_in_chunks_keeps_resume_exact_between_them),
+        T(test_chunked_prune_removes_the_same_prefix_as_one_call),
         T(test_payload_must_be_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

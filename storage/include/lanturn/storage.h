@@ -383,8 +383,10 @@ int sto_event_since(struct sto_db *db, int64_t user_id, int64_t after_seq, int l
  * them); 0: none yet. */
 int sto_event_last_seq(struct sto_db *db, int64_t user_id, int64_t *seq);
 /* Deletes the stream's oldest events, up to the newest created before
- * cutoff_ms; *n (may be NULL) = events deleted. */
-int sto_event_prune(struct sto_db *db, int64_t cutoff_ms, int64_t *n);
+ * cutoff_ms, at most limit (>= 1) of them; *n (may be NULL) = events deleted.
+ * *n == limit: there may be more, call again (a server spreads a large
+ * backlog over several turns of its loop this way). */
+int sto_event_prune(struct sto_db *db, int64_t cutoff_ms, int64_t limit, int64_t *n);
 void sto_events_free(struct sto_event *e, size_t n);
 
 /* ---- files ---- */
