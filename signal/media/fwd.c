@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bwe.h"
 #include "rtcp_parse.h"
 
 struct pktbuf {
@@ -28,6 +29,7 @@ struct slot {
     struct media_rewriter rw;
     uint8_t remote_fraction_lost;
     int32_t remote_lost;
+    struct media_bwe bwe; /* the path of its video source to this endpoint */
 };
 
 struct endpoint {
@@ -50,12 +52,16 @@ struct source {
     uint32_t sr_lsr;
     uint64_t sr_arrival_us, last_pli_us;
     bool pli_wanted, pli_sent;
+    uint64_t in_bytes, in_t0_us; /* arrival rate, measured over a second */
+    uint32_t in_bps;
+    uint32_t target_bps; /* what the last REMB to its publisher gave it; 0: none yet */
     uint32_t *fanout; /* ep << 8 | slot, one per endpoint at most: max_endpoints of room */
     unsigned n_fanout;
 };
 
 struct media_fwd {
     struct media_fwd_config cfg;
+    struct media_bwe_config bwe;
     struct endpoint **eps; /* NULL where no endpoint is */
     bool *on_ready;        /* per endpoint id: on the ready list (outlives a leave) */
     struct source *srcs;
@@ -73,6 +79,8 @@ int media_fwd_new(struct media_fwd **out, const struct media_fwd_config *cfg)
     if (!f)
         return -ENOMEM;
     f->cfg = *cfg;
+    f->bwe = (struct media_bwe_config){.min_bps = cfg->min_video_bps,
+                                       .max_bps = cfg->max_video_bps};
     f->eps = calloc(cfg->max_endpoints, sizeof *f->eps);
     f->on_ready = calloc(cfg->max_endpoints, sizeof *f->on_ready);
     f->srcs = calloc(cfg->max_sources, sizeof *f->srcs);
@@ -183,6 +191,7 @@ static void bind_slot(struct media_fwd *f, uint64_t now_us, unsigned ep, unsigne
     }
     struct source *s = &f->srcs[src];
     s->fanout[s->n_fanout++] = (uint32_t)ep << 8 | si;
+    media_bwe_init(&sl->bwe, &f->bwe);
     media_rewriter_switch(&sl->rw, s->ssrc);
     if (s->kind == MEDIA_KIND_VIDEO) /* a decoder can start only at a keyframe */
         want_keyframe(f, s, now_us);
@@ -339,6 +348,13 @@ int media_fwd_rtp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8
     pub->st.rx_packets++;
     pub->st.rx_bytes += len;
     media_rx_update(&s->rx, r.seq, r.ts, now_us, len);
+    s->in_bytes += len;
+    if (now_us - s->in_t0_us >= 1000000) {
+        if (s->in_t0_us)
+            s->in_bps = (uint32_t)(s->in_bytes * 8 * 1000000 / (now_us - s->in_t0_us));
+        s->in_bytes = 0;
+        s->in_t0_us = now_us;
+    }
     /* The copy: fixed header and CSRCs with X cleared, then payload and padding. */
     size_t fixed = 12 + 4u * r.csrc_count;
     size_t tail = len - (size_t)(r.payload - pkt);
@@ -444,14 +460,101 @@ static void forward_nack(struct media_fwd *f, struct endpoint *e, const struct m
     }
 }
 
-static void take_blocks(struct endpoint *e, const struct media_rtcp_item *it)
+/* ---- rate: REMBs to publishers ---- */
+
+/* The minimum over the paths of video source s, or 0 when none has a say. */
+static uint32_t source_target(const struct media_fwd *f, const struct source *s, uint64_t now_us)
+{
+    uint32_t t = 0;
+    for (unsigned i = 0; i < s->n_fanout; i++) {
+        const struct slot *sl = &f->eps[s->fanout[i] >> 8]->slots[s->fanout[i] & 0xff];
+        uint32_t l = media_bwe_limit(&sl->bwe, &f->bwe, now_us);
+        if (l && (!t || l < t))
+            t = l;
+    }
+    return t;
+}
+
+/* A REMB for publisher ep about its video sources: length, or 0 when no
+ * subscriber has a say yet (or REMBs are off). Sources nobody reports on
+ * count at the cap. */
+static int write_remb(struct media_fwd *f, unsigned ep, uint64_t now_us, uint8_t *out, size_t cap)
+{
+    if (!f->bwe.max_bps)
+        return 0;
+    uint32_t ssrcs[MEDIA_FWD_MAX_OWN];
+    struct source *own[MEDIA_FWD_MAX_OWN];
+    unsigned n = 0;
+    uint64_t total = 0;
+    bool known = false;
+    for (unsigned k = 0; k < f->cfg.max_sources && n < MEDIA_FWD_MAX_OWN; k++) {
+        struct source *s = &f->srcs[k];
+        if (!s->used || s->ep != ep || s->kind != MEDIA_KIND_VIDEO)
+            continue;
+        uint32_t t = source_target(f, s, now_us);
+        known |= t != 0;
+        s->target_bps = t ? t : f->bwe.max_bps;
+        total += s->target_bps;
+        ssrcs[n] = s->ssrc;
+        own[n++] = s;
+    }
+    if (!known)
+        return 0;
+    int w = media_rtcp_write_remb(out, cap, f->cfg.local_ssrc, total, ssrcs, n);
+    if (w > 0) {
+        struct endpoint *pub = f->eps[ep];
+        pub->st.rembs_out++;
+        pub->st.remb_bps = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+    } else {
+        for (unsigned i = 0; i < n; i++)
+            own[i]->target_bps = 0;
+    }
+    return w < 0 ? 0 : w;
+}
+
+/* A path of s fell: when it takes s a fifth or more below what the publisher
+ * was last told, tell it now rather than at its next report. */
+static void path_fell(struct media_fwd *f, struct source *s, uint32_t limit, uint64_t now_us)
+{
+    uint32_t told = s->target_bps ? s->target_bps : f->bwe.max_bps; /* none yet: the cap */
+    if (!f->bwe.max_bps || !limit || limit >= told - told / 5)
+        return;
+    uint8_t b[20 + 4 * MEDIA_FWD_MAX_OWN];
+    if (outbox_add(f->eps[s->ep], b, write_remb(f, s->ep, now_us, b, sizeof b)))
+        mark_ready(f, s->ep);
+}
+
+static void take_blocks(struct media_fwd *f, struct endpoint *e, const struct media_rtcp_item *it,
+                        uint64_t now_us)
 {
     struct slot *sl;
     for (unsigned i = 0; i < it->u.report.n_rb; i++)
         if ((sl = slot_by_out(e, it->u.report.rb[i].ssrc))) {
             sl->remote_fraction_lost = it->u.report.rb[i].fraction_lost;
             sl->remote_lost = it->u.report.rb[i].cumulative_lost;
+            if (sl->src < 0 || sl->kind != MEDIA_KIND_VIDEO)
+                continue;
+            struct source *s = &f->srcs[sl->src];
+            media_bwe_on_loss(&sl->bwe, &f->bwe, now_us, sl->remote_fraction_lost, s->in_bps);
+            path_fell(f, s, media_bwe_limit(&sl->bwe, &f->bwe, now_us), now_us);
         }
+}
+
+/* A subscriber's REMB: its total, shared evenly by the video slots it names. */
+static void take_remb(struct media_fwd *f, struct endpoint *e, const struct media_rtcp_item *it,
+                      uint64_t now_us)
+{
+    struct slot *sl[MEDIA_FWD_MAX_SLOTS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < it->u.remb.n_ssrcs && n < MEDIA_FWD_MAX_SLOTS; i++) {
+        struct slot *x = slot_by_out(e, media_rtcp_remb_ssrc(it, i));
+        if (x && x->src >= 0 && x->kind == MEDIA_KIND_VIDEO)
+            sl[n++] = x;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        media_bwe_on_remb(&sl[i]->bwe, now_us, it->u.remb.bitrate / n);
+        path_fell(f, &f->srcs[sl[i]->src], media_bwe_limit(&sl[i]->bwe, &f->bwe, now_us), now_us);
+    }
 }
 
 int media_fwd_rtcp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8_t *pkt,
@@ -475,10 +578,13 @@ int media_fwd_rtcp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint
                 s->sr_lsr = media_ntp_mid(it.u.report.sr.ntp);
                 s->sr_arrival_us = now_us;
             }
-            take_blocks(e, &it); /* an SR carries report blocks too */
+            take_blocks(f, e, &it, now_us); /* an SR carries report blocks too */
             break;
         case MEDIA_RTCP_T_RR:
-            take_blocks(e, &it);
+            take_blocks(f, e, &it, now_us);
+            break;
+        case MEDIA_RTCP_T_REMB:
+            take_remb(f, e, &it, now_us);
             break;
         case MEDIA_RTCP_T_PLI:
         case MEDIA_RTCP_T_FIR: {
@@ -496,7 +602,7 @@ int media_fwd_rtcp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint
             forward_nack(f, e, &it);
             break;
         default:
-            break; /* SDES, BYE (the shell ends sessions), REMB, TWCC, others */
+            break; /* SDES, BYE (the shell ends sessions), TWCC, others */
         }
     }
     return 0;
@@ -583,6 +689,7 @@ int media_fwd_reports(struct media_fwd *f, unsigned ep, uint64_t now_us, uint8_t
             return w;
         len += (size_t)w;
     }
+    len += (size_t)write_remb(f, ep, now_us, out + len, cap - len);
     return n || len > 8 ? (int)len : 0;
 }
 
@@ -603,6 +710,24 @@ void media_fwd_stats(const struct media_fwd *f, unsigned ep, struct media_fwd_ep
                                           .packets = sl->rw.packets,
                                           .octets = sl->rw.octets,
                                           .remote_fraction_lost = sl->remote_fraction_lost,
-                                          .remote_lost = sl->remote_lost};
+                                          .remote_lost = sl->remote_lost,
+                                          .bwe_bps = sl->kind == MEDIA_KIND_VIDEO && sl->src >= 0
+                                                         ? media_bwe_limit(&sl->bwe, &f->bwe,
+                                                                           sl->bwe.seen_us)
+                                                         : 0};
+    }
+}
+
+void media_fwd_remb_summary(const struct media_fwd *f, uint64_t *rembs, uint32_t *min_bps)
+{
+    *rembs = 0;
+    *min_bps = 0;
+    for (unsigned i = 0; i < f->cfg.max_endpoints; i++) {
+        const struct endpoint *e = f->eps[i];
+        if (!e || !e->st.rembs_out)
+            continue;
+        *rembs += e->st.rembs_out;
+        if (!*min_bps || e->st.remb_bps < *min_bps)
+            *min_bps = e->st.remb_bps;
     }
 }

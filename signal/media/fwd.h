@@ -14,6 +14,12 @@
  * asks for a keyframe the same way. A NACK about a slot is mapped to the
  * source's sequence numbers and goes to its publisher. Forwarded packets
  * carry no header extension (the receiver's negotiated ids may differ).
+ *
+ * Rate: each subscriber's report blocks (and REMBs) about a video slot feed a
+ * loss-based estimate of that path (bwe.h); a publisher is sent, with its
+ * periodic reports, a REMB about its video SSRCs whose bitrate is the sum
+ * over them of the minimum over each one's paths, and at once when that
+ * minimum falls by a fifth or more since the last REMB.
  */
 #ifndef MEDIA_FWD_H
 #define MEDIA_FWD_H
@@ -39,6 +45,8 @@ struct media_fwd_config {
     unsigned queue_len;       /* packets waiting per endpoint */
     uint64_t pli_interval_us; /* keyframe requests per source at most this often */
     uint32_t local_ssrc;      /* sender SSRC of the room's own RTCP */
+    uint32_t min_video_bps;   /* floor and cap of the REMBs to publishers; */
+    uint32_t max_video_bps;   /* max 0: no REMB */
 };
 
 struct media_fwd_slot_stats {
@@ -46,6 +54,7 @@ struct media_fwd_slot_stats {
     uint32_t out_ssrc, src_ssrc, packets, octets;
     uint8_t remote_fraction_lost; /* from the endpoint's receiver reports */
     int32_t remote_lost;
+    uint32_t bwe_bps; /* video: what the path to the endpoint can take; 0 when unknown */
 };
 
 struct media_fwd_ep_stats {
@@ -54,6 +63,8 @@ struct media_fwd_ep_stats {
     uint64_t plis_in, nacks_in;    /* feedback it sent about its slots */
     uint64_t plis_out, nacks_out;  /* keyframe requests and NACKs sent to it as a publisher */
     uint64_t rtcp_errors;
+    uint64_t rembs_out;  /* REMBs sent to it as a publisher */
+    uint32_t remb_bps;   /* the last one's bitrate; 0 before the first */
     unsigned n_slots, n_sources;
     struct media_fwd_slot_stats slots[MEDIA_FWD_MAX_SLOTS];
 };
@@ -113,5 +124,8 @@ int media_fwd_take_rtcp(struct media_fwd *f, unsigned ep, uint8_t *out, size_t c
  * that sent anything. Length, 0 for nothing, or -ENOSPC. */
 int media_fwd_reports(struct media_fwd *f, unsigned ep, uint64_t now_us, uint8_t *out, size_t cap);
 void media_fwd_stats(const struct media_fwd *f, unsigned ep, struct media_fwd_ep_stats *st);
+/* Over the room: REMBs sent to publishers, and the lowest bitrate the
+ * publishers were last given (0 when none was sent one). */
+void media_fwd_remb_summary(const struct media_fwd *f, uint64_t *rembs, uint32_t *min_bps);
 
 #endif

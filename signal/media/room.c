@@ -18,6 +18,11 @@
 #define ROOM_MAX_SOURCES 64
 #define ROOM_QUEUE_LEN 16 /* drained after every packet fed in: a burst, not a backlog */
 #define ROOM_PLI_INTERVAL_US 500000
+/* REMBs to publishers: one encoding per stream and no simulcast, so the
+ * weakest subscriber sets the rate; the floor keeps one poor subscriber from
+ * starving a big room below it, the cap is the most a video stream may use. */
+#define ROOM_MIN_VIDEO_BPS 100000
+#define ROOM_MAX_VIDEO_BPS 2500000
 
 struct media_room {
     struct media_room *next;
@@ -59,7 +64,9 @@ static int room_new(struct media_worker *w, const char *name, struct media_room 
                                    .max_sources = ROOM_MAX_SOURCES,
                                    .queue_len = ROOM_QUEUE_LEN,
                                    .pli_interval_us = ROOM_PLI_INTERVAL_US,
-                                   .local_ssrc = local};
+                                   .local_ssrc = local,
+                                   .min_video_bps = ROOM_MIN_VIDEO_BPS,
+                                   .max_video_bps = ROOM_MAX_VIDEO_BPS};
     int rc = media_fwd_new(&r->fwd, &cfg);
     if (!rc)
         rc = media_speaker_new(&r->speaker, cfg.max_endpoints);
@@ -207,13 +214,16 @@ json_t *media_room_ep_stats(struct media_room *r, unsigned ep)
         const struct media_fwd_slot_stats *sl = &st.slots[i];
         json_array_append_new(
             slots,
-            json_pack("{sI ss sI sI sI sI sI sI}", "slot", (json_int_t)i, "kind",
+            json_pack("{sI ss sI sI sI sI sI sI sI}", "slot", (json_int_t)i, "kind",
                       media_kind_name(sl->kind), "ssrc_out", (json_int_t)sl->out_ssrc, "ssrc_src",
                       (json_int_t)sl->src_ssrc, "tx_packets", (json_int_t)sl->packets, "tx_octets",
                       (json_int_t)sl->octets, "remote_lost", (json_int_t)sl->remote_lost,
-                      "remote_fraction_lost", (json_int_t)sl->remote_fraction_lost));
+                      "remote_fraction_lost", (json_int_t)sl->remote_fraction_lost, "bwe_bps",
+                      (json_int_t)sl->bwe_bps));
     }
-    return json_pack("{ss sI sI sI sI sI sI sI sI sI so}", "room", r->name, "published_packets",
+    return json_pack("{ss sI sI sI sI sI sI sI sI sI sI sI so}", "room", r->name,
+                     "rembs_out", (json_int_t)st.rembs_out, "remb_bps", (json_int_t)st.remb_bps,
+                     "published_packets",
                      (json_int_t)st.rx_packets, "published_bytes", (json_int_t)st.rx_bytes,
                      "queued", (json_int_t)st.queued, "dropped", (json_int_t)st.dropped, "plis_in",
                      (json_int_t)st.plis_in, "nacks_in", (json_int_t)st.nacks_in, "plis_out",
@@ -223,7 +233,11 @@ json_t *media_room_ep_stats(struct media_room *r, unsigned ep)
 
 json_t *media_room_stats(struct media_room *r)
 {
-    return json_pack("{ss sI sI sI sI sI sI sI}", "room", r->name, "worker",
+    uint64_t rembs;
+    uint32_t remb_min;
+    media_fwd_remb_summary(r->fwd, &rembs, &remb_min);
+    return json_pack("{ss sI sI sI sI sI sI sI sI sI}", "room", r->name, "rembs_out",
+                     (json_int_t)rembs, "remb_min_bps", (json_int_t)remb_min, "worker",
                      (json_int_t)r->worker->index, "members",
                      (json_int_t)media_fwd_members(r->fwd), "rx_packets", (json_int_t)r->rx_packets,
                      "forwarded", (json_int_t)r->forwarded, "sent", (json_int_t)r->sent,

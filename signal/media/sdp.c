@@ -563,6 +563,10 @@ int media_sdp_write_answer(const struct media_sdp *offer, const struct media_ans
             put(&o, "a=rtcp-fb:%u nack pli\r\n", c->pt);
         if (c->fb & MEDIA_FB_FIR)
             put(&o, "a=rtcp-fb:%u ccm fir\r\n", c->pt);
+        /* REMB and not transport-cc: a browser then takes its send rate
+         * cap from the REMBs the SFU sends (fwd.h) */
+        if ((c->fb & MEDIA_FB_REMB) && m->kind == MEDIA_KIND_VIDEO)
+            put(&o, "a=rtcp-fb:%u goog-remb\r\n", c->pt);
         if (c->fmtp[0])
             put(&o, "a=fmtp:%u %s\r\n", c->pt, c->fmtp);
         if (sends) {

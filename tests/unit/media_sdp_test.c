@@ -121,7 +121,9 @@ static void answer_keeps_opus_and_vp8_without_rtx_or_transport_cc(void **state)
     assert_non_null(strstr(buf, "a=ssrc:625023692 cname:lanturn-echo\r\n"));
     assert_non_null(strstr(buf, "a=candidate:1 1 UDP"));
     assert_null(strstr(buf, "transport-cc"));
-    assert_null(strstr(buf, "goog-remb"));
+    /* REMB and not transport-cc: the browser takes its rate cap from mediad's REMBs */
+    assert_non_null(strstr(buf, "a=rtcp-fb:96 goog-remb\r\n"));
+    assert_true(strstr(buf, "goog-remb") > strstr(buf, "m=video")); /* video only */
     assert_null(strstr(buf, "rtx"));
     assert_null(strstr(buf, "abs-send-time"));
     /* the candidates appear once, on the first m-line */
