@@ -25,6 +25,9 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
     return -EINVAL;
 }
 
+#define DAY_MS ((int64_t)86400 * 1000)
+#define SIG_EVENT_RETENTION_DAYS 7 /* a week away still resumes exactly */
+
 static void set_str(char **dst, const char *src)
 {
     free(*dst);
@@ -41,6 +44,7 @@ void sig_config_defaults(struct sig_config *cfg)
     set_str(&cfg->control_socket, "/run/lanturn/signald.sock");
     set_str(&cfg->media_socket, "");
     cfg->file_max_bytes = STO_FILE_MAX_DEFAULT;
+    cfg->event_retention_ms = SIG_EVENT_RETENTION_DAYS * DAY_MS;
     cfg->log_level = LT_LOG_INFO;
     sig_hub_config_defaults(&cfg->hub);
     sig_api_config_defaults(&cfg->api);
@@ -140,7 +144,7 @@ static const char *const KEYS[] = {
     "max_frame_kb", "rate_per_second", "rate_burst", "ring_timeout", "max_connections",
     "session_days", "self_registration", "password_scrypt_n", "log_level", "control_socket",
     "presence_broadcast_max", "media_socket", "password_threads", "password_jobs", "call_mesh_max",
-    "broadcast_max", NULL,
+    "broadcast_max", "event_retention_days", NULL,
 };
 
 static int check_int(const config_setting_t *s, const char *file, long long lo, long long hi,
@@ -273,6 +277,10 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
             if (check_int(s, file, 1, 10000, &v, err, cap)) /* mediad's max_sessions bounds it too */
                 return -EINVAL;
             cfg->hub.broadcast_max = (unsigned)v;
+        } else if (strcmp(key, "event_retention_days") == 0) {
+            if (check_int(s, file, 0, 3650, &v, err, cap)) /* 0: keep forever */
+                return -EINVAL;
+            cfg->event_retention_ms = v * DAY_MS;
         } else if (strcmp(key, "session_days") == 0) {
             if (check_int(s, file, 1, 365, &v, err, cap))
                 return -EINVAL;
@@ -530,6 +538,7 @@ void sig_config_print(const struct sig_config *cfg, FILE *out)
     fprintf(out, "  presence_broadcast_max = %u;\n", cfg->hub.presence_broadcast_max);
     fprintf(out, "  call_mesh_max = %u;\n", cfg->hub.call_mesh_max);
     fprintf(out, "  broadcast_max = %u;\n", cfg->hub.broadcast_max);
+    fprintf(out, "  event_retention_days = %" PRId64 ";\n", cfg->event_retention_ms / DAY_MS);
     fprintf(out, "  session_days = %" PRId64 ";\n", cfg->api.session_ttl_ms / 86400000);
     fprintf(out, "  self_registration = %s;\n", cfg->api.self_registration ? "true" : "false");
     fprintf(out, "  password_scrypt_n = %" PRIu64 ";\n", cfg->api.kdf.n);

@@ -34,6 +34,7 @@ struct sig_config {
     char *turn_urls[SIG_MAX_TURN_URLS];
     unsigned n_turn_urls;
     uint64_t file_max_bytes;
+    int64_t event_retention_ms; /* events older than this are pruned; 0: kept forever */
     enum lt_log_level log_level;
     bool log_timestamps;
     char *config_path;

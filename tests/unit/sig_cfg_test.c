@@ -117,6 +117,38 @@ static void test_flags_override_the_file(void **state)
     unlink(path);
 }
 
+static void test_event_retention_days_range_default_and_print(void **state)
+{
+    (void)state;
+    struct sig_config c;
+    sig_config_defaults(&c);
+    assert_int_equal(c.event_retention_ms, 7 * 86400 * 1000LL);
+    sig_config_release(&c);
+    expect_error("signal: {\n  event_retention_days = 3651;\n};",
+                 "t.conf:2: signal.event_retention_days: 3651 is outside 0..3650");
+    expect_error("signal: { event_retention_days = -1; };", "outside 0..3650");
+    expect_error("signal: { event_retention_days = \"7d\"; };", "expected an integer");
+    char err[256] = "";
+    assert_int_equal(sig_config_from_string(&c, "signal: { event_retention_days = 0; };", "t.conf",
+                                            err, sizeof err),
+                     0);
+    assert_int_equal(c.event_retention_ms, 0); /* kept forever */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    sig_config_print(&c, out);
+    fclose(out);
+    assert_non_null(strstr(text, "\n  event_retention_days = 0;\n"));
+    free(text);
+    sig_config_release(&c);
+    assert_int_equal(sig_config_from_string(&c, "signal: { event_retention_days = 30; };", "t.conf",
+                                            err, sizeof err),
+                     0);
+    assert_int_equal(c.event_retention_ms, 30 * 86400 * 1000LL);
+    sig_config_release(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_group_values_are_read),
         cmocka_unit_test(test_bad_values_name_file_and_line),
         cmocka_unit_test(test_flags_override_the_file),
+        cmocka_unit_test(test_event_retention_days_range_default_and_print),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

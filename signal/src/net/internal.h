@@ -13,6 +13,7 @@ struct sig_listen;
 
 #include "server.h"
 #include "../api/api.h"
+#include "../retention.h"
 #include "util/log.h"
 
 #define SIG_PROTOCOL "lanturn.v1"
@@ -90,6 +91,7 @@ struct sig_server {
     struct sig_hub *hub;
     struct sig_api *api;
     lws_sorted_usec_list_t tick;
+    struct sig_retention retention; /* pruning the event stream, a chunk per tick */
     char tmp_dir[300];
     struct lws_http_mount mounts[3];
     char control_path[108];

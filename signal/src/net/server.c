@@ -214,6 +214,9 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 {
     struct sig_server *s = lws_container_of(sul, struct sig_server, tick);
     sig_hub_tick(s->hub, net_now_ms());
+    /* After the hub's tick, which committed its batch: the prune is a
+     * transaction of its own. */
+    sig_retention_step(&s->retention, s->db, net_now_ms(), net_wall_ms());
     lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, 250 * LWS_US_PER_MS);
 }
 
@@ -261,6 +264,7 @@ int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *ap
     /* A reload request must not kill the service (SIGHUP's default): settings
      * take effect at the next start, which keeps every client's state intact. */
     signal(SIGHUP, SIG_IGN);
+    sig_retention_init(&s->retention, s->cfg->event_retention_ms, net_now_ms());
     lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, 250 * LWS_US_PER_MS);
     int rc = 0;
     if (s->loop) {
