@@ -172,6 +172,12 @@ def main(argv):
     print(f'after B\'s delete: own_port_dropped {before} -> {after}')
     if after != before + 1:
         fail('a datagram to a deleted relay address on another worker was not dropped')
+    metrics = control(sock_path, {'cmd': 'metrics'})['metrics']
+    line = next((x for x in metrics.splitlines()
+                 if x.startswith('lanturn_turnd_worker_handoffs_total ')), '')
+    print(f'metrics: {line}')
+    if not line or int(line.split()[1]) != stats(sock_path)['worker_handoffs']:
+        fail('metrics lack the handoffs the stats count')
     print('PASS')
 
 

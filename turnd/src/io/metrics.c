@@ -189,6 +189,11 @@ char *tio_metrics_render(const struct tio_server *s, size_t *len)
         "Messages for a DTLS client without a live session, dropped.", d.send_dropped);
     one(&t, "send_errors_total", "counter", "Datagrams to clients or peers the kernel refused.",
         send_errors);
+    uint64_t handoffs = 0;
+    for (unsigned i = 0, nw = tio_workers_list(s, &list); i < nw; i++)
+        handoffs += list[i]->handoffs;
+    one(&t, "worker_handoffs_total", "counter",
+        "Datagrams one worker handed to another for its relay address (workers > 1).", handoffs);
     if (t.failed) {
         free(t.buf);
         return NULL;
