@@ -21,6 +21,10 @@
  *
  * --keep leaves the sessions open at the end (mediad ends them when they go idle).
  *
+ * --report-loss PCT has every subscriber claim PCT % lost in its receiver
+ * reports, for the first --loss-seconds T of publishing (all of it without):
+ * mediad's REMBs to the publishers (listed with --json) must fall, then rise.
+ *
  * --speak LEVEL is one audio speaker instead, its offer and answer passed
  * through stdout and stdin (speak.h): a test hands them to signald.
  *   media-load --speak LEVEL [--seconds T]
@@ -44,6 +48,7 @@ struct opts {
     const char *control, *room;
     int mediad_pid;
     unsigned publishers, subscribers, kbps, seconds, connect_timeout;
+    unsigned report_loss, loss_seconds; /* --report-loss PCT for the first T s (0: all) */
     int speak; /* -1, or --speak's level */
     bool json, switch_check, keep; /* keep: leave the sessions to mediad's idle timeout */
 };
@@ -53,7 +58,7 @@ struct run {
     struct ml_peer *peers;
     unsigned n;
     bool publishing;
-    uint64_t start_us, interval_us;
+    uint64_t start_us, interval_us, t0_us; /* t0: publishing began (monotonic) */
 };
 
 static uint64_t mono_us(void)
@@ -160,8 +165,12 @@ static gboolean on_poll_tick(gpointer data)
 {
     struct run *r = data;
     uint64_t now = mono_us();
-    for (unsigned i = 0; i < r->n; i++)
+    bool lossy = r->publishing && r->o.report_loss &&
+                 (!r->o.loss_seconds || now - r->t0_us < r->o.loss_seconds * 1000000ull);
+    for (unsigned i = 0; i < r->n; i++) {
+        r->peers[i].report_loss = lossy ? (uint8_t)(r->o.report_loss * 256 / 100) : 0;
         ml_peer_poll(&r->peers[i], now);
+    }
     return G_SOURCE_CONTINUE;
 }
 
@@ -259,7 +268,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: media-load --control SOCK [--mediad-pid PID] [--publishers P (1-%d)]\n"
             "       [--subscribers S] [--kbps K] [--seconds T] [--room NAME] [--quick] [--switch]\n"
-            "       [--json] [--keep]\n"
+            "       [--json] [--keep] [--report-loss PCT [--loss-seconds T]]\n"
             "       media-load --speak LEVEL (0-127 -dBov) [--seconds T]\n",
             ML_MAX_PUBLISHERS);
 }
@@ -278,7 +287,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"subscribers", 1, 0, 'S'}, {"kbps", 1, 0, 'k'},       {"seconds", 1, 0, 't'},
         {"room", 1, 0, 'r'},        {"quick", 0, 0, 'q'},      {"json", 0, 0, 'j'},
         {"help", 0, 0, 'h'},        {"switch", 0, 0, 'w'},     {"keep", 0, 0, 'K'},
-        {"speak", 1, 0, 'a'},       {0, 0, 0, 0}};
+        {"speak", 1, 0, 'a'},       {"report-loss", 1, 0, 'L'}, {"loss-seconds", 1, 0, 'T'},
+        {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
@@ -318,6 +328,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'a':
             o->speak = atoi(optarg);
             break;
+        case 'L':
+            o->report_loss = (unsigned)atoi(optarg);
+            break;
+        case 'T':
+            o->loss_seconds = (unsigned)atoi(optarg);
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -336,7 +352,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         return 0;
     if (!o->control || o->publishers < 1 || o->publishers > ML_MAX_PUBLISHERS ||
         o->subscribers < 1 || o->subscribers > 5000 || o->kbps < 8 || o->kbps > 100000 ||
-        o->seconds < 1 || o->seconds > 600) {
+        o->seconds < 1 || o->seconds > 600 || o->report_loss > 99) {
         usage(stderr);
         return -1;
     }
@@ -345,6 +361,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 struct figures {
     unsigned connected, lossy, starved, switch_ok;
+    json_int_t room_rembs; /* room.stats: REMBs mediad sent the room's publishers */
     uint64_t sent, received, expected, srtp_errors, plis, nacks;
     double idle_cpu_pct; /* mediad with every peer connected and only RTCP flowing */
     double seconds, loss_min, loss_max, loss_mean, fwd, fwd_pps, mediad_cpu, own_cpu,
@@ -414,6 +431,10 @@ static void report(const struct run *r, const struct figures *f)
                f->mediad_cpu, 100 * f->mediad_cpu / f->seconds, f->cpu_per_fwd_us);
     printf("  media-load CPU     %.2f s = %.1f %% of a core\n", f->own_cpu,
            100 * f->own_cpu / f->seconds);
+    if (r->peers[0].n_remb)
+        printf("  REMBs              %u to publisher 0: first %llu, last %llu kbit/s\n",
+               r->peers[0].n_remb, (unsigned long long)r->peers[0].remb_bps[0] / 1000,
+               (unsigned long long)r->peers[0].remb_bps[r->peers[0].n_remb - 1] / 1000);
     printf("  keyframe requests  %llu, NACKs %llu at the publishers; SRTP errors %llu\n",
            (unsigned long long)f->plis, (unsigned long long)f->nacks,
            (unsigned long long)f->srtp_errors);
@@ -447,6 +468,11 @@ static void report(const struct run *r, const struct figures *f)
         (json_int_t)f->lossy, "keyframe_requests", (json_int_t)f->plis, "srtp_errors",
         (json_int_t)f->srtp_errors, "received_each", subs);
     json_object_set_new(j, "mediad_idle_cpu_pct", json_real(f->idle_cpu_pct));
+    json_t *rembs = json_array(); /* publisher 0's, in kbit/s */
+    for (unsigned i = 0; i < r->peers[0].n_remb; i++)
+        json_array_append_new(rembs, json_integer((json_int_t)(r->peers[0].remb_bps[i] / 1000)));
+    json_object_set_new(j, "remb_kbps", rembs);
+    json_object_set_new(j, "room_rembs_out", json_integer(f->room_rembs));
     if (o->switch_check)
         json_object_set_new(j, "switched_seamlessly", json_integer(f->switch_ok));
     char *text = json_dumps(j, JSON_COMPACT);
@@ -517,6 +543,7 @@ int main(int argc, char **argv)
     double cpu0 = r.o.mediad_pid ? cpu_seconds(r.o.mediad_pid) : -1, own0 = cpu_seconds(0);
     json_int_t sent0 = room_stat(ctl, r.o.room, "sent");
     uint64_t t0 = mono_us();
+    r.t0_us = t0;
     r.start_us = (uint64_t)g_get_real_time();
     for (unsigned i = 0; i < r.o.publishers; i++) /* spread the publishers over one interval */
         r.peers[i].next_us = t0 + r.interval_us * i / r.o.publishers;
@@ -536,6 +563,7 @@ int main(int argc, char **argv)
     f.seconds = (double)(t1 - t0) / 1e6;
     f.fwd = (double)(room_stat(ctl, r.o.room, "sent") - sent0);
     json_int_t members_after = room_stat(ctl, r.o.room, "members");
+    f.room_rembs = room_stat(ctl, r.o.room, "rembs_out");
     f.fwd_pps = f.fwd / f.seconds;
     f.mediad_cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
     f.cpu_per_fwd_us = f.fwd > 0 && f.mediad_cpu >= 0 ? f.mediad_cpu * 1e6 / f.fwd : 0;

@@ -113,6 +113,8 @@ static void on_rtcp(struct ml_peer *p, const uint8_t *b, size_t len)
             p->plis++;
         else if (it.type == MEDIA_RTCP_T_NACK)
             p->nacks++;
+        else if (it.type == MEDIA_RTCP_T_REMB && p->n_remb < ML_MAX_REMB)
+            p->remb_bps[p->n_remb++] = it.u.remb.bitrate;
     }
 }
 
@@ -232,7 +234,8 @@ char *ml_peer_offer(struct ml_peer *p, const struct media_dtls_cert *cert)
             add(&t, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\na=%s\r\n",
                 i, p->publisher ? "sendonly" : "recvonly");
             add(&t, "a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
-                    "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n");
+                    "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n"
+                    "a=rtcp-fb:96 goog-remb\r\n");
         }
         if (p->publisher)
             add(&t, "a=ssrc:%u cname:media-load-%u\r\n", p->ssrc, p->idx);
@@ -305,8 +308,12 @@ void ml_peer_poll(struct ml_peer *p, uint64_t now_us)
     struct media_rtcp_rb rb[ML_MAX_PUBLISHERS];
     unsigned n = 0;
     for (unsigned i = 0; i < ML_MAX_PUBLISHERS; i++)
-        if (p->received[i])
-            media_rx_report(&p->rx[i], 0, 0, &rb[n++]);
+        if (p->received[i]) {
+            media_rx_report(&p->rx[i], 0, 0, &rb[n]);
+            if (p->report_loss) /* a lossy path, as told: the real count is for the summary */
+                rb[n].fraction_lost = p->report_loss;
+            n++;
+        }
     uint8_t b[PKT_MAX];
     int len = media_rtcp_write_rr(b, 1200, p->ssrc, rb, n);
     if (len > 0)

@@ -21,6 +21,7 @@
 #define ML_MAX_PUBLISHERS 8 /* a subscriber has one slot per publisher */
 #define ML_PAYLOAD 1100     /* RTP payload bytes per packet */
 #define ML_AUDIO_LEVEL_ID 3 /* a speaker's extmap id for the audio level (any works) */
+#define ML_MAX_REMB 120     /* REMBs a publisher keeps, in order of arrival */
 
 struct ml_peer {
     unsigned idx;
@@ -38,10 +39,13 @@ struct ml_peer {
     /* publisher */
     uint16_t seq;
     uint64_t sent, sent_bytes, plis, nacks, next_us;
+    uint64_t remb_bps[ML_MAX_REMB]; /* the REMBs mediad sent it */
+    unsigned n_remb;
     /* subscriber: by publisher index from the payload */
     uint64_t received[ML_MAX_PUBLISHERS], rx_bytes, srtp_errors, rtp_errors;
     struct media_rx_stats rx[ML_MAX_PUBLISHERS];
     uint64_t last_rr_us;
+    uint8_t report_loss; /* fraction lost its reports claim (1/256); 0: the real one */
     /* per outgoing stream of mediad (by its SSRC): continuity across a switch */
     struct {
         uint32_t ssrc, pub, ts;
