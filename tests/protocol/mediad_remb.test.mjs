@@ -8,10 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { sleep, tempDir } from './lib.mjs';
+import { MediadRig } from './mediad_rig.mjs';
 
 const { MEDIAD, MEDIA_LOAD } = process.env;
 const skip = (!MEDIAD || !existsSync(MEDIAD) || !MEDIA_LOAD || !existsSync(MEDIA_LOAD)) &&
@@ -19,25 +17,9 @@ const skip = (!MEDIAD || !existsSync(MEDIAD) || !MEDIA_LOAD || !existsSync(MEDIA
 const KBPS = 800; // the publisher's fixed rate
 const CAP = 2500; // mediad's cap on a room's video stream, kbit/s
 const dir = skip ? null : tempDir('mediad-remb');
-const sock = dir && join(dir, 'mediad.sock');
-const log = [];
-let mediad;
-
-async function request(req) {
-  const c = createConnection(sock);
-  c.write(`${JSON.stringify(req)}\n`);
-  const lines = createInterface({ input: c });
-  try {
-    for await (const line of lines) {
-      const m = JSON.parse(line);
-      if (m.event === undefined || m.req !== undefined) return m;
-    }
-    throw new Error('mediad closed the control connection without answering');
-  } finally {
-    lines.close();
-    c.destroy();
-  }
-}
+// the rig's process log and control requests, with mediad alone (no signald or turnd)
+const rig = new MediadRig({ dir: dir ?? '.' });
+const { sock, log } = rig;
 
 // One media-load run; its --json summary.
 function load(room, extra) {
@@ -57,10 +39,9 @@ function load(room, extra) {
 
 before(async () => {
   if (skip) return;
-  mediad = spawn(MEDIAD, ['--control-socket', sock, '--ice-address', '127.0.0.1', '--workers', '2']);
-  for (const s of [mediad.stdout, mediad.stderr]) s.on('data', (d) => log.push(`[mediad] ${d}`));
+  rig.run('mediad', [MEDIAD, '--control-socket', sock, '--ice-address', '127.0.0.1', '--workers', '2']);
   for (let i = 0; ; i++) {
-    try { if ((await request({ cmd: 'stats' })).ok) break; } catch { /* not yet */ }
+    try { if ((await rig.request({ cmd: 'stats' })).ok) break; } catch { /* not yet */ }
     if (i > 100) throw new Error(`mediad did not come up:\n${log.join('')}`);
     await sleep(50);
   }
@@ -68,7 +49,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  mediad.kill('SIGTERM');
+  for (const p of rig.procs) p.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
 
