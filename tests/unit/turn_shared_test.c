@@ -252,6 +252,27 @@ static void a_port_reserved_on_one_core_is_taken_on_the_other(void **state)
     assert_int_equal(on(t, t->core, &z, TURN_ALLOCATE, add_token, token, "alice"), 508);
 }
 
+static void a_reservation_outliving_its_allocation_still_expires(void **state)
+{
+    struct t *t = *state;
+    uint32_t zero = 0;
+    assert_int_equal(on(t, t->core, &x, TURN_ALLOCATE, add_even_reserve, NULL, "alice"), 0);
+    const struct stun_attr *tok = stun_find(&t->resp, STUN_ATTR_RESERVATION_TOKEN);
+    assert_non_null(tok);
+    uint8_t token[8];
+    memcpy(token, tok->val, 8);
+    unsigned closed = t->f.closed;
+    assert_int_equal(on(t, t->core, &x, TURN_REFRESH, add_lifetime, &zero, "alice"), 0);
+    assert_int_equal(t->f.closed, closed + 1); /* the relay; the reserved port stays held */
+    /* no allocation left on either core, yet one keeps ticking for the reservation */
+    turn_core_tick(t->core, t->now + 1000);
+    assert_int_not_equal(turn_core_next_deadline(t->core), UINT64_MAX);
+    turn_core_tick(t->core, t->now + 31000);
+    assert_int_equal(t->f.closed, closed + 2);
+    assert_int_equal(turn_core_next_deadline(t->core), UINT64_MAX);
+    assert_int_equal(on(t, other, &y, TURN_ALLOCATE, add_token, token, "alice"), 508);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +287,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_datagram_handed_to_the_other_core_meets_its_permission,
                                         setup_shared, teardown),
         cmocka_unit_test_setup_teardown(a_port_reserved_on_one_core_is_taken_on_the_other,
+                                        setup_shared, teardown),
+        cmocka_unit_test_setup_teardown(a_reservation_outliving_its_allocation_still_expires,
                                         setup_shared, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -272,6 +272,8 @@ int turn_relay_bind(struct turn_core *c, struct turn_alloc *a, const struct stun
             struct turn_reservation **list = lock_reservations(c);
             r->next = *list;
             *list = r;
+            if (c->shared)
+                atomic_fetch_add_explicit(&c->shared->n_reservations, 1, memory_order_relaxed);
             unlock_reservations(c);
         }
         return 0;
@@ -293,8 +295,11 @@ int turn_relay_take_reservation(struct turn_core *c, struct turn_alloc *a, const
     while (*p && memcmp((*p)->token, token, TURN_TOKEN_LEN) != 0)
         p = &(*p)->next;
     struct turn_reservation *r = *p;
-    if (r)
+    if (r) {
         *p = r->next;
+        if (c->shared)
+            atomic_fetch_sub_explicit(&c->shared->n_reservations, 1, memory_order_relaxed);
+    }
     unlock_reservations(c);
     if (!r)
         return -ENOENT;
@@ -316,6 +321,8 @@ void turn_reservations_expire(struct turn_core *c, uint64_t now_ms)
         struct turn_reservation *r = *p;
         if (r->expires_ms <= now_ms) {
             *p = r->next;
+            if (c->shared)
+                atomic_fetch_sub_explicit(&c->shared->n_reservations, 1, memory_order_relaxed);
             reservation_release(c, r);
         } else {
             p = &r->next;

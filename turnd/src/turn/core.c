@@ -389,7 +389,11 @@ void turn_core_tick(struct turn_core *c, uint64_t now_ms)
     }
     turn_reservations_expire(c, now_ms);
     turn_tcp_expire(c, now_ms);
-    c->next_tick_ms = c->all || c->reservations ? now_ms + TURN_TICK_MS : UINT64_MAX;
+    /* With workers a reservation is everyone's: any core may have to expire it. */
+    bool reserved = c->reservations || (c->shared && atomic_load_explicit(
+                                                          &c->shared->n_reservations,
+                                                          memory_order_relaxed));
+    c->next_tick_ms = c->all || reserved ? now_ms + TURN_TICK_MS : UINT64_MAX;
 }
 
 uint64_t turn_core_next_deadline(const struct turn_core *c)

@@ -133,6 +133,7 @@ struct turn_shared {
     struct shared_user **users;
     unsigned allocations;
     struct turn_reservation *reservations; /* every core's (alloc.c) */
+    _Atomic unsigned n_reservations;       /* read unlocked: keeps every core ticking */
     struct turn_ip_counts fails, unauth;
     uint8_t nonce_key[32];
     bool keyed;
