@@ -35,6 +35,7 @@ void media_config_defaults(struct media_config *cfg)
     set_str(&cfg->control_socket, "/run/lanturn/mediad.sock");
     cfg->turn_ttl_s = 3600;
     cfg->max_sessions = 256; /* a broadcast of 200 viewers and some calls */
+    cfg->max_video_kbps = 2500;
     cfg->idle_timeout_s = 20;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN); /* one loop per core */
     cfg->workers = cpus < 1 ? 1 : cpus > MEDIA_MAX_WORKERS ? MEDIA_MAX_WORKERS : (unsigned)cpus;
@@ -259,6 +260,10 @@ static int load_group(struct media_config *cfg, config_t *lc, const char *file, 
             if (check_int(s, file, 1, 10000, &v, err, cap))
                 return -EINVAL;
             cfg->max_sessions = (unsigned)v;
+        } else if (strcmp(key, "max_video_kbps") == 0) {
+            if (check_int(s, file, 100, 100000, &v, err, cap)) /* not below REMB's floor */
+                return -EINVAL;
+            cfg->max_video_kbps = (unsigned)v;
         } else if (strcmp(key, "workers") == 0) {
             if (check_int(s, file, 1, MEDIA_MAX_WORKERS, &v, err, cap))
                 return -EINVAL;
@@ -510,6 +515,7 @@ void media_config_print(const struct media_config *cfg, FILE *out)
         fprintf(out, "  turn_secret = \"(redacted)\";\n");
     fprintf(out, "  turn_ttl = %d;\n  max_sessions = %u;\n  workers = %u;\n  idle_timeout = %u;\n",
             cfg->turn_ttl_s, cfg->max_sessions, cfg->workers, cfg->idle_timeout_s);
+    fprintf(out, "  max_video_kbps = %u;\n", cfg->max_video_kbps);
     fprintf(out, "  max_duration = %u;\n  echo_ssrc = \"%s\";\n", cfg->max_duration_s,
             cfg->echo_same_ssrc ? "same" : "own");
     fprintf(out, "  log_level = \"%s\";\n};\n", lt_log_level_name(cfg->log_level));

@@ -26,6 +26,7 @@ struct media_config {
     char *turn_secret_file;
     int turn_ttl_s;
     unsigned max_sessions;
+    unsigned max_video_kbps;               /* room mode: the most a video stream is given by REMB */
     unsigned workers;                      /* threads that run sessions; default one per CPU */
     unsigned idle_timeout_s;               /* no media for this long ends a session */
     unsigned max_duration_s;               /* an echo test ends after this long */

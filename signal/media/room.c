@@ -20,9 +20,8 @@
 #define ROOM_PLI_INTERVAL_US 500000
 /* REMBs to publishers: one encoding per stream and no simulcast, so the
  * weakest subscriber sets the rate; the floor keeps one poor subscriber from
- * starving a big room below it, the cap is the most a video stream may use. */
-#define ROOM_MIN_VIDEO_BPS 100000
-#define ROOM_MAX_VIDEO_BPS 2500000
+ * starving a big room below it; the cap is the most a video stream may use. */
+#define ROOM_MIN_VIDEO_BPS 100000 /* the cap is max_video_kbps */
 
 struct media_room {
     struct media_room *next;
@@ -66,7 +65,7 @@ static int room_new(struct media_worker *w, const char *name, struct media_room 
                                    .pli_interval_us = ROOM_PLI_INTERVAL_US,
                                    .local_ssrc = local,
                                    .min_video_bps = ROOM_MIN_VIDEO_BPS,
-                                   .max_video_bps = ROOM_MAX_VIDEO_BPS};
+                                   .max_video_bps = srv->cfg->max_video_kbps * 1000};
     int rc = media_fwd_new(&r->fwd, &cfg);
     if (!rc)
         rc = media_speaker_new(&r->speaker, cfg.max_endpoints);

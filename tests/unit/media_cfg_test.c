@@ -143,9 +143,31 @@ static void flags_win_over_the_file_and_print_config_redacts(void **state)
     unlink(path);
 }
 
+static void max_video_kbps_caps_the_rembs(void **state)
+{
+    (void)state;
+    struct media_config c;
+    char err[256];
+    assert_int_equal(media_config_from_string(&c, "media: { };", "t.conf", err, sizeof err), 0);
+    assert_int_equal(c.max_video_kbps, 2500);
+    media_config_release(&c);
+    assert_int_equal(media_config_from_string(&c, "media: { max_video_kbps = 800; };", "t.conf", err,
+                                              sizeof err),
+                     0);
+    assert_int_equal(c.max_video_kbps, 800);
+    media_config_release(&c);
+    /* below the floor of 100 kbit/s it would contradict it */
+    assert_int_equal(media_config_from_string(&c, "media: {\n  max_video_kbps = 99;\n};", "t.conf",
+                                              err, sizeof err),
+                     -EINVAL);
+    assert_non_null(strstr(err, "t.conf:2: media.max_video_kbps: 99 is outside"));
+    media_config_release(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(max_video_kbps_caps_the_rembs),
         cmocka_unit_test(group_values_override_defaults),
         cmocka_unit_test(errors_name_the_file_and_line),
         cmocka_unit_test(turn_urls_parse),
