@@ -139,10 +139,14 @@ export class Server {
 
   // A WebSocket client that has said hello (unless hello: false).
   // autoPong: false makes a client that never answers the server's pings.
-  async connect(session, { since, hello = true, port = this.wsPort, autoPong = true } = {}) {
+  // batch: true says the client takes events in {"type":"batch"} messages.
+  async connect(session, { since, hello = true, port = this.wsPort, autoPong = true, batch } = {}) {
     const c = new Client(`wss://127.0.0.1:${port}/`, this.ca, { autoPong });
     await c.open();
-    if (hello) c.helloReply = await c.request('hello', { token: session.token, ...(since !== undefined ? { since } : {}) });
+    if (hello) {
+      c.helloReply = await c.request('hello', { token: session.token, ...(since !== undefined ? { since } : {}),
+        ...(batch !== undefined ? { batch } : {}) });
+    }
     return c;
   }
 }
@@ -159,6 +163,7 @@ export class Client {
     this.waiters = [];
     this.closed = null;
     this.lastSeq = 0;
+    this.received = []; // per WebSocket message: {type, id, bytes, events (in a batch)}
   }
 
   open() {
@@ -168,7 +173,11 @@ export class Client {
       this.ws.on('ping', () => { this.pings++; });
       this.ws.on('open', resolve);
       this.ws.on('error', reject);
-      this.ws.on('message', (data) => this.onMessage(JSON.parse(data.toString())));
+      this.ws.on('message', (data) => {
+        const m = JSON.parse(data.toString());
+        this.received.push({ type: m.type, id: m.id, bytes: data.length, events: m.type === 'batch' ? m.events.length : 0 });
+        this.onMessage(m);
+      });
       this.closedPromise = new Promise((res) => this.ws.on('close', (code, reason) => {
         this.closed = { code, reason: reason.toString() };
         for (const [, p] of this.pending) p.reject(new Error(`closed ${code} ${reason}`));
@@ -179,6 +188,10 @@ export class Client {
   }
 
   onMessage(m) {
+    if (m.type === 'batch') { // events in order, each as if it came alone
+      for (const e of m.events) this.onMessage(e);
+      return;
+    }
     if (m.type === 'reply' || (m.type === 'error' && m.id !== undefined && this.pending.has(m.id))) {
       const p = this.pending.get(m.id);
       if (!p) return;

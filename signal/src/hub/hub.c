@@ -196,14 +196,27 @@ void conn_close(struct sig_hub *h, struct sig_conn *c, int code, const char *rea
 
 /* ---- sending ---- */
 
-void conn_send_text(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len)
+static void conn_queue(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len,
+                       bool event)
 {
     if (c->closing)
         return;
-    if (h->env->send(h->env->ctx, c->handle, text, len) != 0) {
+    int (*send)(void *, void *, const char *, size_t) =
+        event && c->batch && h->env->send_event ? h->env->send_event : h->env->send;
+    if (send(h->env->ctx, c->handle, text, len) != 0) {
         lt_log(LT_LOG_WARN, "signal", "ws_overflow", "conn=%u user=%" PRId64, c->id, c->user_id);
         conn_close(h, c, 1008, "send queue full; reconnect with your last seq");
     }
+}
+
+void conn_send_text(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len)
+{
+    conn_queue(h, c, text, len, false);
+}
+
+void conn_send_event(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len)
+{
+    conn_queue(h, c, text, len, true);
 }
 
 void conn_send_json(struct sig_hub *h, struct sig_conn *c, json_t *frame)
@@ -220,7 +233,12 @@ void conn_send_json(struct sig_hub *h, struct sig_conn *c, json_t *frame)
 
 void send_ephemeral(struct sig_hub *h, struct sig_conn *c, const char *event, json_t *data)
 {
-    conn_send_json(h, c, json_pack("{ss ss sO}", "type", "event", "event", event, "data", data));
+    json_t *frame = json_pack("{ss ss sO}", "type", "event", "event", event, "data", data);
+    char *text = frame ? json_dumps(frame, JSON_COMPACT) : NULL;
+    json_decref(frame);
+    if (text)
+        conn_send_event(h, c, text, strlen(text));
+    free(text);
 }
 
 void user_send_ephemeral(struct sig_hub *h, int64_t user_id, const char *event, json_t *data,
@@ -248,7 +266,7 @@ void deliver_event(struct sig_hub *h, int64_t seq, const char *type, const char 
                 continue;
             if (!frame && (len = event_frame(&frame, seq, type, payload)) < 0)
                 return; /* out of memory: the clients catch up by seq */
-            conn_send_text(h, c, frame, (size_t)len);
+            conn_send_event(h, c, frame, (size_t)len);
             h->stats.events_sent++;
         }
     free(frame);
@@ -680,7 +698,7 @@ static int replay(struct sig_hub *h, struct sig_conn *c, int64_t since, int64_t 
                     sto_events_free(e, n);
                     return -EFBIG;
                 }
-                conn_send_text(h, c, frame, (size_t)len);
+                conn_send_event(h, c, frame, (size_t)len);
                 free(frame);
             }
             since = e[i].seq;
@@ -713,8 +731,8 @@ int h_hello(struct req *r)
             return req_fail(r, "bad_request", "\"since\" must be a seq (an integer >= 0)");
         since = json_integer_value(s);
     }
-    bool away = false;
-    if (req_bool_opt(r, "away", &away) != 0)
+    bool away = false, batch = false;
+    if (req_bool_opt(r, "away", &away) != 0 || req_bool_opt(r, "batch", &batch) != 0)
         return -1;
 
     struct sto_session sess = {0};
@@ -749,6 +767,7 @@ int h_hello(struct req *r)
     c->checked_at = r->now;
     c->is_admin = u.is_admin;
     c->away = away;
+    c->batch = batch;
     user_link(h, c);
     h->stats.authenticated++;
 

@@ -43,6 +43,10 @@ struct sig_hub_env {
     /* Queue one text frame on the connection. 0, or -ENOBUFS when its queue
      * is full: the hub then closes it (the client catches up by seq). */
     int (*send)(void *ctx, void *handle, const char *text, size_t len);
+    /* The same for an event frame to a client that said "batch": true in
+     * hello: the glue may deliver it in one {"type":"batch"} message with
+     * the event frames queued next to it, never with a reply. NULL: send(). */
+    int (*send_event)(void *ctx, void *handle, const char *text, size_t len);
     /* Close the connection with a WebSocket close code. The glue must still
      * call sig_hub_closed() when it is gone. */
     void (*close)(void *ctx, void *handle, int code, const char *reason);

@@ -32,6 +32,7 @@ struct sig_conn {
     bool is_admin;
     bool away;
     bool closing;
+    bool batch; /* said "batch": true in hello: takes events in batches */
     char addr[ADDR_MAX];
     double tokens;
     int64_t tokens_at;
@@ -154,6 +155,7 @@ void conn_close(struct sig_hub *h, struct sig_conn *c, int code, const char *rea
 /* Sending. Each takes ownership of nothing; frames are built per call. */
 void conn_send_json(struct sig_hub *h, struct sig_conn *c, json_t *frame); /* steals frame */
 void conn_send_text(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len);
+void conn_send_event(struct sig_hub *h, struct sig_conn *c, const char *text, size_t len);
 /* An ephemeral event (no seq) to one connection / every device of a user. */
 void send_ephemeral(struct sig_hub *h, struct sig_conn *c, const char *event, json_t *data);
 void user_send_ephemeral(struct sig_hub *h, int64_t user_id, const char *event, json_t *data,

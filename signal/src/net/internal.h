@@ -28,6 +28,7 @@ struct sig_listen;
 struct frame {
     struct frame *next;
     size_t len;
+    bool event; /* may go out in a batch with the event frames next to it */
     unsigned char data[]; /* LWS_PRE bytes of headroom, then len bytes */
 };
 

@@ -63,7 +63,8 @@ export class Conn extends EventTarget {
   retryNow() { if (this.state === 'closed' && !this.stopped) this.connect(); }
 
   async hello() {
-    const fields = { token: this.getToken(), away: document.hidden };
+    // batch: several queued events may come in one {"type":"batch"} message
+    const fields = { token: this.getToken(), away: document.hidden, batch: true };
     if (this.lastSeq > 0) fields.since = this.lastSeq;
     try {
       const r = await this.request('hello', fields);
@@ -87,6 +88,10 @@ export class Conn extends EventTarget {
   }
 
   onFrame(m) {
+    if (m.type === 'batch') {
+      for (const e of Array.isArray(m.events) ? m.events : []) this.onFrame(e);
+      return;
+    }
     if (m.type === 'reply' || (m.type === 'error' && m.id !== undefined)) {
       const p = this.pending.get(m.id);
       if (!p) return;

@@ -1,7 +1,7 @@
 /*
  * bench_worker.c - one load-generating process: the users with index % n ==
  * w, each one WebSocket connection to signald. It says hello with the user's
- * seeded token, answers pings, checks every durable event's seq follows the
+ * seeded token (taking events in batches, as the browser does), answers pings, checks every durable event's seq follows the
  * last one (a gap is a lost event), times the receipts of benchmark messages
  * from the send time carried in their body, and drives the coordinator's
  * phases (see bench.h). One epoll loop; everything is bounded by the phase's
@@ -113,7 +113,8 @@ static void on_open(struct wsc *c, void *user)
     struct worker *k = user;
     struct user *u = (struct user *)c;
     char buf[256];
-    int len = snprintf(buf, sizeof buf, "{\"id\":%u,\"type\":\"hello\",\"token\":\"%s\"}",
+    int len = snprintf(buf, sizeof buf,
+                       "{\"id\":%u,\"type\":\"hello\",\"token\":\"%s\",\"batch\":true}",
                        ++u->req_id, k->lay->token[u->index]);
     u->pending = P_HELLO; /* pending_ns stays the connect's start */
     wsc_send_text(k->loop, c, buf, (size_t)len);
@@ -192,6 +193,34 @@ static void on_event(struct worker *k, struct user *u, const char *text, size_t 
     }
 }
 
+/* A batch, {"type":"batch","events":[{...},{...}]}: each event in order.
+ * Splits at the array's top-level commas, skipping strings. */
+static void on_batch(struct worker *k, struct user *u, const char *text, size_t len)
+{
+    const char *p = value_of(text, len, "events"), *end = text + len;
+    if (!p || p >= end || *p != '[')
+        return;
+    const char *start = NULL;
+    int depth = 0;
+    bool in_str = false;
+    for (p++; p < end; p++) {
+        char ch = *p;
+        if (in_str) {
+            if (ch == '\\')
+                p++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '{' || ch == '[') {
+            if (depth++ == 0)
+                start = p;
+        } else if ((ch == '}' || ch == ']') && depth > 0 && --depth == 0) {
+            on_event(k, u, start, (size_t)(p + 1 - start));
+        }
+    }
+}
+
 static void on_text(struct wsc *c, const char *text, size_t len, void *user)
 {
     struct worker *k = user;
@@ -202,6 +231,8 @@ static void on_text(struct wsc *c, const char *text, size_t len, void *user)
         return;
     if (strncmp(type, "\"event\"", 7) == 0)
         on_event(k, u, text, len);
+    else if (strncmp(type, "\"batch\"", 7) == 0)
+        on_batch(k, u, text, len);
     else if (strncmp(type, "\"reply\"", 7) == 0)
         on_reply(k, u, true, text, len);
     else if (strncmp(type, "\"error\"", 7) == 0)
