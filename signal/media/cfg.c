@@ -41,6 +41,7 @@ void media_config_defaults(struct media_config *cfg)
     cfg->workers = cpus < 1 ? 1 : cpus > MEDIA_MAX_WORKERS ? MEDIA_MAX_WORKERS : (unsigned)cpus;
     cfg->max_duration_s = 600;
     cfg->echo_same_ssrc = true;
+    cfg->ice_tcp = true;
     cfg->log_level = LT_LOG_INFO;
 }
 
@@ -272,6 +273,10 @@ static int load_group(struct media_config *cfg, config_t *lc, const char *file, 
             if (check_int(s, file, 5, 3600, &v, err, cap))
                 return -EINVAL;
             cfg->idle_timeout_s = (unsigned)v;
+        } else if (strcmp(key, "ice_tcp") == 0) {
+            if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+                return fail(err, cap, "%s:%d: media.ice_tcp: true or false", file, line);
+            cfg->ice_tcp = config_setting_get_bool(s) != 0;
         } else if (strcmp(key, "max_duration") == 0) {
             if (check_int(s, file, 10, 86400, &v, err, cap))
                 return -EINVAL;
@@ -329,7 +334,8 @@ static void usage(FILE *out)
           "                             /run/lanturn/mediad.sock)\n"
           "      --ice-address IP       local address for ICE, repeatable (default: every\n"
           "                             interface but loopback)\n"
-          "      --ports LO-HI          local UDP ports for ICE (default: any)\n"
+          "      --ports LO-HI          local UDP and TCP ports for ICE (default: any)\n"
+          "      --no-ice-tcp           no ICE-TCP candidates, UDP only (default: both)\n"
           "      --turn-url URL         turnd for relay-only sessions, repeatable, e.g.\n"
           "                             turn:192.0.2.10:3478?transport=udp\n"
           "      --turn-secret-file F   the secret shared with turnd\n"
@@ -355,6 +361,7 @@ static void usage(FILE *out)
 enum {
     OPT_CONTROL = 256, OPT_ICE_ADDR, OPT_PORTS, OPT_TURN_URL, OPT_TURN_SECRET_FILE, OPT_TURN_TTL,
     OPT_MAX_SESSIONS, OPT_WORKERS, OPT_IDLE, OPT_MAX_DURATION, OPT_ECHO_SSRC, OPT_LOG_LEVEL, OPT_LOG_TS, OPT_PRINT,
+    OPT_NO_ICE_TCP,
 };
 
 static int flag_uint(const char *name, const char *v, long lo, long hi, long *out, char *err,
@@ -376,6 +383,7 @@ int media_config_from_args(struct media_config *cfg, int argc, char **argv, FILE
         {"control-socket", required_argument, NULL, OPT_CONTROL},
         {"ice-address", required_argument, NULL, OPT_ICE_ADDR},
         {"ports", required_argument, NULL, OPT_PORTS},
+        {"no-ice-tcp", no_argument, NULL, OPT_NO_ICE_TCP},
         {"turn-url", required_argument, NULL, OPT_TURN_URL},
         {"turn-secret-file", required_argument, NULL, OPT_TURN_SECRET_FILE},
         {"turn-ttl", required_argument, NULL, OPT_TURN_TTL},
@@ -426,6 +434,7 @@ int media_config_from_args(struct media_config *cfg, int argc, char **argv, FILE
             if (parse_ports(optarg, &cfg->port_min, &cfg->port_max))
                 return fail(err, err_cap, "--ports: expected LO-HI, got '%s'", optarg);
             break;
+        case OPT_NO_ICE_TCP: cfg->ice_tcp = false; break;
         case OPT_TURN_URL:
             if (!urls_from_flags)
                 clear_list(cfg->turn_urls, &cfg->n_turn_urls);
@@ -505,6 +514,7 @@ void media_config_print(const struct media_config *cfg, FILE *out)
     fprintf(out, "];\n");
     if (cfg->port_min)
         fprintf(out, "  ports = \"%d-%d\";\n", cfg->port_min, cfg->port_max);
+    fprintf(out, "  ice_tcp = %s;\n", cfg->ice_tcp ? "true" : "false");
     fprintf(out, "  turn_urls = [");
     for (unsigned i = 0; i < cfg->n_turn_urls; i++)
         fprintf(out, "%s\"%s\"", i ? ", " : "", cfg->turn_urls[i]);

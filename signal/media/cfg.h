@@ -20,6 +20,7 @@ struct media_config {
     char *ice_addresses[MEDIA_MAX_ADDRS];  /* local ICE addresses; none = every interface */
     unsigned n_ice_addresses;
     int port_min, port_max;                /* local UDP ports for ICE; 0-0 = any */
+    bool ice_tcp;                          /* also ICE-TCP host candidates (RFC 6544) */
     char *turn_urls[MEDIA_MAX_TURN_URLS];  /* turnd, for sessions asked to be relay-only */
     unsigned n_turn_urls;
     char *turn_secret;                     /* read from turn_secret_file when that is set */

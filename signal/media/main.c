@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -42,6 +43,14 @@ int main(int argc, char **argv)
     lt_log_set_level(cfg.log_level);
     lt_log_set_timestamps(cfg.log_timestamps);
     signal(SIGPIPE, SIG_IGN);
+    /* Each session holds a socket per local address and ICE transport (UDP,
+     * and a listening TCP one with ice_tcp): more than a soft limit of 1,024
+     * allows for max_sessions on a host with several addresses. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 
     struct media_server srv = {.cfg = &cfg};
     if (media_dtls_cert_new(&srv.cert, err, sizeof err) != 0) {
@@ -67,9 +76,9 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);
     lt_log(LT_LOG_INFO, "media", "start",
-           "version=%s control=%s turn_urls=%u ice_addresses=%u max_sessions=%u workers=%u "
-           "fingerprint=\"%s\"",
-           LANTURN_VERSION, cfg.control_socket, cfg.n_turn_urls, cfg.n_ice_addresses,
+           "version=%s control=%s turn_urls=%u ice_addresses=%u ice_tcp=%d max_sessions=%u "
+           "workers=%u fingerprint=\"%s\"",
+           LANTURN_VERSION, cfg.control_socket, cfg.n_turn_urls, cfg.n_ice_addresses, cfg.ice_tcp,
            cfg.max_sessions, cfg.workers, media_dtls_cert_fingerprint(srv.cert));
     g_main_loop_run(loop);
 

@@ -485,9 +485,11 @@ static int setup_ice(struct media_session *s, const struct media_echo_request *r
         snprintf(err, cap, "libnice: cannot make an agent");
         return -ENOMEM;
     }
-    /* The browser made the offer, so it controls ICE (RFC 8445 §6.1.1). */
+    /* The browser made the offer, so it controls ICE (RFC 8445 §6.1.1).
+     * ICE-TCP (RFC 6544): our passive host candidates are what a browser
+     * behind a UDP-blocking firewall can reach (browsers are active only). */
     g_object_set(s->agent, "controlling-mode", FALSE, "force-relay", (gboolean)s->relay_only,
-                 "ice-tcp", FALSE, NULL);
+                 "ice-tcp", (gboolean)cfg->ice_tcp, NULL);
     /* No UPnP port mapping on an appliance: each agent would start a GUPnP
      * context of its own (an HTTP server and SSDP), slow and noisy at scale. */
     if (g_object_class_find_property(G_OBJECT_GET_CLASS(s->agent), "upnp"))

@@ -31,6 +31,7 @@ static void group_values_override_defaults(void **state)
                        "  max_sessions = 4;\n"
                        "  workers = 3;\n"
                        "  echo_ssrc = \"own\";\n"
+                       "  ice_tcp = false;\n"
                        "};\n";
     assert_int_equal(media_config_from_string(&c, text, "t.conf", err, sizeof err), 0);
     assert_string_equal(c.control_socket, "/tmp/m.sock");
@@ -41,12 +42,14 @@ static void group_values_override_defaults(void **state)
     assert_int_equal(c.max_sessions, 4);
     assert_int_equal(c.workers, 3);
     assert_false(c.echo_same_ssrc);
+    assert_false(c.ice_tcp);
     assert_int_equal(c.idle_timeout_s, 20);
     media_config_release(&c);
     /* Without the key: one worker per online CPU. */
     assert_int_equal(media_config_from_string(&c, "media: { };", "t.conf", err, sizeof err), 0);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     assert_int_equal(c.workers, cpus < 1 ? 1 : cpus > MEDIA_MAX_WORKERS ? MEDIA_MAX_WORKERS : cpus);
+    assert_true(c.ice_tcp); /* ICE-TCP is on unless switched off */
     media_config_release(&c);
 }
 
@@ -67,6 +70,7 @@ static void errors_name_the_file_and_line(void **state)
         {"media: {\n  turn_urls = [\"turn:example.org\"];\n};", "t.conf:2: media.turn_urls"},
         {"media: {\n  ice_addresses = [\"eth0\"];\n};", "t.conf:2: media.ice_addresses"},
         {"media: {\n  echo_ssrc = \"other\";\n};", "t.conf:2: media.echo_ssrc"},
+        {"media: {\n  ice_tcp = 1;\n};", "t.conf:2: media.ice_tcp: true or false"},
         {"media = 5;", "t.conf:1: media must be a group"},
         {"media: {\n  x = ;\n};", "t.conf:2: "},
     };
@@ -127,6 +131,7 @@ static void flags_win_over_the_file_and_print_config_redacts(void **state)
     assert_int_equal(c.n_ice_addresses, 1);
     assert_string_equal(c.ice_addresses[0], "127.0.0.1");
     assert_non_null(strstr(out, "max_sessions = 9;"));
+    assert_non_null(strstr(out, "ice_tcp = true;"));
     assert_non_null(strstr(out, "(redacted)"));
     assert_null(strstr(out, "hunter2"));
     free(out);
@@ -135,6 +140,10 @@ static void flags_win_over_the_file_and_print_config_redacts(void **state)
     char *bad[] = {"mediad", "--ports", "x", NULL};
     assert_int_equal(media_config_from_args(&c, 3, bad, stdout, &act, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "--ports"));
+    media_config_release(&c);
+    char *notcp[] = {"mediad", "--no-ice-tcp", NULL};
+    assert_int_equal(media_config_from_args(&c, 2, notcp, stdout, &act, err, sizeof err), 0);
+    assert_false(c.ice_tcp);
     media_config_release(&c);
     char *nosecret[] = {"mediad", "--turn-url", "turn:127.0.0.1", NULL};
     assert_int_equal(media_config_from_args(&c, 3, nosecret, stdout, &act, err, sizeof err), -EINVAL);

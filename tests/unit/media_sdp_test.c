@@ -257,6 +257,55 @@ static void audio_level_extension_is_answered_with_the_offers_id(void **state)
     assert_int_equal(media_sdp_ext_id(&o.media[0], MEDIA_SDP_EXT_AUDIO_LEVEL), 0);
 }
 
+/* ICE-TCP (RFC 6544): a browser's active TCP candidates (port 9) come through
+ * with their tcptype, and mediad's passive ones go into the answer as they
+ * are, UDP and TCP on the first m-line only. */
+static void tcp_candidates_keep_their_tcptype_both_ways(void **state)
+{
+    (void)state;
+    size_t len;
+    const char *orig = load("media_chromium_offer.sdp", &len);
+    const char *relay = strstr(orig, "a=candidate:");
+    const char *eol = strstr(relay, "\r\n") + 2;
+    static char text[65536];
+    snprintf(text, sizeof text, "%.*s%s%s%s", (int)(relay - orig), orig,
+             "a=candidate:2999745851 1 udp 2122260223 10.232.1.2 51234 typ host generation 0 "
+             "network-id 1\r\n",
+             "a=candidate:1435463253 1 tcp 1518280447 10.232.1.2 9 typ host tcptype active "
+             "generation 0 network-id 1\r\n",
+             eol);
+    static struct media_sdp o;
+    char err[128];
+    assert_int_equal(media_sdp_parse(&o, text, strlen(text), err, sizeof err), 0);
+    assert_int_equal(o.n_cands, 2);
+    assert_string_equal(o.cands[1], "candidate:1435463253 1 tcp 1518280447 10.232.1.2 9 typ host "
+                                    "tcptype active generation 0 network-id 1");
+
+    struct media_answer a = {.session_id = 7, .ice_ufrag = "uf12",
+                             .ice_pwd = "pw0123456789012345678901", .fingerprint = "sha-256 AA:BB",
+                             .setup = MEDIA_SETUP_PASSIVE, .cname = "lanturn-echo"};
+    const char *cands[] = {
+        "candidate:1 1 UDP 2015363327 10.232.1.1 40000 typ host",
+        "candidate:2 1 TCP 1015021823 10.232.1.1 9 typ host tcptype active",
+        "candidate:3 1 TCP 1010827519 10.232.1.1 40001 typ host tcptype passive",
+    };
+    a.cands = cands;
+    a.n_cands = 3;
+    assert_int_equal(media_sdp_choose(&o, &a), 2);
+    static char buf[8192];
+    int n = media_sdp_write_answer(&o, &a, buf, sizeof buf);
+    assert_true(n > 0);
+    const char *passive = strstr(buf, "a=candidate:3 1 TCP 1010827519 10.232.1.1 40001 typ host "
+                                      "tcptype passive\r\n");
+    assert_non_null(passive);
+    assert_true(passive < strstr(buf, "m=video"));
+    assert_null(strstr(strstr(buf, "m=video"), "a=candidate"));
+    static struct media_sdp back;
+    assert_int_equal(media_sdp_parse(&back, buf, (size_t)n, err, sizeof err), 0);
+    assert_int_equal(back.n_cands, 3);
+    assert_string_equal(back.cands[2], cands[2]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +315,7 @@ int main(void)
         cmocka_unit_test(malformed_offers_are_refused_with_a_reason),
         cmocka_unit_test(fingerprint_hex_round_trips),
         cmocka_unit_test(audio_level_extension_is_answered_with_the_offers_id),
+        cmocka_unit_test(tcp_candidates_keep_their_tcptype_both_ways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
