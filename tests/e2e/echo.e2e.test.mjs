@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MediaRig, missing, sleep } from './media_rig.mjs';
+import { MediaRig, measureEcho, missing } from './media_rig.mjs';
 
 const skip = missing && `${missing} is missing`;
 const rig = new MediaRig('echo', { base: Number(process.env.LANTURN_PORT_BASE || 28800), page: 'echo.html',
@@ -31,19 +31,7 @@ test('the browser gets its own audio and video back from mediad, relay-only thro
   assert.match(answer, /typ relay/, 'mediad offers only relay candidates');
   assert.doesNotMatch(answer, /typ host/);
 
-  let first;
-  const t0 = Date.now();
-  for (;;) {
-    first = await page.evaluate(() => window.echoStats());
-    if (first.state === 'connected' && first.videoBytes > 0 && first.audioBytes > 0 && first.framesDecoded > 0) break;
-    if (Date.now() - t0 > 20000) throw new Error(`no echo: ${JSON.stringify(first)}\n${log.join('')}`);
-    await sleep(250);
-  }
-  const connectMs = Date.now() - t0;
-  await sleep(4000);
-  const second = await page.evaluate(() => window.echoStats());
-  const server = await control({ cmd: 'stats', id });
-  console.log('connected after', connectMs, 'ms\nbrowser', JSON.stringify(second), '\nmediad', JSON.stringify(server));
+  const { first, second, server } = await measureEcho(page, control, id, 20000, log);
 
   assert.equal(second.state, 'connected');
   assert.equal(second.local, 'relay', 'the browser sends through turnd');

@@ -19,12 +19,47 @@ export const TURND = process.env.TURND || join(ROOT, 'build/turnd/turnd');
 export const MEDIAD = process.env.MEDIAD || join(dirname(TURND), '..', 'signal/media/mediad');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
   '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
 
 // Why the tests cannot run here, or undefined.
 export const missing = [CHROMIUM, TURND, MEDIAD].find((f) => !existsSync(f));
+
+// One request over a fresh connection to mediad's control socket at sock (one JSON line each way).
+export function controlAt(sock, req) {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(sock);
+    let buf = '';
+    c.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) { c.end(); resolve(JSON.parse(buf.slice(0, nl))); }
+    });
+    c.on('error', reject);
+    c.write(`${JSON.stringify(req)}\n`);
+  });
+}
+
+// An echo page (pages/echo.html) once its session `id` is up: waits until it is
+// connected and gets audio and decoded video back, then 4 s more. The browser's
+// figures at both times, mediad's stats at the second, and the time to connect.
+export async function measureEcho(page, control, id, timeoutMs, log) {
+  let first;
+  const t0 = Date.now();
+  for (;;) {
+    first = await page.evaluate(() => window.echoStats());
+    if (first.state === 'connected' && first.videoBytes > 0 && first.audioBytes > 0 && first.framesDecoded > 0) break;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`no echo: ${JSON.stringify(first)}\n${log.join('')}`);
+    await sleep(250);
+  }
+  const connectMs = Date.now() - t0;
+  await sleep(4000);
+  const second = await page.evaluate(() => window.echoStats());
+  const server = await control({ cmd: 'stats', id });
+  console.log('connected after', connectMs, 'ms\nbrowser', JSON.stringify(second), '\nmediad', JSON.stringify(server));
+  return { first, second, server, connectMs };
+}
 
 export class MediaRig {
   // page: the file in pages/; offer(sdp): the control request a posted offer becomes.
@@ -49,19 +84,8 @@ export class MediaRig {
     return p;
   }
 
-  // One request over a fresh connection to mediad's control socket (one JSON line each way).
   control(req) {
-    return new Promise((resolve, reject) => {
-      const c = createConnection(this.sock);
-      let buf = '';
-      c.on('data', (d) => {
-        buf += d;
-        const nl = buf.indexOf('\n');
-        if (nl >= 0) { c.end(); resolve(JSON.parse(buf.slice(0, nl))); }
-      });
-      c.on('error', reject);
-      c.write(`${JSON.stringify(req)}\n`);
-    });
+    return controlAt(this.sock, req);
   }
 
   // What a page needs for a relay-only connection: turnd's URL and shared-secret credentials.

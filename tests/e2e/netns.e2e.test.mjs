@@ -8,8 +8,9 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const why = process.getuid && process.getuid() !== 0 ? 'network namespaces need root'
-  : (() => { try { execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' }); return null; } catch { return 'the ip command (iproute2) is missing or netns is not allowed'; } })();
+import { netnsMissing, netnsUp, netnsDown } from './netns.mjs';
+
+const why = netnsMissing();
 if (why) {
   console.log(`SKIP: netns call test: ${why}`);
   process.exit(77);
@@ -26,22 +27,10 @@ if (!haveChromium()) { console.log('SKIP: chromium is not installed'); process.e
 const NS = { a: 'lte2e-a', b: 'lte2e-b', s: 'lte2e-srv' };
 const IP = { a: '10.232.1.2', sa: '10.232.1.1', b: '10.232.2.2', sb: '10.232.2.1' };
 const T = 20000;
-const ip = (...args) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-
-function down() {
-  const have = execFileSync('ip', ['netns', 'list']).toString();
-  for (const n of Object.values(NS)) if (new RegExp(`^${n}\\b`, 'm').test(have)) ip('netns', 'del', n);
-}
+const down = () => netnsDown(Object.values(NS));
 
 function up() {
-  down();
-  for (const n of Object.values(NS)) { ip('netns', 'add', n); ip('-n', n, 'link', 'set', 'lo', 'up'); }
-  ip('link', 'add', 'lte2eA', 'netns', NS.a, 'type', 'veth', 'peer', 'name', 'lte2eAs', 'netns', NS.s);
-  ip('link', 'add', 'lte2eB', 'netns', NS.b, 'type', 'veth', 'peer', 'name', 'lte2eBs', 'netns', NS.s);
-  for (const [ns, dev, addr] of [[NS.a, 'lte2eA', IP.a], [NS.s, 'lte2eAs', IP.sa], [NS.b, 'lte2eB', IP.b], [NS.s, 'lte2eBs', IP.sb]]) {
-    ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev);
-    ip('-n', ns, 'link', 'set', dev, 'up');
-  }
+  netnsUp(Object.values(NS), [[NS.a, 'lte2eA', IP.a, NS.s, 'lte2eAs', IP.sa], [NS.b, 'lte2eB', IP.b, NS.s, 'lte2eBs', IP.sb]]);
   execFileSync('ip', ['netns', 'exec', NS.s, 'sysctl', '-qw', 'net.ipv4.ip_forward=0']);
 }
 
