@@ -6,7 +6,8 @@
  * when it is published. Endpoints are allocated when they join, each with a
  * ring of packet buffers, so a room's memory follows its members, not its
  * limit. The ready list is a stack of endpoint ids with a flag so an
- * endpoint is on it once.
+ * endpoint is on it once. The REMBs to publishers are in fwd_rate.c; the
+ * structures both files use are in fwd_int.h.
  */
 #include "fwd.h"
 
@@ -14,60 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bwe.h"
+#include "fwd_int.h"
 #include "rtcp_parse.h"
-
-struct pktbuf {
-    uint16_t len;
-    uint8_t data[MEDIA_FWD_BUF];
-};
-
-struct slot {
-    bool used;
-    enum media_kind kind;
-    int src; /* index into sources, -1 when unbound */
-    struct media_rewriter rw;
-    uint8_t remote_fraction_lost;
-    int32_t remote_lost;
-    struct media_bwe bwe; /* the path of its video source to this endpoint */
-};
-
-struct endpoint {
-    void *user;
-    struct slot slots[MEDIA_FWD_MAX_SLOTS];
-    unsigned n_slots;
-    struct pktbuf *queue;
-    unsigned head, count;
-    uint8_t rtcp[MEDIA_FWD_RTCP_MAX];
-    size_t rtcp_len;
-    struct media_fwd_ep_stats st;
-};
-
-struct source {
-    bool used;
-    unsigned ep;
-    uint32_t ssrc, clock_hz;
-    enum media_kind kind;
-    struct media_rx_stats rx;
-    uint32_t sr_lsr;
-    uint64_t sr_arrival_us, last_pli_us;
-    bool pli_wanted, pli_sent;
-    uint64_t in_bytes, in_t0_us; /* arrival rate, measured over a second */
-    uint32_t in_bps;
-    uint32_t target_bps; /* what the last REMB to its publisher gave it; 0: none yet */
-    uint32_t *fanout; /* ep << 8 | slot, one per endpoint at most: max_endpoints of room */
-    unsigned n_fanout;
-};
-
-struct media_fwd {
-    struct media_fwd_config cfg;
-    struct media_bwe_config bwe;
-    struct endpoint **eps; /* NULL where no endpoint is */
-    bool *on_ready;        /* per endpoint id: on the ready list (outlives a leave) */
-    struct source *srcs;
-    unsigned *ready;
-    unsigned n_ready, n_members;
-};
 
 int media_fwd_new(struct media_fwd **out, const struct media_fwd_config *cfg)
 {
@@ -114,14 +63,6 @@ void media_fwd_free(struct media_fwd *f)
 static bool ep_ok(const struct media_fwd *f, unsigned ep)
 {
     return ep < f->cfg.max_endpoints && f->eps[ep];
-}
-
-static void mark_ready(struct media_fwd *f, unsigned ep)
-{
-    if (!f->on_ready[ep]) {
-        f->on_ready[ep] = true;
-        f->ready[f->n_ready++] = ep;
-    }
 }
 
 int media_fwd_join(struct media_fwd *f, void *user, unsigned *ep)
@@ -381,15 +322,6 @@ int media_fwd_rtp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint8
     return queued;
 }
 
-static bool outbox_add(struct endpoint *e, const uint8_t *p, int n)
-{
-    if (n <= 0 || (size_t)n > sizeof e->rtcp - e->rtcp_len)
-        return false;
-    memmove(e->rtcp + e->rtcp_len, p, (size_t)n);
-    e->rtcp_len += (size_t)n;
-    return true;
-}
-
 static void send_pli(struct media_fwd *f, struct source *s, uint64_t now_us)
 {
     struct endpoint *pub = f->eps[s->ep];
@@ -430,14 +362,6 @@ void media_fwd_tick(struct media_fwd *f, uint64_t now_us)
     }
 }
 
-static struct slot *slot_by_out(struct endpoint *e, uint32_t out_ssrc)
-{
-    for (unsigned i = 0; i < e->n_slots; i++)
-        if (e->slots[i].rw.out_ssrc == out_ssrc)
-            return &e->slots[i];
-    return NULL;
-}
-
 static void forward_nack(struct media_fwd *f, struct endpoint *e, const struct media_rtcp_item *it)
 {
     struct slot *sl = slot_by_out(e, it->media);
@@ -457,103 +381,6 @@ static void forward_nack(struct media_fwd *f, struct endpoint *e, const struct m
                    media_rtcp_write_nack(b, sizeof b, f->cfg.local_ssrc, s->ssrc, mapped, m))) {
         pub->st.nacks_out++;
         mark_ready(f, s->ep);
-    }
-}
-
-/* ---- rate: REMBs to publishers ---- */
-
-/* The minimum over the paths of video source s, or 0 when none has a say. */
-static uint32_t source_target(const struct media_fwd *f, const struct source *s, uint64_t now_us)
-{
-    uint32_t t = 0;
-    for (unsigned i = 0; i < s->n_fanout; i++) {
-        const struct slot *sl = &f->eps[s->fanout[i] >> 8]->slots[s->fanout[i] & 0xff];
-        uint32_t l = media_bwe_limit(&sl->bwe, &f->bwe, now_us);
-        if (l && (!t || l < t))
-            t = l;
-    }
-    return t;
-}
-
-/* A REMB for publisher ep about its video sources: length, or 0 when no
- * subscriber has a say yet (or REMBs are off). Sources nobody reports on
- * count at the cap. */
-static int write_remb(struct media_fwd *f, unsigned ep, uint64_t now_us, uint8_t *out, size_t cap)
-{
-    if (!f->bwe.max_bps)
-        return 0;
-    uint32_t ssrcs[MEDIA_FWD_MAX_OWN];
-    struct source *own[MEDIA_FWD_MAX_OWN];
-    unsigned n = 0;
-    uint64_t total = 0;
-    bool known = false;
-    for (unsigned k = 0; k < f->cfg.max_sources && n < MEDIA_FWD_MAX_OWN; k++) {
-        struct source *s = &f->srcs[k];
-        if (!s->used || s->ep != ep || s->kind != MEDIA_KIND_VIDEO)
-            continue;
-        uint32_t t = source_target(f, s, now_us);
-        known |= t != 0;
-        s->target_bps = t ? t : f->bwe.max_bps;
-        total += s->target_bps;
-        ssrcs[n] = s->ssrc;
-        own[n++] = s;
-    }
-    if (!known)
-        return 0;
-    int w = media_rtcp_write_remb(out, cap, f->cfg.local_ssrc, total, ssrcs, n);
-    if (w > 0) {
-        struct endpoint *pub = f->eps[ep];
-        pub->st.rembs_out++;
-        pub->st.remb_bps = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
-    } else {
-        for (unsigned i = 0; i < n; i++)
-            own[i]->target_bps = 0;
-    }
-    return w < 0 ? 0 : w;
-}
-
-/* A path of s fell: when it takes s a fifth or more below what the publisher
- * was last told, tell it now rather than at its next report. */
-static void path_fell(struct media_fwd *f, struct source *s, uint32_t limit, uint64_t now_us)
-{
-    uint32_t told = s->target_bps ? s->target_bps : f->bwe.max_bps; /* none yet: the cap */
-    if (!f->bwe.max_bps || !limit || limit >= told - told / 5)
-        return;
-    uint8_t b[20 + 4 * MEDIA_FWD_MAX_OWN];
-    if (outbox_add(f->eps[s->ep], b, write_remb(f, s->ep, now_us, b, sizeof b)))
-        mark_ready(f, s->ep);
-}
-
-static void take_blocks(struct media_fwd *f, struct endpoint *e, const struct media_rtcp_item *it,
-                        uint64_t now_us)
-{
-    struct slot *sl;
-    for (unsigned i = 0; i < it->u.report.n_rb; i++)
-        if ((sl = slot_by_out(e, it->u.report.rb[i].ssrc))) {
-            sl->remote_fraction_lost = it->u.report.rb[i].fraction_lost;
-            sl->remote_lost = it->u.report.rb[i].cumulative_lost;
-            if (sl->src < 0 || sl->kind != MEDIA_KIND_VIDEO)
-                continue;
-            struct source *s = &f->srcs[sl->src];
-            media_bwe_on_loss(&sl->bwe, &f->bwe, now_us, sl->remote_fraction_lost, s->in_bps);
-            path_fell(f, s, media_bwe_limit(&sl->bwe, &f->bwe, now_us), now_us);
-        }
-}
-
-/* A subscriber's REMB: its total, shared evenly by the video slots it names. */
-static void take_remb(struct media_fwd *f, struct endpoint *e, const struct media_rtcp_item *it,
-                      uint64_t now_us)
-{
-    struct slot *sl[MEDIA_FWD_MAX_SLOTS];
-    unsigned n = 0;
-    for (unsigned i = 0; i < it->u.remb.n_ssrcs && n < MEDIA_FWD_MAX_SLOTS; i++) {
-        struct slot *x = slot_by_out(e, media_rtcp_remb_ssrc(it, i));
-        if (x && x->src >= 0 && x->kind == MEDIA_KIND_VIDEO)
-            sl[n++] = x;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        media_bwe_on_remb(&sl[i]->bwe, now_us, it->u.remb.bitrate / n);
-        path_fell(f, &f->srcs[sl[i]->src], media_bwe_limit(&sl[i]->bwe, &f->bwe, now_us), now_us);
     }
 }
 
@@ -578,13 +405,13 @@ int media_fwd_rtcp(struct media_fwd *f, uint64_t now_us, unsigned ep, const uint
                 s->sr_lsr = media_ntp_mid(it.u.report.sr.ntp);
                 s->sr_arrival_us = now_us;
             }
-            take_blocks(f, e, &it, now_us); /* an SR carries report blocks too */
+            fwd_take_blocks(f, e, &it, now_us); /* an SR carries report blocks too */
             break;
         case MEDIA_RTCP_T_RR:
-            take_blocks(f, e, &it, now_us);
+            fwd_take_blocks(f, e, &it, now_us);
             break;
         case MEDIA_RTCP_T_REMB:
-            take_remb(f, e, &it, now_us);
+            fwd_take_remb(f, e, &it, now_us);
             break;
         case MEDIA_RTCP_T_PLI:
         case MEDIA_RTCP_T_FIR: {
@@ -689,7 +516,7 @@ int media_fwd_reports(struct media_fwd *f, unsigned ep, uint64_t now_us, uint8_t
             return w;
         len += (size_t)w;
     }
-    len += (size_t)write_remb(f, ep, now_us, out + len, cap - len);
+    len += (size_t)fwd_write_remb(f, ep, now_us, out + len, cap - len);
     return n || len > 8 ? (int)len : 0;
 }
 
@@ -715,19 +542,5 @@ void media_fwd_stats(const struct media_fwd *f, unsigned ep, struct media_fwd_ep
                                                          ? media_bwe_limit(&sl->bwe, &f->bwe,
                                                                            sl->bwe.seen_us)
                                                          : 0};
-    }
-}
-
-void media_fwd_remb_summary(const struct media_fwd *f, uint64_t *rembs, uint32_t *min_bps)
-{
-    *rembs = 0;
-    *min_bps = 0;
-    for (unsigned i = 0; i < f->cfg.max_endpoints; i++) {
-        const struct endpoint *e = f->eps[i];
-        if (!e || !e->st.rembs_out)
-            continue;
-        *rembs += e->st.rembs_out;
-        if (!*min_bps || e->st.remb_bps < *min_bps)
-            *min_bps = e->st.remb_bps;
     }
 }
