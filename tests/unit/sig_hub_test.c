@@ -25,6 +25,7 @@
 /* A fake connection: what the hub sent it and how it closed it. */
 struct peer {
     char *frames[MAX_FRAMES];
+    bool event[MAX_FRAMES]; /* came through send_event (may be batched) */
     size_t n, read;
     int close_code;
     int refuse_after; /* >0: the send queue is "full" after this many frames */
@@ -42,6 +43,15 @@ static int fake_send(void *ctx, void *handle, const char *text, size_t len)
     p->frames[p->n] = strndup(text, len);
     p->n++;
     return 0;
+}
+
+static int fake_send_event(void *ctx, void *handle, const char *text, size_t len)
+{
+    struct peer *p = handle;
+    int err = fake_send(ctx, handle, text, len);
+    if (err == 0)
+        p->event[p->n - 1] = true;
+    return err;
 }
 
 static void fake_close(void *ctx, void *handle, int code, const char *reason)
@@ -75,7 +85,8 @@ static int setup(void **state)
     w->fx = fxs;
     sig_hub_config_defaults(&w->cfg);
     w->cfg.ring_timeout_ms = 30000;
-    w->env = (struct sig_hub_env){.send = fake_send, .close = fake_close, .ping = fake_ping};
+    w->env = (struct sig_hub_env){
+        .send = fake_send, .send_event = fake_send_event, .close = fake_close, .ping = fake_ping};
     w->hub = sig_hub_new(&w->cfg, w->fx->db, &w->env);
     w->now = 1000;
     w->alice = fx_user(w->fx, "alice");
@@ -500,6 +511,54 @@ static void test_replies_wait_for_the_turns_commit(void **state)
     peer_free(&b);
 }
 
+/* Only a client that said "batch": true gets events through send_event
+ * (which the glue may batch), live and replayed; replies and errors always
+ * go through send, in their place. */
+static void test_only_batch_clients_get_batchable_events(void **state)
+{
+    struct world *w = *state;
+    struct peer a = {0}, b = {0};
+    connect_as(w, &a, w->ta, -1);
+    b.conn = sig_hub_open(w->hub, &b, "127.0.0.1", w->now);
+    char buf[200];
+    snprintf(buf, sizeof buf, "{\"id\":1,\"type\":\"hello\",\"token\":\"%s\",\"batch\":true}",
+             w->tb);
+    json_decref(call_ok(w, &b, buf));
+    snprintf(buf, sizeof buf, "[%lld]", (long long)w->bob);
+    int64_t room = make_room(w, &a, buf);
+    for (int i = 0; i < 3; i++) {
+        snprintf(buf, sizeof buf, "{\"type\":\"message.send\",\"room\":%lld,\"body\":\"m%d\"}",
+                 (long long)room, i);
+        json_decref(call_ok(w, &a, buf));
+    }
+    json_decref(call_ok(w, &b, "{\"id\":2,\"type\":\"ping\"}"));
+    expect_error(w, &b, "{\"id\":3,\"type\":\"nope\"}", "unknown_type");
+    size_t events = 0;
+    for (size_t i = 0; i < b.n; i++) {
+        bool is_event = strstr(b.frames[i], "{\"type\":\"event\"") == b.frames[i];
+        assert_int_equal(b.event[i], is_event);
+        events += is_event;
+    }
+    assert_true(events >= 4); /* room.joined and three messages */
+    for (size_t i = 0; i < a.n; i++)
+        assert_false(a.event[i]);
+    /* the replay of a batching client too */
+    sig_hub_closed(w->hub, b.conn, w->now);
+    peer_free(&b);
+    b.conn = sig_hub_open(w->hub, &b, "127.0.0.1", w->now);
+    snprintf(buf, sizeof buf,
+             "{\"id\":1,\"type\":\"hello\",\"token\":\"%s\",\"since\":0,\"batch\":true}", w->tb);
+    json_decref(call_ok(w, &b, buf));
+    assert_false(b.event[0]); /* the hello reply */
+    assert_true(b.n >= 5);
+    for (size_t i = 1; i < b.n; i++)
+        assert_true(b.event[i]);
+    sig_hub_closed(w->hub, a.conn, w->now);
+    sig_hub_closed(w->hub, b.conn, w->now);
+    peer_free(&a);
+    peer_free(&b);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -517,6 +576,7 @@ int main(void)
         T(test_sessions_ended_elsewhere_are_closed),
         T(test_huge_backlog_means_resync),
         T(test_replies_wait_for_the_turns_commit),
+        T(test_only_batch_clients_get_batchable_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
