@@ -144,7 +144,7 @@ static const char *const KEYS[] = {
     "max_frame_kb", "rate_per_second", "rate_burst", "ring_timeout", "max_connections",
     "session_days", "self_registration", "password_scrypt_n", "log_level", "control_socket",
     "presence_broadcast_max", "media_socket", "password_threads", "password_jobs", "call_mesh_max",
-    "broadcast_max", "event_retention_days", NULL,
+    "broadcast_max", "call_sfu_max", "event_retention_days", NULL,
 };
 
 static int check_int(const config_setting_t *s, const char *file, long long lo, long long hi,
@@ -277,6 +277,10 @@ static int load_group(struct sig_config *cfg, config_t *lc, const char *file, ch
             if (check_int(s, file, 1, 10000, &v, err, cap)) /* mediad's max_sessions bounds it too */
                 return -EINVAL;
             cfg->hub.broadcast_max = (unsigned)v;
+        } else if (strcmp(key, "call_sfu_max") == 0) {
+            if (check_int(s, file, 2, 32, &v, err, cap)) /* mediad: 64 streams a room, 2 a device */
+                return -EINVAL;
+            cfg->hub.call_sfu_max = (unsigned)v;
         } else if (strcmp(key, "event_retention_days") == 0) {
             if (check_int(s, file, 0, 3650, &v, err, cap)) /* 0: keep forever */
                 return -EINVAL;
@@ -538,6 +542,7 @@ void sig_config_print(const struct sig_config *cfg, FILE *out)
     fprintf(out, "  presence_broadcast_max = %u;\n", cfg->hub.presence_broadcast_max);
     fprintf(out, "  call_mesh_max = %u;\n", cfg->hub.call_mesh_max);
     fprintf(out, "  broadcast_max = %u;\n", cfg->hub.broadcast_max);
+    fprintf(out, "  call_sfu_max = %u;\n", cfg->hub.call_sfu_max);
     fprintf(out, "  event_retention_days = %" PRId64 ";\n", cfg->event_retention_ms / DAY_MS);
     fprintf(out, "  session_days = %" PRId64 ";\n", cfg->api.session_ttl_ms / 86400000);
     fprintf(out, "  self_registration = %s;\n", cfg->api.self_registration ? "true" : "false");

@@ -7,40 +7,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, PORT_BASE, sleep } from './lib.mjs';
-import { MediadRig, skip } from './mediad_rig.mjs';
+import { MediadRig, sfuOffer, skip } from './mediad_rig.mjs';
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank'];
 const PAIRS = 6;
 
 const srv = new Server('call-sfu', { httpsPort: PORT_BASE, wsPort: PORT_BASE + 1, users: USERS,
-  config: `media_socket = "MEDIA_SOCKET"; call_mesh_max = 2;` });
+  config: `media_socket = "MEDIA_SOCKET"; call_mesh_max = 2; call_sfu_max = 7;` });
 const rig = new MediadRig(srv);
 const mediad = (req) => rig.request(req);
 const dev = {}; // name -> { ws, session (login), ssrc: [audio, video], pairs }
 
-// An offer like the client's: its own audio and video sendrecv (video with an
-// FID group, as Chromium writes it), then recvonly pairs.
-function offer(ssrc) {
-  const mids = [];
-  let body = '';
-  for (let j = 0; j < PAIRS; j++) {
-    for (const kind of ['audio', 'video']) {
-      const mid = mids.length;
-      mids.push(mid);
-      body += kind === 'audio'
-        ? 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n'
-        : 'm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 VP8/90000\r\n';
-      body += `a=mid:${mid}\r\na=rtcp-mux\r\n`;
-      if (j > 0) body += 'a=recvonly\r\n';
-      else if (kind === 'audio') body += `a=sendrecv\r\na=ssrc:${ssrc[0]} cname:t\r\n`;
-      else body += `a=sendrecv\r\na=ssrc-group:FID ${ssrc[1]} ${ssrc[1] + 1}\r\na=ssrc:${ssrc[1]} cname:t\r\na=ssrc:${ssrc[1] + 1} cname:t\r\n`;
-    }
-  }
-  const fp = Array.from({ length: 32 }, (_, i) => (i + 16).toString(16).toUpperCase()).join(':');
-  return 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' +
-    `a=group:BUNDLE ${mids.join(' ')}\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n` +
-    `a=fingerprint:sha-256 ${fp}\r\na=setup:actpass\r\n${body}`;
-}
+const offer = (ssrc) => sfuOffer(ssrc, PAIRS);
 
 let nextSsrc = 1000;
 async function join_(name, callId) {
@@ -177,7 +155,7 @@ test('every device\'s pairs carry the others\' streams in mediad; leaving frees 
   // frank and gina fill the call: each of the seven hears the other six on its six pairs
   await acceptInTurn(['frank', 'gina'], call.id, inCall);
   assert.equal(dev.gina.pairs.length, PAIRS);
-  await assert.rejects(dev.hank.ws.request('call.accept', { call: call.id }), { code: 'unavailable' });
+  await assert.rejects(dev.hank.ws.request('call.accept', { call: call.id }), { code: 'unavailable', message: /call_sfu_max = 7/ });
 
   // a device that disconnects leaves like one that hangs up
   await dev.dave.ws.close();

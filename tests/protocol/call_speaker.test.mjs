@@ -7,9 +7,7 @@
 // every device hears that nobody is.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Server, PORT_BASE, sleep } from './lib.mjs';
 import { MediadRig, skip as noMediad } from './mediad_rig.mjs';
 
@@ -25,29 +23,7 @@ const srv = new Server('call-speaker', { httpsPort: PORT_BASE, wsPort: PORT_BASE
 const rig = new MediadRig(srv);
 const dev = {};
 
-// A media-load speaker: its offer goes to signald as this device's, signald's
-// answer back to it (on its stdin); rig.stop() ends it with the rest.
-async function speak(name, callId, level, seconds) {
-  const p = spawn(MEDIA_LOAD, ['--speak', String(level), '--seconds', String(seconds)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  p.stderr.on('data', (d) => rig.log.push(`[speak-${name}] ${d}`));
-  rig.procs.push(p);
-  const said = [];
-  let wake = () => {};
-  createInterface({ input: p.stdout }).on('line', (l) => { said.push(JSON.parse(l)); wake(); });
-  const exited = new Promise((r) => p.once('exit', r));
-  const heard = async (key, ms = 20000) => {
-    const t0 = Date.now();
-    while (!said.some((m) => key in m)) {
-      if (Date.now() - t0 > ms) throw new Error(`${name}: no "${key}" from media-load:\n${rig.log.join('')}`);
-      await new Promise((r) => { wake = r; setTimeout(r, 100); });
-    }
-    return said.find((m) => key in m)[key];
-  };
-  const offer = await heard('offer');
-  const { sdp } = await dev[name].ws.request('call.sfu.offer', { call: callId, sdp: offer });
-  p.stdin.write(`${JSON.stringify({ answer: sdp })}\n`); // at once: mediad's ICE does not wait long
-  return { sdp, heard, exited };
-}
+const speak = (name, callId, level, seconds) => rig.speak(MEDIA_LOAD, dev[name].ws, name, callId, level, seconds);
 
 before(async () => { if (!skip) await rig.start(USERS, dev); });
 after(async () => { if (!skip) await rig.stop(dev); });

@@ -26,6 +26,7 @@ static void test_defaults_are_safe(void **state)
     assert_int_equal(c.ws_listen.port, 3000);
     assert_true(c.hub.relay_only);
     assert_int_equal(c.hub.call_mesh_max, 4);
+    assert_int_equal(c.hub.call_sfu_max, 25);
     assert_false(c.api.self_registration);
     assert_int_equal(c.api.kdf.n, SIG_KDF_DEFAULT_N);
     sig_config_release(&c);
@@ -44,6 +45,7 @@ static void test_group_values_are_read(void **state)
                        "  file_max_mb = 5;\n"
                        "  ring_timeout = 20;\n"
                        "  call_mesh_max = 0;\n"
+                       "  call_sfu_max = 9;\n"
                        "  self_registration = true;\n"
                        "  password_scrypt_n = 65536;\n"
                        "};\n";
@@ -55,6 +57,7 @@ static void test_group_values_are_read(void **state)
     assert_int_equal(c.file_max_bytes, 5u << 20);
     assert_int_equal(c.hub.ring_timeout_ms, 20000);
     assert_int_equal(c.hub.call_mesh_max, 0);
+    assert_int_equal(c.hub.call_sfu_max, 9);
     assert_true(c.api.self_registration);
     assert_int_equal(c.api.kdf.n, 65536);
     sig_config_release(&c);
@@ -77,6 +80,7 @@ static void test_bad_values_name_file_and_line(void **state)
     expect_error("signal: {\n\n  listen = \"localhost:80\";\n};", "t.conf:3: signal.listen");
     expect_error("signal: { file_max_mb = 0; };", "outside 1..4096");
     expect_error("signal: { call_mesh_max = 9; };", "signal.call_mesh_max: 9 is outside 0..8");
+    expect_error("signal: {\n  call_sfu_max = 33;\n};", "t.conf:2: signal.call_sfu_max: 33 is outside 2..32");
     expect_error("signal: { turn_urls = [\"http://x\"]; };", "not a turn:");
     expect_error("signal: { ice_transport_policy = \"p2p\"; };", "ice_transport_policy");
     expect_error("signal: { password_scrypt_n = 20000; };", "power of two");

@@ -8,6 +8,14 @@
  * device (call.sfu.pairs); when a device leaves, its session is closed and
  * the pairs that carried it are switched to nothing.
  *
+ * Last-N: a call may have more other devices than a device has pairs (up to
+ * call_sfu_max devices). Its pairs then carry the latest speakers: a free
+ * pair takes the publisher that spoke last (in the call's order among those
+ * that never did), and when mediad names a speaker that is not on a device's
+ * pairs, the pair whose device spoke longest ago (or never) is switched to
+ * it. A device's audio travels with its pair, so one that is not on it is
+ * heard once it becomes the speaker (docs/PROTOCOL.md).
+ *
  * The SSRCs a device publishes are read from its offer, the way mediad reads
  * them (the first of an FID group, else the first a=ssrc of each sending
  * m-line): they are known before mediad answers, so others' pairs can be
@@ -174,8 +182,56 @@ static void tell_pairs(struct sig_hub *h, struct sig_call *k, struct call_member
     json_decref(data);
 }
 
-/* Frees m's pairs whose device stopped publishing and gives every new
- * publisher m's lowest free pair; switches what changed. */
+static bool on_pairs(const struct call_sfu_dev *d, uint32_t conn_id)
+{
+    for (int j = 0; j < CALL_SFU_PAIRS; j++)
+        if (d->pair_conn[j] == conn_id)
+            return true;
+    return false;
+}
+
+static bool usable(const struct call_sfu_dev *d, int j)
+{
+    return d->slot[j][KIND_AUDIO] >= 0 || d->slot[j][KIND_VIDEO] >= 0;
+}
+
+static int lowest_free_pair(const struct call_sfu_dev *d)
+{
+    for (int j = 0; j < CALL_SFU_PAIRS; j++)
+        if (!d->pair_conn[j] && usable(d, j))
+            return j;
+    return -1;
+}
+
+/* The publisher m should see next: the one that spoke last, else the first
+ * in the call's order; NULL when every publisher is on m's pairs. */
+static struct call_member *next_unshown(struct sig_call *k, const struct call_member *m)
+{
+    struct call_member *best = NULL;
+    for (size_t i = 0; i < k->n; i++) {
+        struct call_member *o = &k->m[i];
+        if (o != m && publishes(k, o) && !on_pairs(&m->sfu, o->conn_id) &&
+            (!best || o->sfu.spoke > best->sfu.spoke))
+            best = o;
+    }
+    return best;
+}
+
+/* m's pair j carries o from now on; a pair that carried someone else has
+ * its slot of a kind o does not send cleared. */
+static void put_on_pair(struct sig_hub *h, const struct sig_call *k, struct call_member *m, int j,
+                        const struct call_member *o)
+{
+    bool held = m->sfu.pair_conn[j] != 0;
+    m->sfu.pair_conn[j] = o->conn_id;
+    for (int kind = KIND_AUDIO; kind <= KIND_VIDEO; kind++)
+        if (o->sfu.ssrc[kind] || held)
+            switch_slot(h, k, m, m->sfu.slot[j][kind], o->sfu.ssrc[kind]);
+}
+
+/* Frees m's pairs whose device stopped publishing and fills its free pairs
+ * (lowest first) with the publishers it should see next; switches what
+ * changed. A newcomer thus gets each device's lowest free pair. */
 static bool arrange(struct sig_hub *h, struct sig_call *k, struct call_member *m)
 {
     if (!m->sfu.session[0] || m->state != CM_JOINED)
@@ -190,26 +246,37 @@ static bool arrange(struct sig_hub *h, struct sig_call *k, struct call_member *m
         switch_slot(h, k, m, d->slot[j][KIND_VIDEO], 0);
         changed = true;
     }
-    for (size_t i = 0; i < k->n; i++) {
-        struct call_member *o = &k->m[i];
-        if (o == m || !publishes(k, o))
-            continue;
-        int free_pair = -1;
-        bool placed = false;
-        for (int j = CALL_SFU_PAIRS - 1; j >= 0; j--) {
-            placed |= d->pair_conn[j] == o->conn_id;
-            if (!d->pair_conn[j] && (d->slot[j][0] >= 0 || d->slot[j][1] >= 0))
-                free_pair = j;
-        }
-        if (placed || free_pair < 0)
-            continue;
-        d->pair_conn[free_pair] = o->conn_id;
-        for (int kind = KIND_AUDIO; kind <= KIND_VIDEO; kind++)
-            if (o->sfu.ssrc[kind])
-                switch_slot(h, k, m, d->slot[free_pair][kind], o->sfu.ssrc[kind]);
+    for (int j; (j = lowest_free_pair(d)) >= 0;) {
+        const struct call_member *o = next_unshown(k, m);
+        if (!o)
+            break;
+        put_on_pair(h, k, m, j, o);
         changed = true;
     }
     return changed;
+}
+
+/* Puts the speaker who on one of m's pairs if it is not on one: a free
+ * pair, else the one whose device spoke longest ago. */
+static bool bring_on(struct sig_hub *h, struct sig_call *k, struct call_member *m,
+                     const struct call_member *who)
+{
+    if (m == who || !m->sfu.session[0] || m->state != CM_JOINED || on_pairs(&m->sfu, who->conn_id))
+        return false;
+    int j = lowest_free_pair(&m->sfu);
+    bool full = j < 0;
+    uint32_t oldest = UINT32_MAX;
+    for (int i = 0; full && i < CALL_SFU_PAIRS; i++) {
+        const struct call_member *o = usable(&m->sfu, i) ? by_conn(k, m->sfu.pair_conn[i]) : NULL;
+        if (o && o->sfu.spoke < oldest)
+            oldest = o->sfu.spoke, j = i;
+    }
+    if (j < 0)
+        return false; /* m receives nothing */
+    lt_log(LT_LOG_DEBUG, "signal", "call_sfu_last_n", "call=%s conn=%u pair=%d from=%u to=%u",
+           k->id, m->conn_id, j, m->sfu.pair_conn[j], who->conn_id);
+    put_on_pair(h, k, m, j, who);
+    return true;
 }
 
 static void arrange_all(struct sig_hub *h, struct sig_call *k, const struct call_member *except)
@@ -394,6 +461,12 @@ void call_sfu_speaker(struct sig_hub *h, const char *room, const char *session)
     if (session && !who)
         return; /* a session that has left the call already */
     k->sfu_speaker = who ? who->conn_id : 0;
+    if (who && publishes(k, who)) { /* its tile and its voice before the news that it speaks */
+        who->sfu.spoke = ++k->sfu_turns;
+        for (size_t i = 0; i < k->n; i++)
+            if (bring_on(h, k, &k->m[i], who))
+                tell_pairs(h, k, &k->m[i]);
+    }
     tell_speaker(h, k, NULL);
 }
 

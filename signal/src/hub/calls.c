@@ -271,8 +271,10 @@ int h_call_accept(struct req *r)
     if (me->state == CM_JOINED)
         return req_fail(r, "conflict", "you are in this call on another device");
     unsigned max = k->broadcast ? h->cfg->broadcast_max + 1
-                   : k->sfu     ? CALL_SFU_PAIRS + 1
+                   : k->sfu     ? h->cfg->call_sfu_max
                                 : CALL_JOINED_MAX;
+    if (joined_count(k) >= max && k->sfu && !k->broadcast)
+        return req_fail(r, "unavailable", "the call is full (call_sfu_max = %u devices)", max);
     if (joined_count(k) >= max)
         return req_fail(r, "unavailable", "the %s is full (%u devices)",
                         k->broadcast ? "broadcast" : "call", max);

@@ -34,6 +34,7 @@ void sig_hub_config_defaults(struct sig_hub_config *c)
     c->presence_broadcast_max = 1000;
     c->call_mesh_max = 4;
     c->broadcast_max = 200;
+    c->call_sfu_max = 25;
 }
 
 struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,

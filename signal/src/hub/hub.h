@@ -34,6 +34,7 @@ struct sig_hub_config {
     unsigned presence_broadcast_max; /* see presence.c */
     unsigned call_mesh_max;  /* calls of more members go through mediad (call_sfu.c) */
     unsigned broadcast_max;  /* viewers of one broadcast (call_sfu.c) */
+    unsigned call_sfu_max;   /* devices of one SFU call (call_sfu.c) */
 };
 
 void sig_hub_config_defaults(struct sig_hub_config *c);

@@ -46,8 +46,9 @@ struct sig_conn {
 /* An SFU call (call_sfu.c): each device offers mediad its own audio and
  * video (sendrecv, the first pair of slots) and CALL_SFU_PAIRS - 1 more
  * recvonly audio+video pairs; pair j carries one other device's streams.
- * mediad takes 12 m-lines per session, hence 6 pairs and 7 devices (a
- * browser's offer is then about 36 KB, well inside call.sfu.offer's limit). */
+ * mediad takes 12 m-lines per session, hence 6 pairs (a browser's offer is
+ * then about 36 KB, well inside call.sfu.offer's limit). A call of more
+ * devices (up to call_sfu_max) shows each device the latest speakers. */
 #define CALL_SFU_PAIRS 6
 
 struct call_sfu_dev {
@@ -58,6 +59,7 @@ struct call_sfu_dev {
     uint32_t pair_conn[CALL_SFU_PAIRS]; /* whose streams pair j carries (0: nobody's) */
     unsigned resyncs;                   /* full re-switches after a refused room.switch */
     uint32_t gen;                       /* which offer mediad's answer is for */
+    uint32_t spoke;                     /* its last turn as the call's speaker (0: none) */
 };
 
 struct call_member {
@@ -77,6 +79,7 @@ struct sig_call {
     bool broadcast; /* sfu: only m[0] (the presenter) publishes; the others view it */
     uint32_t sfu_offers; /* numbers the offers sent to mediad */
     uint32_t sfu_speaker; /* conn of its dominant speaker (mediad's room.speaker), 0: none */
+    uint32_t sfu_turns;   /* numbers the speakers' turns (call_sfu_dev.spoke) */
     int64_t created_at;
     int64_t ring_deadline;
     struct call_member *m; /* m[0] is the caller */

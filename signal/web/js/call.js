@@ -102,7 +102,9 @@ class Calls extends EventTarget {
     this.incoming.delete(callId);
     stopRing();
     const joined = inc.call.members.filter((m) => m.state === 'joined').length;
-    if (joined >= (inc.call.mode === 'sfu' ? inc.call.pairs + 1 : MAX_PEOPLE)) {
+    // A mesh holds MAX_PEOPLE; an SFU call shows the latest speakers on its pairs and
+    // signald refuses a join beyond call_sfu_max itself.
+    if (inc.call.mode !== 'sfu' && joined >= MAX_PEOPLE) {
       store.request('call.decline', { call: callId, reason: 'busy' }).catch(() => {});
       this.emit('ended', { reason: 'full' });
       this.changed();
