@@ -5,7 +5,7 @@
 # allocates on B, whose relay ports are a range of their own.
 . "$(dirname "$0")/../lib/common.sh"
 PORT_B=$((PORT + 2))
-MID=$((RELAY_LO + 50))
+MID=$(((RELAY_LO + RELAY_HI + 1) / 2))
 cat >"$LOGDIR/a.conf" <<CONF
 turnd: {
   max_allocations = 1;

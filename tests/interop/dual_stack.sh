@@ -12,7 +12,7 @@ SOCK=$LOGDIR/turnd.sock
 make_lab_netns lt-dual-$$
 SINK_PORT=$((PORT + 1))
 PORT2=$((PORT + 2))
-HALF=$((RELAY_LO + 49))
+HALF=$(((RELAY_LO + RELAY_HI) / 2))
 
 # The peers are this host's own addresses: allowed by exact host rules.
 ip netns exec "$NS" "$TURND" --listen "10.99.0.1:$PORT" --relay-ip 10.99.0.1 --relay-ip fd99::1 \

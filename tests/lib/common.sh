@@ -2,12 +2,14 @@
 #
 # Each test gets its own port block from ctest (LANTURN_PORT_BASE), so tests
 # running in parallel never collide: BASE is the STUN/TURN port, BASE+1..+9 are
-# for peers and sinks, and relays use a 100-port range below Linux's ephemeral
-# ports (32768+) so relay binds never race client sockets.
+# for peers and sinks. Relays get their own range outside Linux's ephemeral
+# ports (32768-60999) so relay binds never race client sockets: ctest hands
+# out LANTURN_RELAY_LO/LANTURN_RELAY_PORTS per test (interop, security), so
+# neighbouring tests' relays never share a port; otherwise BASE+1000..+1099.
 set -u
 PORT=${LANTURN_PORT_BASE:?LANTURN_PORT_BASE not set}
-RELAY_LO=$((PORT + 1000))
-RELAY_HI=$((RELAY_LO + 99))
+RELAY_LO=${LANTURN_RELAY_LO:-$((PORT + 1000))}
+RELAY_HI=$((RELAY_LO + ${LANTURN_RELAY_PORTS:-100} - 1))
 LOGDIR=${LANTURN_LOG_DIR:-$(mktemp -d)}
 mkdir -p "$LOGDIR"
 PIDS=()
