@@ -309,8 +309,12 @@ static void test_rate_limit_then_recovery(void **state)
     connect_as(w, &a, w->ta, -1);
     int limited = 0;
     for (unsigned i = 0; i < w->cfg.rate_burst + 10; i++) {
-        send_text(w, &a, "{\"type\":\"ping\"}");
+        char req[64];
+        snprintf(req, sizeof req, "{\"id\":%u,\"type\":\"ping\"}", 100 + i);
+        send_text(w, &a, req);
         json_t *f = next_answer(&a);
+        /* every answer, a refusal too, names its request so the caller's wait ends */
+        assert_int_equal(json_integer_value(json_object_get(f, "id")), 100 + i);
         limited += strcmp(json_string_value(json_object_get(f, "type")), "error") == 0;
         json_decref(f);
     }

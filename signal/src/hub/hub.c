@@ -584,18 +584,22 @@ void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_
         conn_close(h, c, 1009, "frame too large");
         return;
     }
+    /* Parsed before the rate check (the frame is bounded) so that a refusal
+     * carries the request's id and the client's pending call can end. */
+    json_error_t jerr;
+    json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!rate_ok(h, c, now)) {
         h->stats.rate_limited++;
-        if (++c->limited_in_a_row > LIMITED_IN_A_ROW_MAX) {
+        json_t *rid = json_is_object(msg) ? json_object_get(msg, "id") : NULL;
+        if (++c->limited_in_a_row > LIMITED_IN_A_ROW_MAX)
             conn_close(h, c, 1008, "rate limit");
-            return;
-        }
-        send_error(h, c, NULL, "rate_limited", "too many requests; slow down");
+        else
+            send_error(h, c, rid && id_valid(rid) ? rid : NULL, "rate_limited",
+                       "too many requests; slow down");
+        json_decref(msg);
         return;
     }
     c->limited_in_a_row = 0;
-    json_error_t jerr;
-    json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!msg || !json_is_object(msg)) {
         char m[200];
         if (msg)
