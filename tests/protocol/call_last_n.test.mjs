@@ -5,8 +5,9 @@
 // is their only pair. A speaker that is not on a device's pairs is switched
 // onto them when it becomes the speaker, in place of the pair whose device
 // spoke longest ago; it is never switched onto its own device; a newcomer's
-// pair takes the latest speaker; mediad's slots agree; and a join beyond
-// call_sfu_max is refused with an error that names it.
+// pair takes the latest speaker, and so does a pair that a leaver frees;
+// mediad's slots agree; and a join beyond call_sfu_max is refused with an
+// error that names it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -66,7 +67,7 @@ async function aliceReceives(names) {
 before(async () => { if (!skip) { await rig.start(USERS, dev); for (const n of USERS) dev[n].seen = []; } });
 after(async () => { if (!skip) await rig.stop(dev); });
 
-test('the speaker replaces the pair whose device spoke longest ago, never on its own device; a newcomer sees the latest speaker; a join beyond call_sfu_max is refused', { skip, timeout: 120000 }, async () => {
+test('the speaker replaces the pair whose device spoke longest ago, never on its own device; a newcomer and a freed pair get the latest speaker; a join beyond call_sfu_max is refused', { skip, timeout: 120000 }, async () => {
   const { alice, bob, carol, dave, erin, frank } = dev;
   const others = ['bob', 'carol', 'dave', 'erin', 'frank'].map((n) => dev[n].session.user.id);
   const room = (await alice.ws.request('room.create', { name: 'last n', members: others })).room;
@@ -121,8 +122,14 @@ test('the speaker replaces the pair whose device spoke longest ago, never on its
   await frank.ws.next('call.incoming');
   await assert.rejects(frank.ws.request('call.accept', { call: call.id }),
     { code: 'unavailable', message: /call is full \(call_sfu_max = 5 devices\)/ });
+
+  // erin leaves: the pairs that carried her go to whom each device should see next, the latest
+  // speaker first (bob, not alice who comes first in the call's order and never spoke)
+  await erin.ws.request('call.hangup', { call: call.id });
+  for (const n of ['carol', 'dave']) await pairsAre(n, '0:bob', 'erin left: bob spoke last');
+  await pairsAre('bob', '0:alice', 'erin left: bob never sees himself');
   assert.doesNotMatch(srv.logText(), /call_sfu_switch_refused/, 'mediad took every switch');
-  for (const n of ['bob', 'carol', 'dave', 'erin']) await dev[n].ws.request('call.hangup', { call: call.id }).catch(() => {});
+  for (const n of ['bob', 'carol', 'dave']) await dev[n].ws.request('call.hangup', { call: call.id }).catch(() => {});
   await alice.ws.request('call.hangup', { call: call.id }).catch(() => {});
   await sleep(100);
 });
