@@ -56,6 +56,7 @@ struct bench_shared {
     int senders_stride;     /* chat: every stride-th user sends */
     int concurrency;        /* storm: handshakes in flight per worker */
     volatile uint32_t done[BENCH_WORKERS_MAX];
+    volatile uint32_t started[BENCH_WORKERS_MAX]; /* the gen each worker has begun */
     struct bench_figures fig[BENCH_WORKERS_MAX];
 };
 

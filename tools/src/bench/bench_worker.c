@@ -318,8 +318,21 @@ static int pending_left(struct worker *k, int64_t now)
     return left;
 }
 
+/* Whether every worker has begun the current phase: until then a delivery
+ * to a worker still in the previous phase would go uncounted, as lost. */
+static bool all_started(const struct worker *k)
+{
+    uint32_t gen = __atomic_load_n(&k->sh->gen, __ATOMIC_ACQUIRE);
+    for (int w = 0; w < k->n; w++)
+        if (__atomic_load_n(&k->sh->started[w], __ATOMIC_ACQUIRE) != gen)
+            return false;
+    return true;
+}
+
 static bool chat_step(struct worker *k, int64_t now, int64_t end)
 {
+    if (!all_started(k))
+        return false;
     if (now < end) {
         for (int i = 0; i < k->n_users; i++) {
             struct user *u = &k->u[i];
@@ -345,7 +358,7 @@ static bool fanout_step(struct worker *k, int64_t now)
 {
     struct user *u = k->w == 0 ? &k->u[0] : NULL; /* user 0 is in the fan-out room */
     if (u && u->hello_ok && k->fan_sent < k->sh->count && u->pending == P_NONE &&
-        now >= u->next_ns) {
+        now >= u->next_ns && all_started(k)) {
         u->next_ns = now + 1000000000LL;
         u->room_size = k->lay->fanout.count;
         k->fan_sent++;
@@ -449,6 +462,7 @@ int bench_worker_main(int w, int n, const struct bench_layout *lay, const struct
             if (sh->phase == PH_QUIT)
                 break;
             start_phase(&k, sh->phase, now);
+            __atomic_store_n(&sh->started[w], gen, __ATOMIC_RELEASE);
             end = now + sh->duration_ms * 1000000LL;
             done = false;
         }
