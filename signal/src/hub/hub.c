@@ -47,6 +47,10 @@ struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,
     h->db = db;
     h->env = env;
     h->next_conn_id = 1;
+    if (conn_index_init(&h->index) != 0) {
+        free(h);
+        return NULL;
+    }
     return h;
 }
 
@@ -67,36 +71,26 @@ void sig_hub_free(struct sig_hub *h)
         free(c->subs);
         free(c);
     }
+    conn_index_free(&h->index);
     free(h);
 }
 
 /* ---- connections ---- */
 
-static struct sig_conn **bucket(struct sig_hub *h, int64_t user_id)
-{
-    return &h->users[(uint64_t)user_id % USER_BUCKETS];
-}
-
 struct sig_conn *user_conns(struct sig_hub *h, int64_t user_id)
 {
-    for (struct sig_conn *c = *bucket(h, user_id); c; c = c->user_next)
-        if (c->user_id == user_id)
-            return c;
-    return NULL;
+    return conn_index_user(&h->index, user_id);
 }
 
 struct sig_conn *conn_by_id(struct sig_hub *h, uint32_t id)
 {
-    for (struct sig_conn *c = h->conns; c; c = c->next)
-        if (c->id == id)
-            return c;
-    return NULL;
+    return conn_index_id(&h->index, id);
 }
 
 enum presence user_presence(struct sig_hub *h, int64_t user_id)
 {
     enum presence p = PRESENCE_OFFLINE;
-    for (struct sig_conn *c = *bucket(h, user_id); c; c = c->user_next) {
+    for (struct sig_conn *c = user_conns(h, user_id); c; c = c->user_next) {
         if (c->user_id != user_id || c->closing)
             continue;
         if (!c->away)
@@ -109,22 +103,6 @@ enum presence user_presence(struct sig_hub *h, int64_t user_id)
 const char *presence_name(enum presence p)
 {
     return p == PRESENCE_ONLINE ? "online" : p == PRESENCE_AWAY ? "away" : "offline";
-}
-
-static void user_link(struct sig_hub *h, struct sig_conn *c)
-{
-    struct sig_conn **b = bucket(h, c->user_id);
-    c->user_next = *b;
-    *b = c;
-}
-
-static void user_unlink(struct sig_hub *h, struct sig_conn *c)
-{
-    for (struct sig_conn **p = bucket(h, c->user_id); *p; p = &(*p)->user_next)
-        if (*p == c) {
-            *p = c->user_next;
-            return;
-        }
 }
 
 struct sig_conn *sig_hub_open(struct sig_hub *h, void *handle, const char *peer_addr,
@@ -151,6 +129,7 @@ struct sig_conn *sig_hub_open(struct sig_hub *h, void *handle, const char *peer_
     if (h->conns)
         h->conns->prev = c;
     h->conns = c;
+    conn_index_add(&h->index, c);
     h->stats.connections++;
     return c;
 }
@@ -165,7 +144,7 @@ void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
     hub_forget_conn(h, c);
     if (c->user_id) {
         enum presence before = user_presence(h, c->user_id);
-        user_unlink(h, c);
+        conn_index_unlink_user(&h->index, c);
         h->stats.authenticated--;
         int64_t uid = c->user_id;
         c->user_id = 0;
@@ -174,6 +153,7 @@ void sig_hub_closed(struct sig_hub *h, struct sig_conn *c, int64_t now)
             h->stats.users_online--;
         lt_log(LT_LOG_INFO, "signal", "ws_close", "conn=%u user=%" PRId64, c->id, uid);
     }
+    conn_index_remove(&h->index, c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -245,7 +225,7 @@ void send_ephemeral(struct sig_hub *h, struct sig_conn *c, const char *event, js
 void user_send_ephemeral(struct sig_hub *h, int64_t user_id, const char *event, json_t *data,
                          const struct sig_conn *except)
 {
-    for (struct sig_conn *c = *bucket(h, user_id); c; c = c->user_next)
+    for (struct sig_conn *c = user_conns(h, user_id); c; c = c->user_next)
         if (c->user_id == user_id && c != except)
             send_ephemeral(h, c, event, data);
 }
@@ -773,7 +753,7 @@ int h_hello(struct req *r)
     c->is_admin = u.is_admin;
     c->away = away;
     c->batch = batch;
-    user_link(h, c);
+    conn_index_link_user(&h->index, c);
     h->stats.authenticated++;
 
     r->result = json_pack("{so sI sI sb si}", "user", json_user(&u, PRESENCE_ONLINE), "conn",

@@ -11,7 +11,6 @@
 
 #include "lanturn/storage.h"
 
-#define USER_BUCKETS 1024
 #define WATCH_BUCKETS 4096
 #define ADDR_MAX 64
 
@@ -19,7 +18,8 @@ enum presence { PRESENCE_OFFLINE, PRESENCE_AWAY, PRESENCE_ONLINE };
 
 struct sig_conn {
     struct sig_conn *prev, *next; /* every connection */
-    struct sig_conn *user_next;   /* the user's connections (after hello) */
+    struct sig_conn *user_next;   /* chain of conn_index.by_user (after hello) */
+    struct sig_conn *id_next;     /* chain of conn_index.by_id */
     void *handle;
     uint32_t id; /* shown to clients: call signalling addresses a device by it */
     int64_t opened_at;
@@ -86,12 +86,29 @@ struct sig_call {
     size_t n;
 };
 
+/* conn_index.c: connections by user (after hello) and by id. */
+struct conn_index {
+    struct sig_conn **by_user, **by_id;
+    unsigned bits; /* 2^bits buckets in each table */
+    size_t n;      /* connections by id */
+};
+int conn_index_init(struct conn_index *x);
+void conn_index_free(struct conn_index *x);
+void conn_index_add(struct conn_index *x, struct sig_conn *c);
+void conn_index_remove(struct conn_index *x, struct sig_conn *c);
+void conn_index_link_user(struct conn_index *x, struct sig_conn *c);
+void conn_index_unlink_user(struct conn_index *x, struct sig_conn *c);
+/* The first of the user's connections; the rest follow it on user_next,
+ * among other users' (compare user_id). */
+struct sig_conn *conn_index_user(const struct conn_index *x, int64_t user_id);
+struct sig_conn *conn_index_id(const struct conn_index *x, uint32_t id);
+
 struct sig_hub {
     const struct sig_hub_config *cfg;
     struct sto_db *db;
     const struct sig_hub_env *env;
     struct sig_conn *conns;
-    struct sig_conn *users[USER_BUCKETS];
+    struct conn_index index;
     struct sig_call *calls;
     struct watchers *watch[WATCH_BUCKETS]; /* user -> connections subscribed to them */
     uint32_t next_conn_id;

@@ -73,7 +73,7 @@ int h_presence_list(struct req *r)
     json_t *list = json_array();
     for (struct sig_conn *c = r->hub->conns; c; c = c->next) {
         if (!c->user_id || user_conns(r->hub, c->user_id) != c)
-            continue; /* each user once: at their first connection in the bucket */
+            continue; /* each user once: at their first connection in the index */
         json_array_append_new(list, json_pack("{sI ss}", "user", (json_int_t)c->user_id, "status",
                                               presence_name(user_presence(r->hub, c->user_id))));
     }
