@@ -43,6 +43,10 @@ struct pss {
     int close_code;
     char close_reason[64];
     bool ping_pending;
+    bool writable_asked; /* a SERVER_WRITEABLE is on its way: it drains the queue */
+    bool write_failed;   /* a direct write failed: the next callback closes it */
+    bool dirty;          /* on the server's list of queues to write this turn */
+    struct pss *dirty_prev, *dirty_next;
 
     /* HTTP */
     char method[8];
@@ -105,6 +109,7 @@ struct sig_server {
     unsigned ws_open; /* WebSocket connections the hub holds */
     unsigned long long ws_refused;
     struct lt_log_limit ws_refuse_log;
+    struct pss *dirty; /* WebSocket queues that got frames this turn (ws_flush) */
 };
 
 int64_t net_now_ms(void);
@@ -114,6 +119,8 @@ void net_peer(struct lws *wsi, char *out, size_t cap);
 int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons reason,
                 struct pss *p, void *in, size_t len);
 void ws_env(struct sig_server *s, struct sig_hub_env *env);
+/* Writes the frames queued this turn, before the loop waits again. */
+void ws_flush(struct sig_server *s);
 
 /* Listens on the unix socket path (none when empty). 0 or a negative errno. */
 int control_listen(struct sig_server *s, struct lws_vhost *vh, const char *path);

@@ -233,6 +233,7 @@ static void on_ev_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     (void)revents;
     struct sig_server *s = w->data;
     sig_hub_flush(s->hub);
+    ws_flush(s);
 }
 
 /* Password checks finished in the worker pool: answer them. */
@@ -303,6 +304,7 @@ int sig_server_run(struct sig_server *s, struct sig_hub *hub, struct sig_api *ap
             }
             sig_api_drain(api);
             sig_hub_flush(s->hub);
+            ws_flush(s);
         }
         signal_ctx = NULL;
     }

@@ -1,10 +1,11 @@
 /*
  * ws.c - WebSocket connections: reassemble text messages, hand them to the
- * hub, and write the hub's frames from a per-connection queue, one message per
- * SERVER_WRITEABLE (libwebsockets' own advice; several events in one batch
- * message for clients that take them). A queue that grows past
- * OUT_QUEUE_MAX_BYTES means the client stopped reading: it is closed, and
- * catches up by seq when it returns.
+ * hub, and write the hub's frames from a per-connection queue (several events
+ * in one batch message for clients that take them). Frames queued while the
+ * hub works are written at the end of the event-loop turn, directly when lws
+ * holds nothing back for the connection, else from SERVER_WRITEABLE. A queue
+ * that grows past OUT_QUEUE_MAX_BYTES means the client stopped reading: it is
+ * closed, and catches up by seq when it returns.
  */
 #include "internal.h"
 
@@ -16,7 +17,41 @@
 #include "../hub/hub.h"
 #include "util/log.h"
 
-static int queue(struct lws *wsi, const char *text, size_t len, bool event)
+static void ask_writable(struct lws *wsi, struct pss *p)
+{
+    p->writable_asked = true;
+    lws_callback_on_writable(wsi);
+}
+
+static void unmark_dirty(struct sig_server *s, struct pss *p)
+{
+    if (!p->dirty)
+        return;
+    if (p->dirty_prev)
+        p->dirty_prev->dirty_next = p->dirty_next;
+    else
+        s->dirty = p->dirty_next;
+    if (p->dirty_next)
+        p->dirty_next->dirty_prev = p->dirty_prev;
+    p->dirty = false;
+    p->dirty_prev = p->dirty_next = NULL;
+}
+
+/* Asking lws for a writable callback per delivery cost two epoll_ctl calls
+ * and a pass through the loop; ws_flush writes the turn's frames instead. */
+static void mark_dirty(struct sig_server *s, struct pss *p)
+{
+    if (p->dirty || p->writable_asked)
+        return;
+    p->dirty = true;
+    p->dirty_prev = NULL;
+    p->dirty_next = s->dirty;
+    if (s->dirty)
+        s->dirty->dirty_prev = p;
+    s->dirty = p;
+}
+
+static int queue(struct sig_server *s, struct lws *wsi, const char *text, size_t len, bool event)
 {
     struct pss *p = lws_wsi_user(wsi);
     if (p->out_bytes + len > OUT_QUEUE_MAX_BYTES)
@@ -34,20 +69,18 @@ static int queue(struct lws *wsi, const char *text, size_t len, bool event)
         p->out_head = f;
     p->out_tail = f;
     p->out_bytes += len;
-    lws_callback_on_writable(wsi);
+    mark_dirty(s, p);
     return 0;
 }
 
 static int queue_frame(void *ctx, void *handle, const char *text, size_t len)
 {
-    (void)ctx;
-    return queue(handle, text, len, false);
+    return queue(ctx, handle, text, len, false);
 }
 
 static int queue_event(void *ctx, void *handle, const char *text, size_t len)
 {
-    (void)ctx;
-    return queue(handle, text, len, true);
+    return queue(ctx, handle, text, len, true);
 }
 
 static void close_conn(void *ctx, void *handle, int code, const char *reason)
@@ -57,7 +90,7 @@ static void close_conn(void *ctx, void *handle, int code, const char *reason)
     struct pss *p = lws_wsi_user(wsi);
     p->close_code = code;
     snprintf(p->close_reason, sizeof p->close_reason, "%s", reason);
-    lws_callback_on_writable(wsi);
+    ask_writable(wsi, p);
     /* The queue goes out before the close frame, but a client that stopped
      * reading never makes the socket writable: without a deadline it would
      * keep its connection and up to OUT_QUEUE_MAX_BYTES of queue until the
@@ -71,7 +104,7 @@ static void ping_conn(void *ctx, void *handle)
     struct lws *wsi = handle;
     struct pss *p = lws_wsi_user(wsi);
     p->ping_pending = true;
-    lws_callback_on_writable(wsi);
+    ask_writable(wsi, p);
 }
 
 void ws_env(struct sig_server *s, struct sig_hub_env *env)
@@ -210,8 +243,24 @@ static int write_batch(struct lws *wsi, struct pss *p, size_t n, size_t len)
     return w < 0 ? -1 : 0;
 }
 
+/* Writes the next frame, or the next batch of event frames. */
+static int write_next(struct lws *wsi, struct pss *p)
+{
+    size_t len, n = batch_span(p->out_head, &len);
+    int err = n > 1 ? write_batch(wsi, p, n, len) : 1;
+    if (err <= 0)
+        return err;
+    struct frame *f = pop_frame(p);
+    int w = lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
+    free(f);
+    return w < 0 ? -1 : 0;
+}
+
 static int on_writeable(struct lws *wsi, struct pss *p)
 {
+    p->writable_asked = false;
+    if (p->write_failed)
+        return -1;
     if (p->ping_pending && !p->close_code) {
         /* Not empty: libwebsockets 4.1 passes an empty pong to nobody, and
          * the hub would close a client that answered every ping. */
@@ -220,23 +269,14 @@ static int on_writeable(struct lws *wsi, struct pss *p)
         if (lws_write(wsi, buf + LWS_PRE, 2, LWS_WRITE_PING) < 0)
             return -1;
         if (p->out_head)
-            lws_callback_on_writable(wsi);
+            ask_writable(wsi, p);
         return 0;
     }
     if (p->out_head) {
-        size_t len, n = batch_span(p->out_head, &len);
-        int err = n > 1 ? write_batch(wsi, p, n, len) : 1;
-        if (err < 0)
+        if (write_next(wsi, p) < 0)
             return -1;
-        if (err > 0) {
-            struct frame *f = pop_frame(p);
-            int w = lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
-            free(f);
-            if (w < 0)
-                return -1;
-        }
         if (p->out_head || p->close_code)
-            lws_callback_on_writable(wsi);
+            ask_writable(wsi, p);
         return 0;
     }
     if (p->close_code) { /* queued frames first, then the close */
@@ -247,6 +287,34 @@ static int on_writeable(struct lws *wsi, struct pss *p)
     return 0;
 }
 
+void ws_flush(struct sig_server *s)
+{
+    while (s->dirty) {
+        struct pss *p = s->dirty;
+        unmark_dirty(s, p);
+        struct lws *wsi = p->wsi;
+        if (p->writable_asked || !p->out_head)
+            continue;
+        if (p->ping_pending || p->close_code) { /* the callback keeps their order */
+            ask_writable(wsi, p);
+            continue;
+        }
+        /* lws keeps what the socket did not take and sends it first: write
+         * only while it holds nothing, at most a batch's worth per turn. */
+        size_t written = 0;
+        while (p->out_head && written < BATCH_MAX_BYTES && !lws_partial_buffered(wsi)) {
+            size_t before = p->out_bytes;
+            if (write_next(wsi, p) < 0) {
+                p->write_failed = true;
+                break;
+            }
+            written += before - p->out_bytes;
+        }
+        if (p->out_head || p->write_failed)
+            ask_writable(wsi, p);
+    }
+}
+
 int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons reason,
                 struct pss *p, void *in, size_t len)
 {
@@ -254,6 +322,7 @@ int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons
     case LWS_CALLBACK_ESTABLISHED: {
         char peer[PEER_MAX];
         net_peer(wsi, peer, sizeof peer);
+        p->wsi = wsi;
         p->conn = s->ws_open < s->ws_cap ? sig_hub_open(s->hub, wsi, peer, net_now_ms()) : NULL;
         if (!p->conn)
             return refuse_full(s, wsi, p);
@@ -274,6 +343,7 @@ int ws_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reasons
             s->ws_open--;
         }
         p->conn = NULL;
+        unmark_dirty(s, p);
         free_queue(p);
         return 0;
     default:
