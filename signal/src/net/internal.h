@@ -109,7 +109,7 @@ struct sig_server {
     unsigned ws_open; /* WebSocket connections the hub holds */
     unsigned long long ws_refused;
     struct lt_log_limit ws_refuse_log;
-    struct pss *dirty; /* WebSocket queues that got frames this turn (ws_flush) */
+    struct pss *dirty, *dirty_tail; /* WebSocket queues that got frames this turn (ws_flush) */
 };
 
 int64_t net_now_ms(void);

@@ -33,22 +33,28 @@ static void unmark_dirty(struct sig_server *s, struct pss *p)
         s->dirty = p->dirty_next;
     if (p->dirty_next)
         p->dirty_next->dirty_prev = p->dirty_prev;
+    else
+        s->dirty_tail = p->dirty_prev;
     p->dirty = false;
     p->dirty_prev = p->dirty_next = NULL;
 }
 
 /* Asking lws for a writable callback per delivery cost two epoll_ctl calls
- * and a pass through the loop; ws_flush writes the turn's frames instead. */
+ * and a pass through the loop; ws_flush writes the turn's frames instead, in
+ * the order the connections got them, so the turn's first event is written
+ * first. */
 static void mark_dirty(struct sig_server *s, struct pss *p)
 {
     if (p->dirty || p->writable_asked)
         return;
     p->dirty = true;
-    p->dirty_prev = NULL;
-    p->dirty_next = s->dirty;
-    if (s->dirty)
-        s->dirty->dirty_prev = p;
-    s->dirty = p;
+    p->dirty_next = NULL;
+    p->dirty_prev = s->dirty_tail;
+    if (s->dirty_tail)
+        s->dirty_tail->dirty_next = p;
+    else
+        s->dirty = p;
+    s->dirty_tail = p;
 }
 
 static int queue(struct sig_server *s, struct lws *wsi, const char *text, size_t len, bool event)
