@@ -56,7 +56,15 @@ struct tio_sendq {
     unsigned n;
     int fd[TIO_SENDQ_LEN];
     struct mmsghdr msgs[TIO_SENDQ_LEN];
-    struct mmsghdr run[TIO_SENDQ_LEN]; /* one socket's share, for sendmmsg */
+    struct mmsghdr run[TIO_SENDQ_LEN]; /* one socket's share */
+    struct mmsghdr out[TIO_SENDQ_LEN]; /* the share's messages: one datagram or a GSO group */
+    unsigned out_first[TIO_SENDQ_LEN], out_n[TIO_SENDQ_LEN]; /* which of run each is */
+    struct iovec giov[TIO_SENDQ_LEN]; /* a GSO group's buffers, side by side */
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl[TIO_SENDQ_LEN]; /* a GSO group's UDP_SEGMENT */
+    int gso;              /* UDP GSO: 0 not probed yet, 1 usable, -1 not */
     struct iovec iov[TIO_SENDQ_LEN];
     struct sockaddr_storage addrs[TIO_SENDQ_LEN];
     uint8_t bufs[TIO_SENDQ_LEN][TIO_SENDQ_SLOT];
