@@ -77,25 +77,56 @@ mkfs.ext4 -q -L updates -d "$U" "$W/updates.img" $((size * 5 / 1048576 + 64))M |
 rm -rf "$U"
 
 # ---- boot
+# qemu runs with -no-reboot: when the appliance restarts, qemu exits and the test powers it on again
+# from the same disk and UEFI variables, a cold start. A warm reset under TCG was seen to hang in
+# the firmware for good, leaving the test waiting for a boot that never came.
 rm -f "$W/vm.qcow2" "$SERIAL" "$SOCK"
 qemu-img create -q -f qcow2 -b "$W/out/lanturn-$V1.qcow2" -F qcow2 "$W/vm.qcow2" 6G
 cp "$OVMF_VARS" "$W/vars.fd"
-qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp 2 -m 1536 -display none -monitor none \
-    -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_CODE" \
-    -drive if=pflash,format=raw,unit=1,file="$W/vars.fd" \
-    -drive file="$W/vm.qcow2",format=qcow2,if=virtio \
-    -drive file="$W/updates.img",format=raw,if=virtio,readonly=on \
-    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$HTTPS-:443,hostfwd=tcp:127.0.0.1:$WS-:3000,hostfwd=udp:127.0.0.1:$TURN-:3478,hostfwd=tcp:127.0.0.1:$TURN-:3478,hostfwd=tcp:127.0.0.1:$CONSOLE-:8443" \
-    -device virtio-net-pci,netdev=n0 \
-    -chardev "socket,id=s0,path=$SOCK,server=on,wait=off,logfile=$SERIAL" -serial chardev:s0 \
-    </dev/null >"$LOGDIR/qemu.log" 2>&1 &
-QPID=$!
+POWER_ONS=0 POWER_ON_AT=0 POWER_ON_SERIAL=0
+power_on() {
+    POWER_ONS=$((POWER_ONS + 1))
+    [ "$POWER_ONS" -le 12 ] || fail "the appliance was powered on $POWER_ONS times: it keeps restarting"
+    POWER_ON_AT=$SECONDS POWER_ON_SERIAL=$(stat -c %s "$SERIAL" 2>/dev/null || echo 0)
+    qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp 2 -m 1536 -display none -monitor none -no-reboot \
+        -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_CODE" \
+        -drive if=pflash,format=raw,unit=1,file="$W/vars.fd" \
+        -drive file="$W/vm.qcow2",format=qcow2,if=virtio \
+        -drive file="$W/updates.img",format=raw,if=virtio,readonly=on \
+        -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$HTTPS-:443,hostfwd=tcp:127.0.0.1:$WS-:3000,hostfwd=udp:127.0.0.1:$TURN-:3478,hostfwd=tcp:127.0.0.1:$TURN-:3478,hostfwd=tcp:127.0.0.1:$CONSOLE-:8443" \
+        -device virtio-net-pci,netdev=n0 \
+        -chardev "socket,id=s0,path=$SOCK,server=on,wait=off,logfile=$SERIAL,logappend=on" -serial chardev:s0 \
+        </dev/null >>"$LOGDIR/qemu.log" 2>&1 &
+    QPID=$!
+}
+# The guest restarted (qemu left with status 0): power it on again. Anything else is a failure.
+restart_after_exit() {
+    local rc=0
+    wait "$QPID" || rc=$?
+    QPID=""
+    [ "$rc" = 0 ] || fail "qemu exited with status $rc: $(tail -20 "$LOGDIR/qemu.log")"
+    if tail -c 4096 "$SERIAL" | grep -aq "reboot: Restarting system"; then
+        step "the appliance restarted: powering it on again"
+    else
+        step "qemu stopped without the appliance saying it restarts (a watchdog reset?): powering it on again"
+    fi
+    power_on
+}
+# Nothing at all on the serial port 180 s after power-on means the firmware hung: power-cycle.
+restart_if_silent() {
+    [ $((SECONDS - POWER_ON_AT)) -ge 180 ] || return 0
+    [ "$(stat -c %s "$SERIAL" 2>/dev/null || echo 0)" = "$POWER_ON_SERIAL" ] || return 0
+    step "no output from the firmware 180 s after power-on: power-cycling"
+    kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null; QPID=""
+    power_on
+}
+power_on
 
 wait_serial() { # wait_serial REGEX TIMEOUT [NTH]: the NTH (default 1) line matching REGEX
     local rx=$1 limit=$2 nth=${3:-1} start=$SECONDS
     while [ $((SECONDS - start)) -lt "$limit" ]; do
-        [ "$(tr -d '\r' <"$SERIAL" 2>/dev/null | grep -cE "$rx")" -ge "$nth" ] && return 0
-        kill -0 "$QPID" 2>/dev/null || fail "qemu exited: $(cat "$LOGDIR/qemu.log")"
+        [ "$(tr -d '\r' 2>/dev/null <"$SERIAL" | grep -cE "$rx")" -ge "$nth" ] && return 0
+        if kill -0 "$QPID" 2>/dev/null; then restart_if_silent; else restart_after_exit; fi
         sleep 2
     done
     return 1
