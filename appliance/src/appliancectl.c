@@ -150,6 +150,22 @@ static void print_users(json_t *r)
 }
 
 /* An absolute path for the server, which does not share our working directory. */
+/* A session's relayed addresses, "v4,v6" for a dual-stack allocation. */
+static const char *relay_list(json_t *session, char *buf, size_t cap)
+{
+    json_t *relays = json_object_get(session, "relays"), *r;
+    size_t i, n = 0;
+    buf[0] = 0;
+    json_array_foreach(relays, i, r)
+    {
+        if (json_is_string(r) && n < cap)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "," : "", json_string_value(r));
+    }
+    if (!buf[0])
+        snprintf(buf, cap, "%s", json_string_value(json_object_get(session, "relay")) ?: "-");
+    return buf;
+}
+
 static char *absolute(const char *p)
 {
     if (p[0] == '/')
@@ -298,6 +314,7 @@ int main(int argc, char **argv)
     } else if (strcmp(w0, "turn") == 0 && strcmp(w1, "sessions") == 0) {
         size_t i;
         json_t *x;
+        char relays[160];
         printf("%-8s %-22s %-26s %-4s %-22s %12s %12s %7s\n", "ID", "USER", "CLIENT", "VIA", "RELAY",
                "BYTES IN", "BYTES OUT", "AGE");
         json_array_foreach(json_object_get(reply, "sessions"), i, x)
@@ -307,7 +324,7 @@ int main(int argc, char **argv)
                    json_string_value(json_object_get(x, "user")) ?: "-",
                    json_string_value(json_object_get(x, "client")) ?: "-",
                    json_string_value(json_object_get(x, "transport")) ?: "-",
-                   json_string_value(json_object_get(x, "relay")) ?: "-",
+                   relay_list(x, relays, sizeof(relays)),
                    (long long)json_integer_value(json_object_get(x, "client_to_peer_bytes")),
                    (long long)json_integer_value(json_object_get(x, "peer_to_client_bytes")),
                    (long long)json_integer_value(json_object_get(x, "age_s")));

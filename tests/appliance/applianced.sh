@@ -9,7 +9,7 @@
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 APPLIANCED=$(realpath "${APPLIANCED:?}") CTL=$(realpath "${APPLIANCECTL:?}")
-TURND=$(realpath "$TURND") SIGNALD=$(realpath "${SIGNALD:?}")
+TURND=$(realpath "$TURND") SIGNALD=$(realpath "${SIGNALD:?}") TURN_PROBE=$(realpath "${TURN_PROBE:?}")
 dir=$(mktemp -d)
 trap 'cleanup; rm -rf "$dir"' EXIT
 HTTPS=$((PORT + 1)) WS=$((PORT + 2))
@@ -20,7 +20,7 @@ write_config() { # write_config FILE [EXTRA-SIGNAL-SETTING]
     cat >"$1" <<CONF
 appliance: { control_socket = "$SOCK"; turnd = "$TURND"; signald = "$SIGNALD";
              hostname = "localhost"; state_dir = "$dir"; };
-turnd: { listen = ["127.0.0.1:$PORT"]; relay_ip = ["127.0.0.1"]; relay_ports = "$RELAY_LO-$RELAY_HI";
+turnd: { listen = ["127.0.0.1:$PORT"]; relay_ip = ["127.0.0.1", "::1"]; relay_ports = "$RELAY_LO-$RELAY_HI";
          control_socket = "$dir/turnd.sock";
          secret_file = "$dir/turn-secret"; no_such_turnd_key_guard = 0; };
 signal: { data_dir = "$dir/data"; listen = "127.0.0.1:$HTTPS"; ws_listen = "127.0.0.1:$WS";
@@ -138,6 +138,16 @@ ctl --json turn sessions | python3 -c "import json,sys; assert '$first' not in [
     fail "turn kill: session $first still listed"
 kill "$UCLIENT" 2>/dev/null
 wait "$UCLIENT" 2>/dev/null
+# a dual-stack allocation (RFC 6156) is listed with both of its relayed addresses
+"$TURN_PROBE" allocate "127.0.0.1:$PORT" --user "$tuser:$tpass" --dual --hold 5 >"$LOGDIR/dual.out" 2>&1 &
+DUAL=$!
+for _ in $(seq 1 50); do [ "$(grep -c '^relay ' "$LOGDIR/dual.out")" = 2 ] && break; sleep 0.1; done
+[ "$(grep -c '^relay ' "$LOGDIR/dual.out")" = 2 ] || fail "dual allocation: $(cat "$LOGDIR/dual.out")"
+r4=$(sed -n 's/^relay \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$LOGDIR/dual.out")
+r6=$(sed -n 's/^relay \(\[::1\]:[0-9]*\)$/\1/p' "$LOGDIR/dual.out")
+ctl turn sessions | grep -qF " $r4,$r6 " || fail "turn sessions does not show both relays $r4 $r6: $(ctl turn sessions)"
+kill "$DUAL" 2>/dev/null
+wait "$DUAL" 2>/dev/null
 echo "ok: TURN sessions listed with their user and killed by id"
 
 # 5. backup and restore: a user made after the backup is gone after the restore, and

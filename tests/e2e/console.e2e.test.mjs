@@ -6,11 +6,12 @@
 // Then: the Update page names the running version and refuses a file that is
 // no bundle; Diagnostics runs the TURN relay self-test; the new user signs in to the chat client in a second browser,
 // shows as online, takes a TURN allocation that the administrator sees and
-// kills; and hostile display and room names render as text on the users,
+// kills; a dual-stack allocation shows both relayed addresses; and hostile display and room names render as text on the users,
 // rooms, TURN and audit pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { ROOT, TURND, SIGNALD, launch, login, shot, haveChromium, sleep } from '
 
 const CONSOLE = process.env.CONSOLE || join(ROOT, 'build/appliance/console/lanturn-console');
 const APPLIANCED = process.env.APPLIANCED || join(ROOT, 'build/appliance/applianced');
+const TURN_PROBE = process.env.TURN_PROBE || join(ROOT, 'build/tools/turn-probe');
 const BASE = Number(process.env.LANTURN_PORT_BASE || 26600);
 const ADMIN_PW = 'console admin password';
 const skip = (!haveChromium() && 'chromium is not installed') || (!existsSync(CONSOLE) && 'lanturn-console is not built');
@@ -43,7 +45,7 @@ before(async () => {
   writeFileSync(join(dir, 'lanturn.conf'), `
 appliance: { control_socket = "${sock}"; turnd = "${TURND}"; signald = "${SIGNALD}"; console = "${CONSOLE}";
              hostname = "localhost"; state_dir = "${dir}"; admin_password_file = "${dir}/admin-pw"; };
-turnd: { listen = ["127.0.0.1:${BASE}"]; relay_ip = ["127.0.0.1"]; relay_ports = "${BASE + 100}-${BASE + 150}";
+turnd: { listen = ["127.0.0.1:${BASE}"]; relay_ip = ["127.0.0.1", "::1"]; relay_ports = "${BASE + 100}-${BASE + 150}";
          secret_file = "${dir}/turn-secret"; control_socket = "${dir}/turnd.sock"; };
 signal: { data_dir = "${dir}/data"; listen = "127.0.0.1:${BASE + 1}"; ws_listen = "127.0.0.1:${BASE + 2}";
           tls_cert = "${dir}/tls/cert.pem"; tls_key = "${dir}/tls/key.pem"; web_root = "${join(ROOT, 'signal/web')}";
@@ -254,6 +256,34 @@ test('a user signed in to the client is online; the administrator sees their TUR
     await page.waitForSelector('#audit tbody tr');
     assert.match(await page.locator('#audit').textContent(), /turn\.kill/);
     assert.deepEqual(page.errors, []);
+  });
+});
+
+test('a dual-stack allocation (RFC 6156) shows both of its relayed addresses on the TURN page', { skip: skip || (!existsSync(TURN_PROBE) && 'turn-probe is not built'), timeout: 60000 }, async () => {
+  const page = B.page;
+  await guarded(page, 'console-turn-dual', async () => {
+    // an ephemeral credential as signald hands out, derived from turnd's shared secret
+    const user = `${Math.floor(Date.now() / 1000) + 600}:dual-probe`;
+    const secret = readFileSync(join(dir, 'turn-secret'), 'utf8').trim();
+    const pass = createHmac('sha1', secret).update(user).digest('base64');
+    const probe = spawn(TURN_PROBE, ['allocate', `127.0.0.1:${BASE}`, '--user', `${user}:${pass}`, '--dual', '--hold', '30'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    probe.stdout.on('data', (d) => { out += d; });
+    probe.stderr.on('data', (d) => { out += d; });
+    try {
+      for (let i = 0; i < 100 && (out.match(/^relay /gm) || []).length < 2; i++) await sleep(100);
+      const r4 = (out.match(/^relay (127\.0\.0\.1:\d+)$/m) || [])[1];
+      const r6 = (out.match(/^relay (\[::1\]:\d+)$/m) || [])[1];
+      assert.ok(r4 && r6, `turn-probe got no dual allocation: ${out}`);
+      await page.click('a[data-page=turn]');
+      const row = page.locator('#turn-sessions tbody tr', { hasText: 'dual-probe' });
+      await row.waitFor({ timeout: 15000 });
+      assert.ok((await row.textContent()).includes(`${r4}, ${r6}`), `the row names both relays: ${await row.textContent()}`);
+      assert.deepEqual(page.errors, []);
+    } finally {
+      probe.kill('SIGTERM');
+    }
   });
 });
 

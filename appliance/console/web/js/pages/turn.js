@@ -24,7 +24,7 @@ export async function render(root) {
           ? h('div', {}, h('div', { class: 'strong' }, x.display_name || x.user_name), h('div', { class: 'muted small' }, `@${x.user_name}`))
           : h('span', { class: 'strong' }, x.user || x.username || '—')) },
         { label: 'Client', render: (x) => h('code', {}, `${x.client || '—'}${x.transport ? ` (${x.transport})` : ''}`) },
-        { label: 'Relay', render: (x) => h('code', {}, x.relay || '—') },
+        { label: 'Relay', render: (x) => h('code', {}, (Array.isArray(x.relays) && x.relays.length ? x.relays.join(', ') : x.relay) || '—') },
         { label: 'Peers', render: (x) => (Array.isArray(x.peers) ? x.peers.join(', ') : String(x.peers ?? '—')) },
         { label: 'In / out', render: (x) => `${fmtRate(x.rate_in_bps ?? x.in_bps)} / ${fmtRate(x.rate_out_bps ?? x.out_bps)}` },
         { label: 'Relayed', render: (x) => (x.client_to_peer_bytes === undefined ? '—'
