@@ -11,13 +11,8 @@
 static bool client_sends(struct t *t, const struct stun_addr *from, size_t len)
 {
     static uint8_t payload[1200];
-    uint8_t buf[1400], tid[STUN_TID_LEN] = {9};
-    struct stun_builder b;
-    size_t n;
-    stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
-    stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &t->peer, true);
-    stun_put_attr(&b, STUN_ATTR_DATA, payload, len);
-    assert_int_equal(stun_build_finish(&b, &n), 0);
+    uint8_t buf[1400];
+    size_t n = send_indication(buf, sizeof(buf), &t->peer, payload, len);
     t->f.n_sent = 0;
     turn_core_on_client(t->core, 1, &t->local, from, buf, n, t->now);
     return t->f.n_sent == 1;

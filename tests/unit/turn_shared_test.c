@@ -3,8 +3,9 @@
  * workers do: quotas count both cores' allocations, a nonce from one is
  * good at the other, a relay address the other core owns is reached
  * through its socket (not the in-core shortcut) or handed to that core, which
- * checks its own permission, and is forgotten once deleted, and a port one
- * core reserved (EVEN-PORT) is taken on the other.
+ * checks its own permission, and is forgotten once deleted, a port one
+ * core reserved (EVEN-PORT) is taken on the other, and a user's bandwidth
+ * is one budget over both cores.
  */
 #include "turn_test_env.h"
 
@@ -123,13 +124,8 @@ static void a_nonce_from_one_core_is_good_at_the_other(void **state)
 static void send_from(struct t *t, struct turn_core *c, const struct stun_addr *from,
                       const struct stun_addr *peer)
 {
-    uint8_t buf[128], tid[STUN_TID_LEN] = {9};
-    struct stun_builder b;
-    size_t len;
-    stun_build_init(&b, buf, sizeof(buf), TURN_SEND, STUN_INDICATION, tid);
-    stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
-    stun_put_attr(&b, STUN_ATTR_DATA, "hi", 2);
-    assert_int_equal(stun_build_finish(&b, &len), 0);
+    uint8_t buf[128];
+    size_t len = send_indication(buf, sizeof(buf), peer, "hi", 2);
     turn_core_on_client(c, 1, &t->local, from, buf, len, t->now);
 }
 
@@ -273,6 +269,55 @@ static void a_reservation_outliving_its_allocation_still_expires(void **state)
     assert_int_equal(on(t, other, &y, TURN_ALLOCATE, add_token, token, "alice"), 508);
 }
 
+static void ten_kilobytes_per_user(struct turn_core_config *cfg)
+{
+    cfg->user_bandwidth = 10000;
+}
+
+static int setup_user_bandwidth(void **state)
+{
+    return share(state, ten_kilobytes_per_user);
+}
+
+/* n Send indications of 1000 bytes from `from` to the peer on core c; how
+ * many were relayed. */
+static unsigned sends_of_1000(struct t *t, struct turn_core *c, const struct stun_addr *from,
+                              unsigned n)
+{
+    static uint8_t payload[1000];
+    uint8_t buf[1200];
+    size_t len = send_indication(buf, sizeof(buf), &t->peer, payload, sizeof(payload));
+    unsigned passed = 0;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned before = t->f.n_sent;
+        turn_core_on_client(c, 1, &t->local, from, buf, len, t->now);
+        passed += t->f.n_sent - before;
+    }
+    return passed;
+}
+
+static void user_bandwidth_counts_the_allocations_of_both_cores(void **state)
+{
+    struct t *t = *state;
+    assert_int_equal(on(t, t->core, &x, TURN_ALLOCATE, add_udp, NULL, "alice"), 0);
+    assert_int_equal(on(t, t->core, &x, TURN_CREATE_PERMISSION, add_peer, &t->peer, "alice"), 0);
+    assert_int_equal(on(t, other, &y, TURN_ALLOCATE, add_udp, NULL, "alice"), 0);
+    assert_int_equal(on(t, other, &y, TURN_CREATE_PERMISSION, add_peer, &t->peer, "alice"), 0);
+    assert_int_equal(on(t, other, &z, TURN_ALLOCATE, add_udp, NULL, "bob"), 0);
+    assert_int_equal(on(t, other, &z, TURN_CREATE_PERMISSION, add_peer, &t->peer, "bob"), 0);
+
+    /* one second's worth (10 kB) for alice over both cores, not per core */
+    assert_int_equal(sends_of_1000(t, t->core, &x, 6) + sends_of_1000(t, other, &y, 6), 10);
+    /* bob, on the same core as alice's second allocation, has his own */
+    assert_int_equal(sends_of_1000(t, other, &z, 12), 10);
+    /* half a second refills half of alice's, whichever core asks first */
+    t->now += 500;
+    assert_int_equal(sends_of_1000(t, other, &y, 4) + sends_of_1000(t, t->core, &x, 4), 5);
+    assert_int_equal(turn_core_stats(t->core)->bandwidth_dropped_packets +
+                         turn_core_stats(other)->bandwidth_dropped_packets,
+                     2 + 2 + 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +335,8 @@ int main(void)
                                         setup_shared, teardown),
         cmocka_unit_test_setup_teardown(a_reservation_outliving_its_allocation_still_expires,
                                         setup_shared, teardown),
+        cmocka_unit_test_setup_teardown(user_bandwidth_counts_the_allocations_of_both_cores,
+                                        setup_user_bandwidth, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

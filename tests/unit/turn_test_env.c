@@ -242,6 +242,19 @@ void add_peer(struct stun_builder *b, const void *arg)
     stun_put_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, arg, true);
 }
 
+size_t send_indication(uint8_t *buf, size_t cap, const struct stun_addr *peer, const void *data,
+                       size_t len)
+{
+    uint8_t tid[STUN_TID_LEN] = {9};
+    struct stun_builder b;
+    size_t n;
+    stun_build_init(&b, buf, cap, TURN_SEND, STUN_INDICATION, tid);
+    stun_put_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
+    stun_put_attr(&b, STUN_ATTR_DATA, data, len);
+    assert_int_equal(stun_build_finish(&b, &n), 0);
+    return n;
+}
+
 
 void add_channel(struct stun_builder *b, const void *arg)
 {

@@ -99,6 +99,10 @@ void allocate_ok(struct t *t);
 /* The shared-secret password base64(HMAC-SHA1(secret, user)) (28 chars). */
 void secret_password(const char *secret, const char *user, char out[32]);
 
+/* A Send indication of len bytes of data to peer, built in buf; its length. */
+size_t send_indication(uint8_t *buf, size_t cap, const struct stun_addr *peer, const void *data,
+                       size_t len);
+
 void add_udp(struct stun_builder *b, const void *arg); /* arg: NULL or a uint32_t lifetime */
 void add_lifetime(struct stun_builder *b, const void *arg);
 void add_peer(struct stun_builder *b, const void *arg); /* arg: struct stun_addr */

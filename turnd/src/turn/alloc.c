@@ -123,6 +123,8 @@ struct turn_alloc *turn_alloc_create(struct turn_core *c, int lsock, bool stream
         free(a);
         return NULL;
     }
+    if (c->shared && !a->user->shared_bandwidth)
+        a->user->shared_bandwidth = turn_shared_user_bandwidth(c->shared, user);
     a->lsock = lsock;
     a->stream = stream;
     a->local = *local;

@@ -120,6 +120,27 @@ static void bucket_refill(struct turn_bucket *b, uint32_t rate, uint64_t now_ms)
     }
 }
 
+/* The same refill on a bucket all workers charge: the worker that moves
+ * last_ms forward adds the tokens for that span, so no span counts twice. */
+static uint64_t shared_bucket_refill(struct turn_shared_bucket *b, uint32_t rate, uint64_t now_ms)
+{
+    int64_t depth = (int64_t)(rate > 1500 ? rate : 1500) * 1000;
+    uint64_t last = atomic_load_explicit(&b->last_ms, memory_order_relaxed);
+    if (now_ms > last && atomic_compare_exchange_strong_explicit(&b->last_ms, &last, now_ms,
+                                                                 memory_order_relaxed,
+                                                                 memory_order_relaxed)) {
+        uint64_t span = now_ms - last;
+        int64_t add = span >= (uint64_t)depth / rate + 1 ? depth : (int64_t)(span * rate);
+        int64_t t = atomic_fetch_add_explicit(&b->tokens, add, memory_order_relaxed) + add;
+        while (t > depth && !atomic_compare_exchange_weak_explicit(&b->tokens, &t, depth,
+                                                                   memory_order_relaxed,
+                                                                   memory_order_relaxed))
+            ; /* t now holds the current count: clamp it while it is above */
+    }
+    int64_t t = atomic_load_explicit(&b->tokens, memory_order_relaxed);
+    return t > 0 ? (uint64_t)t : 0;
+}
+
 size_t turn_bandwidth_budget(struct turn_core *c, struct turn_alloc *a, uint64_t now_ms)
 {
     uint32_t ar = c->cfg->alloc_bandwidth, ur = c->cfg->user_bandwidth;
@@ -129,9 +150,15 @@ size_t turn_bandwidth_budget(struct turn_core *c, struct turn_alloc *a, uint64_t
         tokens = a->bandwidth.tokens;
     }
     if (ur) {
-        bucket_refill(&a->user->bandwidth, ur, now_ms);
-        if (a->user->bandwidth.tokens < tokens)
-            tokens = a->user->bandwidth.tokens;
+        uint64_t user_tokens;
+        if (a->user->shared_bandwidth) {
+            user_tokens = shared_bucket_refill(a->user->shared_bandwidth, ur, now_ms);
+        } else {
+            bucket_refill(&a->user->bandwidth, ur, now_ms);
+            user_tokens = a->user->bandwidth.tokens;
+        }
+        if (user_tokens < tokens)
+            tokens = user_tokens;
     }
     return tokens == UINT64_MAX || tokens / 1000 > SIZE_MAX ? SIZE_MAX : (size_t)(tokens / 1000);
 }
@@ -141,7 +168,12 @@ void turn_bandwidth_charge(struct turn_core *c, struct turn_alloc *a, size_t len
     uint64_t need = (uint64_t)len * 1000;
     if (c->cfg->alloc_bandwidth)
         a->bandwidth.tokens -= need < a->bandwidth.tokens ? need : a->bandwidth.tokens;
-    if (c->cfg->user_bandwidth)
+    if (!c->cfg->user_bandwidth)
+        return;
+    if (a->user->shared_bandwidth)
+        atomic_fetch_sub_explicit(&a->user->shared_bandwidth->tokens, (int64_t)need,
+                                  memory_order_relaxed);
+    else
         a->user->bandwidth.tokens -=
             need < a->user->bandwidth.tokens ? need : a->user->bandwidth.tokens;
 }

@@ -42,11 +42,22 @@ struct turn_bucket {
     uint64_t last_ms;
 };
 
+/* A token bucket that every worker charges (a user's bandwidth). Two
+ * workers charging at once may take it below zero: the refill pays the
+ * debt first. */
+struct turn_shared_bucket {
+    _Atomic int64_t tokens;
+    _Atomic uint64_t last_ms;
+};
+
 /* Allocations per user name, for the per-user quota and bandwidth. */
 struct turn_user_entry {
     struct turn_user_entry *next;
     unsigned n_allocs;
     struct turn_bucket bandwidth;
+    /* with workers: the user's bucket of all cores, which outlives this
+     * entry (every allocation counted here is counted there too) */
+    struct turn_shared_bucket *shared_bandwidth;
     char name[]; /* NUL-terminated */
 };
 
@@ -241,6 +252,9 @@ unsigned turn_shared_user_count(struct turn_shared *sh, const char *user);
  * (total reached; 0 = no limit for either) or -ENOMEM. */
 int turn_shared_take(struct turn_shared *sh, const char *user, unsigned per_user, unsigned total);
 void turn_shared_release(struct turn_shared *sh, const char *user);
+/* The user's bandwidth bucket shared by every core; the user must hold an
+ * allocation taken with turn_shared_take(). */
+struct turn_shared_bucket *turn_shared_user_bandwidth(struct turn_shared *sh, const char *user);
 uint64_t turn_shared_next_id(struct turn_shared *sh);
 /* fam: turn_family_index(). */
 void turn_shared_mark_relay(struct turn_shared *sh, int fam, uint16_t port, bool live,

@@ -1,15 +1,16 @@
 /*
  * shared.c - what several TURN cores of one process share when turnd runs
  * one core per worker thread: the allocation quotas (per user and in total),
- * the per-address limits of ratelimit.c, the nonce key, allocation ids, and
- * a map of live relay ports.
+ * the per-address limits of ratelimit.c, the nonce key, allocation ids, each
+ * user's bandwidth bucket and a map of live relay ports.
  *
- * Everything but the relay port map sits behind one mutex, taken only on
- * Allocate, on deleting an allocation and on unauthenticated requests: never
- * for a relayed datagram. The port map is read on the data path (a datagram
- * towards one of our own relay addresses), so it is a bitmap of relaxed
+ * Everything but the buckets and the relay port map sits behind one mutex,
+ * taken only on Allocate, on deleting an allocation and on unauthenticated
+ * requests: never for a relayed datagram. The data path reads the port map
+ * (a datagram towards one of our own relay addresses), a bitmap of relaxed
  * atomics: a bit is set after the owning worker bound the port and cleared
- * before it closes it, and no other worker can bind that port meanwhile.
+ * before it closes it, and no other worker can bind that port meanwhile. It
+ * charges a user's bucket with relaxed atomics too (core.c).
  */
 #include "internal.h"
 
@@ -22,7 +23,8 @@
 struct shared_user {
     struct shared_user *next;
     unsigned n_allocs;
-    char name[]; /* NUL-terminated */
+    struct turn_shared_bucket bandwidth; /* user_bandwidth over all workers */
+    char name[];                         /* NUL-terminated */
 };
 
 static uint32_t name_hash(const char *s)
@@ -136,6 +138,14 @@ void turn_shared_release(struct turn_shared *sh, const char *user)
     if (sh->allocations)
         sh->allocations--;
     pthread_mutex_unlock(&sh->mu);
+}
+
+struct turn_shared_bucket *turn_shared_user_bandwidth(struct turn_shared *sh, const char *user)
+{
+    pthread_mutex_lock(&sh->mu);
+    struct shared_user *u = *user_slot(sh, user);
+    pthread_mutex_unlock(&sh->mu);
+    return u ? &u->bandwidth : NULL;
 }
 
 uint64_t turn_shared_next_id(struct turn_shared *sh)
