@@ -545,22 +545,33 @@ static void raise_nofile(void)
     }
 }
 
-static void usage(void)
+static void usage_to(FILE *f, int code)
 {
-    fprintf(stderr,
+    fprintf(f,
+            "turn-load - the load generator of tools/bench-turn: closed-loop rates, a sweep for the\n"
+            "highest lossless rate, and authenticated allocations per second, against a TURN\n"
+            "server (or, with --raw, the udp-forwarder baseline) on loopback. One JSON object\n"
+            "on stdout; see docs/PERFORMANCE.md.\n\n"
             "usage: turn-load rate|sweep|allocs --server IP:PORT [--user U:P | --raw]\n"
             "       [--flows N] [--size B] [--rate PPS] [--seconds S] [--step-seconds S]\n"
             "       [--max-steps N] [--start PPS] [--count N] [--parallel W]\n"
             "       [--peer-port P] [--pid PID]\n"
             "       (--server and --pid up to %d times each)\n",
             MAX_SERVERS);
-    exit(2);
+    exit(code);
+}
+
+static void usage(void)
+{
+    usage_to(stderr, 2);
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2)
         usage();
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        usage_to(stdout, 0);
     const char *mode = argv[1];
     unsigned flows = 50, count = 10000, parallel = 32, max_steps = 16, peer_port = 0;
     double rate = 10000, seconds = 5, step_seconds = 2, start = 10000;

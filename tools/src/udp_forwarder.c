@@ -146,6 +146,7 @@ int main(int argc, char **argv)
     struct sockaddr_in listen_addr = {0};
     long max_seconds = 600;
     bool have_listen = false, have_target = false;
+    bool help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--listen") == 0)
             have_listen = parse_addr(argv[i + 1], &listen_addr) == 0;
@@ -153,6 +154,12 @@ int main(int argc, char **argv)
             have_target = parse_addr(argv[i + 1], &target) == 0;
         else if (strcmp(argv[i], "--max-seconds") == 0)
             max_seconds = atol(argv[i + 1]);
+    }
+    if (help) {
+        printf("udp-forwarder - the baseline of tools/bench-turn: the least work a UDP relay can\n"
+               "do (a socket per client towards the target, recvmmsg a batch, sendmmsg it on).\n\n"
+               "usage: udp-forwarder --listen IP:PORT --to IP:PORT [--max-seconds S]\n");
+        return 0;
     }
     if (!have_listen || !have_target || max_seconds <= 0) {
         fprintf(stderr, "usage: udp-forwarder --listen IP:PORT --to IP:PORT [--max-seconds S]\n");

@@ -79,6 +79,14 @@ static int64_t make_room(const int64_t *ids, int users, int first, int count, co
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("bench-seed - fills a data directory for tools/bench-signal: USERS users with one\n"
+               "session each, chat rooms of 10-500 members, a fan-out room of up to 5,000, and a\n"
+               "50-member room holding MESSAGES messages; OUT_FILE gets the layout the load\n"
+               "generator reads.\n\n"
+               "usage: bench-seed DATA_DIR USERS MESSAGES OUT_FILE\n");
+        return 0;
+    }
     if (argc != 5) {
         fprintf(stderr, "usage: bench-seed DATA_DIR USERS MESSAGES OUT_FILE\n");
         return 2;

@@ -360,14 +360,17 @@ static void print_json(const struct bench_layout *lay, uint64_t open, struct res
     printf("}}\n");
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fputs("usage: bench-signal --layout FILE --port WS_PORT --https-port PORT --pid PID\n"
+    fputs("bench-signal - the load generator behind tools/bench-signal (run that script: it\n"
+          "seeds the data, starts signald and passes these options): connect storm, idle\n"
+          "hold, chat, fan-out, history and search against a running signald.\n\n"
+          "usage: bench-signal --layout FILE --port WS_PORT --https-port PORT --pid PID\n"
           "       [--workers N] [--sources N] [--hold S] [--chat S] [--senders N] [--fanout N]\n"
           "       [--reads N] [--logins N] [--history-max-id N] [--storm-timeout S]\n"
           "       [--max-rss-mb MB] [--login-storm N] [--login-storm-s S]\n"
           "       [--presence-broadcast-max N] [--json]\n",
-          stderr);
+          f);
 }
 
 int main(int argc, char **argv)
@@ -384,7 +387,7 @@ int main(int argc, char **argv)
         {"history-max-id", 1, NULL, 'm'}, {"storm-timeout", 1, NULL, 't'},
         {"max-rss-mb", 1, NULL, 'R'},  {"json", 0, NULL, 'j'},
         {"login-storm", 1, NULL, 'G'}, {"login-storm-s", 1, NULL, 'g'},
-        {"presence-broadcast-max", 1, NULL, 'B'}, {0},
+        {"presence-broadcast-max", 1, NULL, 'B'}, {"help", 0, NULL, 'h'}, {0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -408,11 +411,12 @@ int main(int argc, char **argv)
         case 'G': o.login_storm = atoi(optarg); break;
         case 'g': o.login_storm_s = atoi(optarg); break;
         case 'B': o.presence_broadcast_max = atoi(optarg); break;
-        default: usage(); return 2;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
         }
     }
     if (!o.layout || !o.port || !o.https_port || !o.pid || o.sources < 1 || o.sources > 200) {
-        usage();
+        usage(stderr);
         return 2;
     }
     struct bench_layout lay;
