@@ -12,7 +12,7 @@ static bool client_sends(struct t *t, const struct stun_addr *from, size_t len)
 {
     static uint8_t payload[1200];
     uint8_t buf[1400];
-    size_t n = send_indication(buf, sizeof(buf), &t->peer, payload, len);
+    size_t n = build_send_indication(buf, sizeof(buf), &t->peer, payload, len);
     t->f.n_sent = 0;
     turn_core_on_client(t->core, 1, &t->local, from, buf, n, t->now);
     return t->f.n_sent == 1;

@@ -125,7 +125,7 @@ static void send_from(struct t *t, struct turn_core *c, const struct stun_addr *
                       const struct stun_addr *peer)
 {
     uint8_t buf[128];
-    size_t len = send_indication(buf, sizeof(buf), peer, "hi", 2);
+    size_t len = build_send_indication(buf, sizeof(buf), peer, "hi", 2);
     turn_core_on_client(c, 1, &t->local, from, buf, len, t->now);
 }
 
@@ -286,7 +286,7 @@ static unsigned sends_of_1000(struct t *t, struct turn_core *c, const struct stu
 {
     static uint8_t payload[1000];
     uint8_t buf[1200];
-    size_t len = send_indication(buf, sizeof(buf), &t->peer, payload, sizeof(payload));
+    size_t len = build_send_indication(buf, sizeof(buf), &t->peer, payload, sizeof(payload));
     unsigned passed = 0;
     for (unsigned i = 0; i < n; i++) {
         unsigned before = t->f.n_sent;

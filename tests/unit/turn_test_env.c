@@ -242,8 +242,8 @@ void add_peer(struct stun_builder *b, const void *arg)
     stun_put_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, arg, true);
 }
 
-size_t send_indication(uint8_t *buf, size_t cap, const struct stun_addr *peer, const void *data,
-                       size_t len)
+size_t build_send_indication(uint8_t *buf, size_t cap, const struct stun_addr *peer,
+                             const void *data, size_t len)
 {
     uint8_t tid[STUN_TID_LEN] = {9};
     struct stun_builder b;

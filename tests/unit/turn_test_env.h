@@ -100,8 +100,8 @@ void allocate_ok(struct t *t);
 void secret_password(const char *secret, const char *user, char out[32]);
 
 /* A Send indication of len bytes of data to peer, built in buf; its length. */
-size_t send_indication(uint8_t *buf, size_t cap, const struct stun_addr *peer, const void *data,
-                       size_t len);
+size_t build_send_indication(uint8_t *buf, size_t cap, const struct stun_addr *peer,
+                             const void *data, size_t len);
 
 void add_udp(struct stun_builder *b, const void *arg); /* arg: NULL or a uint32_t lifetime */
 void add_lifetime(struct stun_builder *b, const void *arg);
