@@ -59,7 +59,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 1;
-    struct sig_hub_env env;
+    struct sig_hub_env env = {0}; /* a service it has no socket for stays NULL */
     struct sig_server *server = sig_server_new(&cfg, db, err, sizeof err);
     struct sig_hub *hub = NULL;
     struct sig_api *api = NULL;

@@ -281,7 +281,7 @@ int main(int argc, char **argv)
     }
     shared = n_workers > 1 ? turn_shared_new() : NULL;
     for (unsigned i = 0; i < n_workers; i++) {
-        struct turn_env env;
+        struct turn_env env = {0};
         tio_server_env(servers[i], &env);
         cores[i] = turn_core_new(&cfg.core, &env);
         if (!cores[i] || (n_workers > 1 && !shared)) {
