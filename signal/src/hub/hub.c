@@ -10,14 +10,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/log.h"
 
-#define REPLAY_BATCH 500
 #define LIMITED_IN_A_ROW_MAX 200 /* a client ignoring rate_limited is closed */
 
 void sig_hub_config_defaults(struct sig_hub_config *c)
@@ -54,13 +52,12 @@ struct sig_hub *sig_hub_new(const struct sig_hub_config *cfg, struct sto_db *db,
     return h;
 }
 
-static void flush_touches(struct sig_hub *h);
 
 void sig_hub_free(struct sig_hub *h)
 {
     if (!h)
         return;
-    flush_touches(h);
+    hub_flush_touches(h);
     hub_batch_free(h);
     free(h->touch);
     calls_free(h);
@@ -230,7 +227,7 @@ void user_send_ephemeral(struct sig_hub *h, int64_t user_id, const char *event, 
             send_ephemeral(h, c, event, data);
 }
 
-static int event_frame(char **out, int64_t seq, const char *type, const char *payload)
+int hub_event_frame(char **out, int64_t seq, const char *type, const char *payload)
 {
     return asprintf(out, "{\"type\":\"event\",\"seq\":%" PRId64 ",\"event\":\"%s\",\"data\":%s}",
                     seq, type, payload);
@@ -245,7 +242,7 @@ void deliver_event(struct sig_hub *h, int64_t seq, const char *type, const char 
         for (struct sig_conn *c = user_conns(h, users[i]); c; c = c->user_next) {
             if (c->user_id != users[i])
                 continue;
-            if (!frame && (len = event_frame(&frame, seq, type, payload)) < 0)
+            if (!frame && (len = hub_event_frame(&frame, seq, type, payload)) < 0)
                 return; /* out of memory: the clients catch up by seq */
             conn_send_event(h, c, frame, (size_t)len);
             h->stats.events_sent++;
@@ -342,108 +339,6 @@ void sig_hub_session_revoked(struct sig_hub *h, int64_t user_id, int64_t session
         if (c->user_id && (session_id ? c->session_id == session_id : c->user_id == user_id) &&
             c->session_id != keep_session_id)
             conn_close(h, c, 4001, "session ended");
-}
-
-/* ---- requests ---- */
-
-int req_fail(struct req *r, const char *code, const char *fmt, ...)
-{
-    r->err_code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->err_msg, sizeof r->err_msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-int req_fail_sto(struct req *r, int err, const char *what)
-{
-    switch (err) {
-    case -ENOENT: return req_fail(r, "not_found", "%s: not found", what);
-    case -EACCES: return req_fail(r, "forbidden", "%s: not allowed", what);
-    case -EEXIST: return req_fail(r, "conflict", "%s: already exists", what);
-    case -EINVAL: return req_fail(r, "bad_request", "%s: %s", what, sto_errmsg(r->hub->db));
-    case -EMSGSIZE: return req_fail(r, "too_large", "%s: too long", what);
-    case -EFBIG: return req_fail(r, "too_large", "%s: too large", what);
-    case -EBUSY: return req_fail(r, "unavailable", "%s: the server is busy, try again", what);
-    case -ENOSPC:
-        lt_log(LT_LOG_ERROR, "signal", "disk_full", "what=\"%s\"", what);
-        return req_fail(r, "unavailable", "%s: the server's disk is full; nothing was stored", what);
-    default:
-        lt_log(LT_LOG_ERROR, "signal", "storage_error", "what=\"%s\" err=%d", what, err);
-        return req_fail(r, "internal", "%s failed on the server", what);
-    }
-}
-
-int req_id_opt(struct req *r, const char *field, int64_t *out)
-{
-    json_t *v = json_object_get(r->msg, field);
-    *out = 0;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return req_fail(r, "bad_request", "\"%s\" must be a positive integer", field);
-    *out = json_integer_value(v);
-    return 0;
-}
-
-int req_id(struct req *r, const char *field, int64_t *out)
-{
-    if (req_id_opt(r, field, out) != 0)
-        return -1;
-    return *out ? 0 : req_fail(r, "bad_request", "\"%s\" is required", field);
-}
-
-int req_str_opt(struct req *r, const char *field, const char **out)
-{
-    json_t *v = json_object_get(r->msg, field);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_string(v))
-        return req_fail(r, "bad_request", "\"%s\" must be a string", field);
-    if (strlen(json_string_value(v)) != json_string_length(v))
-        return req_fail(r, "bad_request", "\"%s\" must not contain NUL", field);
-    *out = json_string_value(v);
-    return 0;
-}
-
-int req_str(struct req *r, const char *field, const char **out)
-{
-    if (req_str_opt(r, field, out) != 0)
-        return -1;
-    return *out ? 0 : req_fail(r, "bad_request", "\"%s\" is required", field);
-}
-
-int req_bool_opt(struct req *r, const char *field, bool *out)
-{
-    json_t *v = json_object_get(r->msg, field);
-    if (!v)
-        return 0;
-    if (!json_is_boolean(v))
-        return req_fail(r, "bad_request", "\"%s\" must be true or false", field);
-    *out = json_is_true(v);
-    return 0;
-}
-
-int req_limit(struct req *r, int dflt, int max, int *out)
-{
-    json_t *v = json_object_get(r->msg, "limit");
-    *out = dflt;
-    if (!v)
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max)
-        return req_fail(r, "bad_request", "\"limit\" must be 1..%d", max);
-    *out = (int)json_integer_value(v);
-    return 0;
-}
-
-int req_member(struct req *r, int64_t room_id, enum sto_role *role)
-{
-    int err = sto_member_get(r->hub->db, room_id, r->conn->user_id, role);
-    if (err == -ENOENT)
-        return req_fail(r, "forbidden", "you are not a member of room %" PRId64, room_id);
-    return err ? req_fail_sto(r, err, "membership") : 0;
 }
 
 static const struct {
@@ -628,169 +523,6 @@ void sig_hub_recv(struct sig_hub *h, struct sig_conn *c, const char *text, size_
     json_decref(msg);
 }
 
-/* ---- hello: authenticate and catch up ---- */
-
-static void defer_touch(struct sig_hub *h, int64_t session_id)
-{
-    if (h->n_touch == h->cap_touch) {
-        size_t cap = h->cap_touch ? h->cap_touch * 2 : 64;
-        int64_t *t = realloc(h->touch, cap * sizeof *t);
-        if (!t) {
-            sto_session_touch(h->db, session_id); /* at once, then */
-            return;
-        }
-        h->touch = t;
-        h->cap_touch = cap;
-    }
-    h->touch[h->n_touch++] = session_id;
-}
-
-static void flush_touches(struct sig_hub *h)
-{
-    if (!h->n_touch)
-        return;
-    if (hub_tx_begin(h) == 0) { /* part of the turn's group commit */
-        int err = 0;
-        for (size_t i = 0; i < h->n_touch && !err; i++)
-            err = sto_session_touch(h->db, h->touch[i]);
-        hub_tx_end(h, err);
-    }
-    h->n_touch = 0;
-}
-
-/* More than this many bytes of missed events would fill the connection's
- * send queue (and close it, again on every reconnect): the client reloads
- * its state instead (resync). */
-#define REPLAY_BYTES_MAX (4u << 20)
-
-static int replay(struct sig_hub *h, struct sig_conn *c, int64_t since, int64_t *count)
-{
-    size_t bytes = 0;
-    *count = 0;
-    for (;;) {
-        struct sto_event *e = NULL;
-        size_t n = 0;
-        int err = sto_event_since(h->db, c->user_id, since, REPLAY_BATCH, &e, &n);
-        if (err)
-            return err;
-        for (size_t i = 0; i < n; i++) {
-            char *frame;
-            int len = event_frame(&frame, e[i].seq, e[i].type, e[i].payload);
-            if (len >= 0) {
-                bytes += (size_t)len;
-                if (bytes > REPLAY_BYTES_MAX) {
-                    free(frame);
-                    sto_events_free(e, n);
-                    return -EFBIG;
-                }
-                conn_send_event(h, c, frame, (size_t)len);
-                free(frame);
-            }
-            since = e[i].seq;
-        }
-        sto_events_free(e, n);
-        *count += (int64_t)n;
-        if (*count > h->cfg->replay_max)
-            return -EFBIG;
-        if (n < REPLAY_BATCH || c->closing)
-            return 0;
-    }
-}
-
-int h_hello(struct req *r)
-{
-    struct sig_hub *h = r->hub;
-    struct sig_conn *c = r->conn;
-    const char *token;
-    int64_t since = -1;
-    if (c->user_id)
-        return req_fail(r, "bad_request", "already said hello on this connection");
-    /* The replay reads the database: it must not see (and send) events whose
-     * commit, and whose held delivery, are still to come. */
-    sig_hub_flush(h);
-    if (req_str(r, "token", &token) != 0)
-        return -1;
-    json_t *s = json_object_get(r->msg, "since");
-    if (s && !json_is_null(s)) {
-        if (!json_is_integer(s) || json_integer_value(s) < 0)
-            return req_fail(r, "bad_request", "\"since\" must be a seq (an integer >= 0)");
-        since = json_integer_value(s);
-    }
-    bool away = false, batch = false;
-    if (req_bool_opt(r, "away", &away) != 0 || req_bool_opt(r, "batch", &batch) != 0)
-        return -1;
-
-    struct sto_session sess = {0};
-    int err = sto_session_get(h->db, token, &sess);
-    int64_t session_id = sess.id, user_id = sess.user_id;
-    sto_session_clear(&sess);
-    if (err == -ENOENT || err == -EACCES) {
-        lt_log(LT_LOG_INFO, "signal", "hello_refused", "conn=%u addr=%s", c->id, c->addr);
-        return req_fail(r, "unauthorized", "the token is unknown, expired or revoked; log in again");
-    }
-    if (err)
-        return req_fail_sto(r, err, "session");
-    struct sto_user u = {0};
-    if ((err = sto_user_get(h->db, user_id, &u)) != 0)
-        return req_fail_sto(r, err, "user");
-    defer_touch(h, session_id);
-
-    int64_t last = 0;
-    if ((err = sto_event_last_seq(h->db, u.id, &last)) != 0) {
-        sto_user_clear(&u);
-        return req_fail_sto(r, err, "events");
-    }
-    /* seqs are positions in the whole server's stream, so last - since says
-     * nothing about how many of them are this user's: replay() counts. */
-    bool resync = since > last;
-
-    enum presence before = user_presence(h, u.id);
-    if (!user_conns(h, u.id))
-        h->stats.users_online++;
-    c->user_id = u.id;
-    c->session_id = session_id;
-    c->checked_at = r->now;
-    c->is_admin = u.is_admin;
-    c->away = away;
-    c->batch = batch;
-    conn_index_link_user(&h->index, c);
-    h->stats.authenticated++;
-
-    r->result = json_pack("{so sI sI sb si}", "user", json_user(&u, PRESENCE_ONLINE), "conn",
-                          (json_int_t)c->id, "last_seq", (json_int_t)last, "resync", resync,
-                          "ping_interval_s", 25);
-    lt_log(LT_LOG_INFO, "signal", "hello", "conn=%u user=%" PRId64 " addr=%s since=%" PRId64
-           " last_seq=%" PRId64, c->id, u.id, c->addr, since, last);
-    sto_user_clear(&u);
-
-    /* The reply must go before the replayed events: the glue sends frames in
-     * queue order, so queue it now and hand back nothing. */
-    json_t *frame = json_pack("{ss sO}", "type", "reply", "result", r->result);
-    json_t *id = json_object_get(r->msg, "id");
-    if (frame && id)
-        json_object_set(frame, "id", id);
-    conn_send_json(h, c, frame);
-    json_decref(r->result);
-    r->result = NULL;
-    if (since >= 0 && !resync) {
-        int64_t n = 0;
-        if ((err = replay(h, c, since, &n)) == -ERANGE || err == -EFBIG) {
-            /* pruned, or too much to send: the client reloads its state and
-             * carries on from last_seq */
-            json_t *data = json_pack("{sI ss}", "last_seq", (json_int_t)last, "reason",
-                                     err == -EFBIG ? "too_many_missed" : "pruned");
-            send_ephemeral(h, c, "resync", data);
-            json_decref(data);
-        } else if (err) {
-            lt_log(LT_LOG_ERROR, "signal", "replay_failed", "conn=%u err=%d", c->id, err);
-            conn_close(h, c, 1011, "could not read missed events");
-        }
-        h->stats.events_replayed += (uint64_t)n;
-    }
-    presence_changed(h, c->user_id, before);
-    return 1; /* replied already */
-}
-
 int64_t sig_hub_next_deadline(const struct sig_hub *h)
 {
     return calls_next_deadline(h);
@@ -853,7 +585,7 @@ static void idle_scan(struct sig_hub *h, int64_t now)
 void sig_hub_tick(struct sig_hub *h, int64_t now)
 {
     calls_tick(h, now);
-    flush_touches(h);
+    hub_flush_touches(h);
     sig_hub_flush(h);
     idle_scan(h, now);
 }

@@ -200,6 +200,10 @@ int user_event(struct sig_hub *h, int64_t user_id, const char *event, json_t *da
 /* A stored event to the online devices of users: one frame, built once. */
 void deliver_event(struct sig_hub *h, int64_t seq, const char *type, const char *payload,
                    const int64_t *users, size_t n);
+/* The event frame of a stored event, malloc'd in *out; its length or < 0. */
+int hub_event_frame(char **out, int64_t seq, const char *type, const char *payload);
+/* The session touches hello deferred, written in the turn's transaction (hello.c). */
+void hub_flush_touches(struct sig_hub *h);
 
 struct sig_conn *user_conns(struct sig_hub *h, int64_t user_id);
 struct sig_conn *conn_by_id(struct sig_hub *h, uint32_t id);
