@@ -96,8 +96,7 @@ test('hostile names are reduced to a safe last component', async () => {
 
 test('too large, wrong room and not logged in are refused, and nothing is kept', async () => {
   const big = randomBytes((1 << 20) + 100);
-  const r = await upload(alice.token, big, `room=${room.id}&name=big.bin`).catch((e) => ({ status: 'reset', e }));
-  assert.ok(r.status === 413 || r.status === 'reset', `got ${r.status}`);
+  assert.equal((await upload(alice.token, big, `room=${room.id}&name=big.bin`)).status, 413);
   const id = createHash('sha256').update(big).digest('hex');
   assert.equal((await srv.http('GET', `/api/files/${id}`, { token: alice.token })).status, 404);
   const other = (await a.request('room.create', { name: 'private' })).room;
@@ -107,6 +106,17 @@ test('too large, wrong room and not logged in are refused, and nothing is kept',
   const ok = await upload(alice.token, within, `room=${room.id}&name=within.bin`);
   assert.equal(ok.status, 201);
   assert.equal(ok.json.file.id, createHash('sha256').update(within).digest('hex'));
+});
+
+test('an upload refused from its headers gets its answer, not a reset, however much body follows', async () => {
+  // signald answers from the headers, then reads and drops the body before closing: closing at once
+  // would reset the connection under a client still sending, which then never sees the answer.
+  const big = randomBytes(4 << 20);
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await upload(alice.token, big, `room=${room.id}&name=big.bin`)).status, 413);
+    assert.equal((await upload(undefined, big, `room=${room.id}&name=big.bin`)).status, 401);
+  }
+  assert.equal((await upload(alice.token, Buffer.from('after'), `room=${room.id}&name=a.txt`)).status, 201);
 });
 
 test('a message cannot attach a file its sender cannot read', async () => {

@@ -25,6 +25,11 @@
 #include "lanturn/storage.h"
 #include "util/log.h"
 
+/* After refusing an upload from its headers, how much of its body is read
+ * and dropped (so the client gets the answer, not a reset) before closing. */
+#define DRAIN_BYTES_MAX (16u << 20)
+#define DRAIN_TIMEOUT_S 10
+
 enum { STAGE_NONE, STAGE_HEADERS, STAGE_BODY, STAGE_DONE };
 
 static void respond(struct lws *wsi, struct pss *p, struct sig_http_reply *r)
@@ -90,9 +95,17 @@ static int write_response(struct lws *wsi, struct pss *p)
     free(p->resp);
     p->resp = NULL;
     p->resp_ready = false;
-    /* A refused upload leaves body bytes unread: never reuse that connection. */
-    if (p->too_large)
-        return -1;
+    /* A refused upload leaves body bytes unread: never reuse that connection.
+     * Closing with them unread would reset it under a client still sending,
+     * which may then never read this answer: drop the rest first (bounded in
+     * bytes and time), then close. */
+    if (p->too_large) {
+        if (!p->drain_body || p->body_done)
+            return -1;
+        p->draining = true;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, DRAIN_TIMEOUT_S);
+        return 0;
+    }
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -195,43 +208,40 @@ static int download(struct sig_server *s, struct lws *wsi, struct pss *p, const 
 
 /* ---- uploads ---- */
 
+/* An upload refused from its headers: answered at once, its body dropped. */
+static int refuse_upload(struct lws *wsi, struct pss *p, int status, const char *code,
+                         const char *message)
+{
+    p->too_large = true;
+    p->drain_body = true;
+    respond_error(wsi, p, status, code, message);
+    return 0;
+}
+
 static int upload_start(struct sig_server *s, struct lws *wsi, struct pss *p)
 {
     int64_t sid;
-    if (sig_api_authenticate(s->api, p->token, &p->user_id, &sid) != 0) {
-        p->too_large = true; /* close after answering: the body stays unread */
-        respond_error(wsi, p, 401, "unauthorized", "log in first");
-        return 0;
-    }
+    if (sig_api_authenticate(s->api, p->token, &p->user_id, &sid) != 0)
+        return refuse_upload(wsi, p, 401, "unauthorized", "log in first");
     char buf[300];
     const char *room = lws_get_urlarg_by_name(wsi, "room=", buf, sizeof buf);
     p->upload_room = room ? strtoll(room, NULL, 10) : 0;
-    if (room && p->upload_room <= 0) {
-        p->too_large = true;
-        respond_error(wsi, p, 400, "bad_request", "room must be a room id");
-        return 0;
-    }
+    if (room && p->upload_room <= 0)
+        return refuse_upload(wsi, p, 400, "bad_request", "room must be a room id");
     const char *name = lws_get_urlarg_by_name(wsi, "name=", buf, sizeof buf);
     sig_api_clean_file_name(name ? name : "file", p->upload_name, sizeof p->upload_name);
-    if (p->upload_room && sto_member_get(s->db, p->upload_room, p->user_id, NULL) != 0) {
-        p->too_large = true;
-        respond_error(wsi, p, 403, "forbidden", "you are not a member of that room");
-        return 0;
-    }
+    if (p->upload_room && sto_member_get(s->db, p->upload_room, p->user_id, NULL) != 0)
+        return refuse_upload(wsi, p, 403, "forbidden", "you are not a member of that room");
     char clen[32];
     if (lws_hdr_copy(wsi, clen, sizeof clen, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-        strtoull(clen, NULL, 10) > s->cfg->file_max_bytes) {
-        p->too_large = true;
-        respond_error(wsi, p, 413, "too_large", "the file is larger than this server accepts");
-        return 0;
-    }
+        strtoull(clen, NULL, 10) > s->cfg->file_max_bytes)
+        return refuse_upload(wsi, p, 413, "too_large", "the file is larger than this server accepts");
     snprintf(p->upload_tmp, sizeof p->upload_tmp, "%s/upload-XXXXXX", s->tmp_dir);
     p->upload_fd = mkostemp(p->upload_tmp, O_CLOEXEC);
     if (p->upload_fd < 0) {
         p->upload_fd = 0;
         lt_log(LT_LOG_ERROR, "signal", "upload_tmp", "err=\"%s\"", strerror(errno));
-        p->too_large = true;
-        respond_error(wsi, p, 500, "internal", "cannot store uploads right now");
+        return refuse_upload(wsi, p, 500, "internal", "cannot store uploads right now");
     }
     return 0;
 }
@@ -371,6 +381,8 @@ static int on_http(struct sig_server *s, struct lws *wsi, struct pss *p)
     memcpy(p->path, uri, strlen(uri) + 1); /* fits: checked above */
     p->path[strcspn(p->path, "?")] = '\0';
     p->too_large = false;
+    p->body_done = p->drain_body = p->draining = false;
+    p->drained = 0;
     p->head_len = 0;
     p->resp_stage = STAGE_NONE;
     p->upload_bytes = 0;
@@ -393,6 +405,10 @@ int http_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reaso
     case LWS_CALLBACK_HTTP:
         return on_http(s, wsi, p);
     case LWS_CALLBACK_HTTP_BODY:
+        if (p->draining) { /* answered and refused: drop it, up to a bound */
+            p->drained += len;
+            return p->drained > DRAIN_BYTES_MAX ? -1 : 0;
+        }
         if (p->resp_ready) /* already answered (refused) */
             return 0;
         if (strcmp(p->path, "/api/files") == 0)
@@ -411,6 +427,9 @@ int http_callback(struct sig_server *s, struct lws *wsi, enum lws_callback_reaso
         }
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        p->body_done = true;
+        if (p->draining) /* the refused body is all read: now close */
+            return -1;
         if (p->resp_ready)
             return 0;
         if (strcmp(p->path, "/api/files") == 0) {

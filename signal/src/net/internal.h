@@ -55,6 +55,10 @@ struct pss {
     char *body;
     size_t body_len;
     bool too_large;
+    bool body_done;    /* the request body has all arrived */
+    bool drain_body;   /* refused before its body: read and drop it after answering */
+    bool draining;     /* answered; dropping the rest of the body, then closing */
+    uint64_t drained;  /* body bytes dropped so far */
     int upload_fd; /* 0: none; fds are > 0 here */
     char upload_tmp[340];
     uint64_t upload_bytes;
