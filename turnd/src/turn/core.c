@@ -107,12 +107,18 @@ bool turn_peer_send_allowed(struct turn_core *c, struct turn_alloc *a, const str
     return true;
 }
 
-/* Refill a bucket of `rate` bytes/s up to its depth: one second of traffic,
- * but at least one full-size Ethernet datagram so a low rate still passes
- * something. */
+/* A bucket of `rate` bytes/s holds one second of traffic, but at least one
+ * full-size Ethernet datagram so a low rate still passes something; in
+ * thousandths of a byte. */
+static uint64_t bucket_depth(uint32_t rate)
+{
+    return (uint64_t)(rate > 1500 ? rate : 1500) * 1000;
+}
+
+/* Refill a bucket of `rate` bytes/s up to its depth. */
 static void bucket_refill(struct turn_bucket *b, uint32_t rate, uint64_t now_ms)
 {
-    uint64_t depth = (uint64_t)(rate > 1500 ? rate : 1500) * 1000;
+    uint64_t depth = bucket_depth(rate);
     if (now_ms > b->last_ms) {
         uint64_t add = (now_ms - b->last_ms) * rate;
         b->tokens = add >= depth || b->tokens + add >= depth ? depth : b->tokens + add;
@@ -124,7 +130,7 @@ static void bucket_refill(struct turn_bucket *b, uint32_t rate, uint64_t now_ms)
  * last_ms forward adds the tokens for that span, so no span counts twice. */
 static uint64_t shared_bucket_refill(struct turn_shared_bucket *b, uint32_t rate, uint64_t now_ms)
 {
-    int64_t depth = (int64_t)(rate > 1500 ? rate : 1500) * 1000;
+    int64_t depth = (int64_t)bucket_depth(rate);
     uint64_t last = atomic_load_explicit(&b->last_ms, memory_order_relaxed);
     if (now_ms > last && atomic_compare_exchange_strong_explicit(&b->last_ms, &last, now_ms,
                                                                  memory_order_relaxed,
